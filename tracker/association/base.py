@@ -1,0 +1,110 @@
+"""The one interface every association backend implements (``gnn``, ``learned``, ``sinkhorn``).
+
+Per scan the tracker hands a backend an :class:`AssociationInput` (T predicted tracks, D
+detections, everything in world-frame metres) and gets back, per track, the index of the
+detection it takes or ``-1`` for a missed track. Detections that no track takes start tentative
+tracks. A backend never changes tracks itself; the tracker updates, initiates and deletes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+MISSED = -1
+"""Assignment value of a track that takes no detection in this scan."""
+
+
+@dataclass(frozen=True)
+class AssociationInput:
+    """One scan as seen by an association backend: T predicted tracks and D detections.
+
+    Positions in metres, velocities in m/s, covariances in the matching squared units, all in
+    the world frame. Arrays are float64 unless noted.
+
+    Tracks (after the predict step):
+        track_states: (T, 4) predicted state ``[x, y, vx, vy]``.
+        track_covariances: (T, 4, 4) predicted state covariance P.
+        predicted_positions: (T, 2) predicted measurement ``H x`` (= ``track_states[:, :2]``).
+        innovation_covariances: (T, 2, 2) ``S = H P H^T + R`` with R a nominal position noise;
+            per-pair S is ``H P H^T + detection_covariances[j]`` (see :meth:`pair_innovation`).
+        track_age: (T,) int, frames since the track started (0 in its first frame).
+        track_misses: (T,) int, scans in a row without a detection.
+    Detections:
+        detections: (D, 2) world-frame position z.
+        detection_covariances: (D, 2, 2) measurement covariance R_j of each detection.
+        detection_range_rate: (D,) m/s, NaN where the sensor has no Doppler.
+        detection_amplitude: (D,) SNR in dB, NaN where the sensor gives none.
+        detection_points: (D,) int, points behind each detection (1 for radar).
+        detection_spread: (D,) m, RMS distance of the points from their centroid (0 for radar).
+        sensor_positions: (D, 2) world position of the sensor that made each detection.
+    """
+
+    track_states: np.ndarray
+    track_covariances: np.ndarray
+    predicted_positions: np.ndarray
+    innovation_covariances: np.ndarray
+    track_age: np.ndarray
+    track_misses: np.ndarray
+    detections: np.ndarray
+    detection_covariances: np.ndarray
+    detection_range_rate: np.ndarray
+    detection_amplitude: np.ndarray
+    detection_points: np.ndarray
+    detection_spread: np.ndarray
+    sensor_positions: np.ndarray
+
+    @property
+    def num_tracks(self) -> int:
+        """T, the number of predicted tracks."""
+        return int(self.track_states.shape[0])
+
+    @property
+    def num_detections(self) -> int:
+        """D, the number of detections in the scan."""
+        return int(self.detections.shape[0])
+
+    def pair_innovation(self, track_index: np.ndarray, detection_index: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        """Innovation and its covariance for chosen (track, detection) pairs.
+
+        Args:
+            track_index: (K,) int track indices.
+            detection_index: (K,) int detection indices.
+        Returns:
+            ``(nu, S)``: nu (K, 2) = z_j - H x_i in m; S (K, 2, 2) = H P_i H^T + R_j in m^2.
+        """
+        position_covariance = self.track_covariances[track_index][:, :2, :2]
+        innovation = self.detections[detection_index] - self.predicted_positions[track_index]
+        return innovation, position_covariance + self.detection_covariances[detection_index]
+
+
+@runtime_checkable
+class Associator(Protocol):
+    """An association backend: maps one scan to a detection index per track."""
+
+    def associate(self, inputs: AssociationInput) -> np.ndarray:
+        """Return (T,) int64: the detection index each track takes, or ``MISSED`` (-1).
+
+        Each detection index appears at most once.
+        """
+        ...
+
+
+def check_assignment(assignment: np.ndarray, num_tracks: int, num_detections: int) -> np.ndarray:
+    """Validate a backend's answer and return it as (T,) int64.
+
+    Raises:
+        ValueError: wrong shape, an index outside ``[-1, D)``, or a detection taken twice.
+    """
+    result = np.asarray(assignment, dtype=np.int64)
+    if result.shape != (num_tracks,):
+        raise ValueError(f"assignment has shape {result.shape}, expected ({num_tracks},)")
+    if np.any((result < MISSED) | (result >= num_detections)):
+        raise ValueError(f"assignment holds an index outside [-1, {num_detections})")
+    taken = result[result != MISSED]
+    if np.unique(taken).size != taken.size:
+        raise ValueError("assignment gives one detection to several tracks")
+    return result
