@@ -1,0 +1,1 @@
+"""Scenario generation for RADAR and point-cloud multiple-object tracking."""

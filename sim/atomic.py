@@ -1,0 +1,40 @@
+"""Atomic file output: write to a temporary file beside the target, rename on success.
+
+A crash, an exception or a kill never leaves a half-written output at the target path.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temp path beside ``path`` with the same suffix; move it onto ``path`` on success.
+
+    The parent folder is created if needed. If the block raises, the temporary file is removed and
+    ``path`` is left untouched. The suffix is kept so that writers which pick a format from the name
+    (``numpy.savez``, ``matplotlib.savefig``, Pillow) behave as they would on ``path``.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent
+    )
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")

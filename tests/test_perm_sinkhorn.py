@@ -1,0 +1,67 @@
+"""Sinkhorn convergence, the Appendix D plateau, gradients, and the constraint error."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from tracker.perm import constraint_error, gumbel_sinkhorn, sinkhorn
+
+
+def appendix_d_matrix(e: float) -> torch.Tensor:
+    """The paper's [[e,1,e],[1,e,1],[e,1,e]] as log scores (float64)."""
+    m = torch.tensor([[e, 1.0, e], [1.0, e, 1.0], [e, 1.0, e]], dtype=torch.float64)
+    return m.log()
+
+
+def test_converges_on_random_positive_matrices():
+    log_alpha = torch.randn(8, 10, 10, dtype=torch.float64)
+    P, iterations = sinkhorn(log_alpha, tol=1e-8)
+    assert (iterations > 0).all()
+    row, col = constraint_error(P)
+    assert (row < 1e-8).all() and (col < 1e-8).all()
+
+
+def test_fixed_iterations_leave_columns_exact():
+    P = sinkhorn(torch.randn(4, 6, 6, dtype=torch.float64), n_iters=3)
+    np.testing.assert_allclose(P.sum(-2).numpy(), 1.0, atol=1e-12)
+
+
+def test_appendix_d_plateau_grows_by_half_log2_10_per_decade():
+    exponents = np.arange(1, 11)
+    lengths = []
+    for k in exponents:
+        _, iterations = sinkhorn(appendix_d_matrix(10.0 ** -k), tol=0.01, max_iters=1000)
+        lengths.append(int(iterations))
+    assert all(b > a for a, b in zip(lengths, lengths[1:], strict=False)), lengths
+    slope = np.polyfit(exponents, lengths, 1)[0]
+    # The paper's k = -log2(e) + 2 normalisations; one iteration here is two normalisations.
+    assert slope == pytest.approx(math.log2(10) / 2, rel=0.15), lengths
+
+
+def test_appendix_d_with_zeros_never_converges():
+    P, iterations = sinkhorn(appendix_d_matrix(0.0), tol=0.01, max_iters=500)
+    assert int(iterations) == -1
+    assert max(t.item() for t in constraint_error(P)) > 0.5
+
+
+def test_gradients_flow():
+    log_alpha = torch.randn(3, 5, 5, requires_grad=True)
+    P = gumbel_sinkhorn(log_alpha, tau=0.5, noise=1.0, samples=2)
+    (P * torch.randn(2, 3, 5, 5)).sum().backward()
+    assert torch.isfinite(log_alpha.grad).all() and log_alpha.grad.abs().sum() > 0
+
+
+def test_gumbel_sinkhorn_shapes_and_seed():
+    log_alpha = torch.randn(3, 5, 5)
+    a = gumbel_sinkhorn(log_alpha, noise=1.0, samples=4, generator=torch.Generator().manual_seed(3))
+    b = gumbel_sinkhorn(log_alpha, noise=1.0, samples=4, generator=torch.Generator().manual_seed(3))
+    assert a.shape == (4, 3, 5, 5) and torch.equal(a, b)
+
+
+def test_constraint_error_by_hand():
+    P = torch.tensor([[0.5, 0.2], [0.5, 0.3]])
+    row, col = constraint_error(P)
+    assert row.item() == pytest.approx(0.3)  # row sums 0.7, 0.8
+    assert col.item() == pytest.approx(0.5)  # column sums 1.0, 0.5

@@ -1,0 +1,94 @@
+"""The ``hste`` command line: a click group whose subcommands load lazily.
+
+Each command lives in the module that does its job; this file only maps names to them, so
+``hste --help`` stays fast (no torch import) and adding a command is one line in a table below.
+Bad input raised as :class:`sim.errors.InputError` anywhere below becomes one line on stderr
+and exit status 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from sim.errors import InputError
+
+
+class InputFailure(click.ClickException):
+    """A user-fixable error: printed as one ``Error: ...`` line, exit status 2."""
+
+    exit_code = 2
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are ``"module:attribute"`` strings imported on first use."""
+
+    def __init__(self, *args, lazy_commands: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = dict(lazy_commands or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy_commands))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy_commands:
+            module_name, attribute = self.lazy_commands[name].split(":")
+            return getattr(importlib.import_module(module_name), attribute)
+        return super().get_command(ctx, name)
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except InputError as error:
+            raise InputFailure(str(error)) from None
+
+
+# name -> "module:click_command". One line per command; keep sorted.
+BENCH_COMMANDS: dict[str, str] = {}
+DATA_COMMANDS: dict[str, str] = {
+    "fetch-mnist": "tracker.commands.data:fetch_mnist_command",
+}
+PLOT_COMMANDS: dict[str, str] = {}
+TOP_COMMANDS: dict[str, str] = {}
+
+
+@click.group(cls=LazyGroup, lazy_commands=TOP_COMMANDS)
+@click.version_option(package_name="hste-track")
+def main() -> None:
+    """hste-track: multiple-object tracking with learned HSTE data association.
+
+    \b
+    Example, the whole pipeline on a small scene:
+        hste demo
+    """
+
+
+@main.group(cls=LazyGroup, lazy_commands=BENCH_COMMANDS)
+def bench() -> None:
+    """Run the paper's benchmarks (sorting, jigsaw, Sinkhorn diagnostics).
+
+    \b
+    Example:
+        hste bench sinkhorn --out docs/results/sinkhorn
+    """
+
+
+@main.group(cls=LazyGroup, lazy_commands=DATA_COMMANDS)
+def data() -> None:
+    """Fetch and check data sets (MNIST).
+
+    \b
+    Example:
+        hste data fetch-mnist --data-dir data/mnist
+    """
+
+
+@main.group(cls=LazyGroup, lazy_commands=PLOT_COMMANDS)
+def plot() -> None:
+    """Draw static PNGs: scenarios, tracks, metrics, training logs, benchmark results.
+
+    \b
+    Example:
+        hste plot scenario scene.npz -o scene.png
+    """

@@ -1,0 +1,27 @@
+"""The permutation core: exact and soft permutation operators on batched score matrices.
+
+Knows matrices, not tracking; imports nothing from the rest of the project.
+
+- :func:`hungarian`, :func:`hungarian_augmented`: exact (partial) assignments, forward only.
+- :func:`hungarian_ste`: HSTE, Hungarian forward with a straight-through backward, Gumbel noise.
+- :func:`sinkhorn`, :func:`gumbel_sinkhorn`: log-domain Sinkhorn, fixed L or to a tolerance.
+- :func:`gumbel_noise`, :func:`constraint_error`; metrics in :mod:`tracker.perm.metrics`.
+"""
+
+from tracker.perm import metrics
+from tracker.perm.assignment import augmented_scores, hungarian, hungarian_augmented
+from tracker.perm.noise import gumbel_noise
+from tracker.perm.sinkhorn import constraint_error, gumbel_sinkhorn, sinkhorn
+from tracker.perm.ste import hungarian_ste
+
+__all__ = [
+    "augmented_scores",
+    "constraint_error",
+    "gumbel_noise",
+    "gumbel_sinkhorn",
+    "hungarian",
+    "hungarian_augmented",
+    "hungarian_ste",
+    "metrics",
+    "sinkhorn",
+]

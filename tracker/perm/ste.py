@@ -1,0 +1,51 @@
+"""HSTE: the Hungarian forward pass with a straight-through (identity) backward pass."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from tracker.perm.assignment import hungarian
+from tracker.perm.noise import perturb
+
+
+class _HungarianStraightThrough(torch.autograd.Function):
+    """Forward: exact ``hungarian(x)``; backward: the incoming gradient unchanged (dP/dx = I).
+
+    A Function rather than ``x + (hungarian(x) - x).detach()`` so that the forward value is
+    exactly 0/1 (the sum form rounds in float32).
+    """
+
+    @staticmethod
+    def forward(ctx, x: Tensor) -> Tensor:
+        return hungarian(x)
+
+    @staticmethod
+    def backward(ctx, grad_output: Tensor) -> Tensor:
+        return grad_output
+
+
+def hungarian_ste(
+    scores: Tensor,
+    tau: float = 1.0,
+    noise: float = 0.0,
+    samples: int = 1,
+    generator: torch.Generator | None = None,
+) -> Tensor:
+    """Hungarian straight-through estimator (HSTE).
+
+    Forward: ``hungarian((scores + noise * g) / tau)``, g standard Gumbel: an exact 0/1 assignment.
+    Backward: the identity with respect to the operator's input ``(scores + noise * g) / tau``, so
+    ``d out / d scores = 1 / tau`` elementwise.
+
+    Args:
+        scores: (..., N, M) score matrix, larger = better; ``-inf`` forbids a pair.
+        tau: temperature > 0.
+        noise: Gumbel noise scale (0 = deterministic).
+        samples: S >= 1 independent noise samples; S > 1 adds a leading sample dimension.
+        generator: torch.Generator for reproducible noise.
+
+    Returns:
+        (S, ..., N, M) if samples > 1 else (..., N, M): exact 0/1 values, identity gradient.
+    """
+    return _HungarianStraightThrough.apply(perturb(scores, tau, noise, samples, generator))
