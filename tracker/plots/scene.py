@@ -1,0 +1,64 @@
+"""The scene's frame of reference in a picture: axes limits, sensors and their fields of view."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.patches import Wedge
+
+from tracker.plots import style
+
+
+def scene_extent(scene) -> np.ndarray:
+    """Square [[xmin, ymin], [xmax, ymax]] m covering the truth, the target returns and the sensors.
+
+    Square so that equal-aspect axes show it whole in a square panel.
+    Clutter is left out: it fills the whole field of view, which can be far larger than the area
+    where the targets move (the field of view is still drawn, clipped to these limits).
+    """
+    target_returns = scene.det_xy[scene.det_target >= 0]
+    sensors = np.asarray([sensor.position for sensor in scene.sensors], dtype=np.float64)
+    points = np.concatenate(
+        [scene.truth_state[:, :2], target_returns, sensors.reshape(-1, 2), scene.det_xy[:1]]
+    )
+    low, high = points.min(axis=0), points.max(axis=0)
+    half = 0.55 * max(float(np.max(high - low)), 1.0)
+    centre = 0.5 * (low + high)
+    return np.stack([centre - half, centre + half])
+
+
+def prepare_axes(ax: Axes, extent: np.ndarray, title: str = "") -> None:
+    """Equal-aspect metric axes over ``extent`` with labels, a light grid and ``title``."""
+    ax.set_xlim(extent[0, 0], extent[1, 0])
+    ax.set_ylim(extent[0, 1], extent[1, 1])
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xlabel("x [m]")
+    ax.set_ylabel("y [m]")
+    ax.grid(True, color="0.92", linewidth=0.6)
+    ax.set_axisbelow(True)
+    if title:
+        ax.set_title(title, fontsize=11, fontweight="bold")
+
+
+def draw_sensors(ax: Axes, sensors) -> None:
+    """Each sensor as a triangle with its kind, and its field of view as a shaded annular sector."""
+    for number, sensor in enumerate(sensors, start=1):
+        x, y = sensor.position
+        span = math.degrees(sensor.azimuth_span)
+        centre = math.degrees(sensor.orientation)
+        sector = (0.0, 360.0) if span >= 360.0 else (centre - span / 2, centre + span / 2)
+        ax.add_patch(Wedge(
+            (x, y), sensor.max_range, *sector, width=sensor.max_range - sensor.min_range,
+            facecolor=style.SENSOR_COLOUR, alpha=0.05, edgecolor="none", zorder=0,
+        ))
+        ax.add_patch(Wedge(
+            (x, y), sensor.max_range, *sector, width=sensor.max_range - sensor.min_range,
+            facecolor="none", edgecolor=style.SENSOR_COLOUR, alpha=0.5, linestyle="--",
+            linewidth=0.8, zorder=0.5,
+        ))
+        ax.plot([x], [y], marker="^", markersize=10, color=style.SENSOR_COLOUR, zorder=7,
+                clip_on=False, markeredgecolor="white")
+        ax.annotate(f"{sensor.kind} {number}", (x, y), xytext=(6, -10),
+                    textcoords="offset points", fontsize=8, color=style.SENSOR_COLOUR, zorder=7)
