@@ -1,7 +1,7 @@
 """Association backends behind one interface (:mod:`tracker.association.base`).
 
 ``BACKENDS`` maps a backend name (``hste track --assoc NAME``) to the ``"module:factory"`` that
-builds it; modules import on first use, so ``gnn`` never loads torch.
+builds it; a backend's module is imported only when that backend is built.
 A factory takes keyword options (``model_path`` for learned backends) and returns an
 :class:`~tracker.association.base.Associator`.
 """

@@ -40,6 +40,9 @@ class AssociationInput:
         detection_points: (D,) int, points behind each detection (1 for radar).
         detection_spread: (D,) m, RMS distance of the points from their centroid (0 for radar).
         sensor_positions: (D, 2) world position of the sensor that made each detection.
+    Sensor model of the scan (None where unknown):
+        detection_probability: (T,) Pd of each track's target in this scan's sensor.
+        clutter_density: (D,) expected clutter detections per m^2 at each detection.
     """
 
     track_states: np.ndarray
@@ -55,6 +58,8 @@ class AssociationInput:
     detection_points: np.ndarray
     detection_spread: np.ndarray
     sensor_positions: np.ndarray
+    detection_probability: np.ndarray | None = None
+    clutter_density: np.ndarray | None = None
 
     @property
     def num_tracks(self) -> int:

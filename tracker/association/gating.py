@@ -1,0 +1,203 @@
+"""Chi-square gating of (track, detection) pairs and the connected components of the gate graph.
+
+A pair (i, j) passes the gate when its squared Mahalanobis distance
+``d2 = nu^T S^-1 nu`` (``nu = z_j - H x_i``, ``S = H P_i H^T + R_j``) is at most the chi-square
+quantile with 2 degrees of freedom. Candidates come from a k-d tree query with a per-track radius
+that bounds the gate ellipse, so 1,000 tracks x 2,000 detections never forms the dense T x D
+matrix; only candidate pairs get the exact test. Tracks and detections joined by gated pairs
+form independent sub-problems (connected components) that can be solved one by one or batched.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+from scipy.stats import chi2
+
+from tracker.association.base import AssociationInput
+from tracker.perm import hungarian_augmented
+
+
+def gate_threshold(probability: float) -> float:
+    """Squared-Mahalanobis threshold that a true 2-D measurement passes with ``probability``."""
+    return float(chi2.ppf(probability, df=2))
+
+
+def largest_eigenvalue_2x2(matrices: np.ndarray) -> np.ndarray:
+    """(K,) largest eigenvalue of symmetric (K, 2, 2) matrices, in closed form."""
+    a, b, d = matrices[:, 0, 0], matrices[:, 0, 1], matrices[:, 1, 1]
+    return 0.5 * (a + d) + np.sqrt(0.25 * (a - d) ** 2 + b**2)
+
+
+def mahalanobis_2x2(innovations: np.ndarray, covariances: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Squared Mahalanobis distance and log-determinant for K 2-D innovations, in closed form.
+
+    Args:
+        innovations: (K, 2) nu in m.
+        covariances: (K, 2, 2) symmetric positive-definite S in m^2.
+    Returns:
+        ``(d2, log_det)``: (K,) ``nu^T S^-1 nu`` and (K,) ``log det S``.
+    """
+    a, b, d = covariances[:, 0, 0], covariances[:, 0, 1], covariances[:, 1, 1]
+    det = a * d - b * b
+    x, y = innovations[:, 0], innovations[:, 1]
+    return (d * x * x - 2.0 * b * x * y + a * y * y) / det, np.log(det)
+
+
+@dataclass(frozen=True)
+class GatedPairs:
+    """The (track, detection) pairs inside the gate, in a flat sparse layout.
+
+    Attributes:
+        num_tracks, num_detections: T and D of the scan.
+        track_index: (K,) int64 track of each pair.
+        detection_index: (K,) int64 detection of each pair.
+        mahalanobis_sq: (K,) squared Mahalanobis distance d2 of each pair.
+        log_det: (K,) ``log det S`` (S in m^2) of each pair.
+    """
+
+    num_tracks: int
+    num_detections: int
+    track_index: np.ndarray
+    detection_index: np.ndarray
+    mahalanobis_sq: np.ndarray
+    log_det: np.ndarray
+
+    def mask(self) -> np.ndarray:
+        """(T, D) bool, True for the gated pairs (dense; for small scans and tests)."""
+        result = np.zeros((self.num_tracks, self.num_detections), dtype=bool)
+        result[self.track_index, self.detection_index] = True
+        return result
+
+    def components(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """Connected components of the bipartite gate graph.
+
+        Returns:
+            ``(track_component (T,), detection_component (D,), count)``: the component label of
+            every track and detection; a track or detection with no gated pair is a component of
+            its own.
+        """
+        total = self.num_tracks + self.num_detections
+        graph = coo_matrix(
+            (np.ones(self.track_index.size, dtype=np.int8),
+             (self.track_index, self.num_tracks + self.detection_index)),
+            shape=(total, total),
+        )
+        count, labels = connected_components(graph, directed=False)
+        return labels[: self.num_tracks], labels[self.num_tracks:], int(count)
+
+
+def gate(inputs: AssociationInput, probability: float = 0.999) -> GatedPairs:
+    """All (track, detection) pairs whose squared Mahalanobis distance passes the chi-square gate.
+
+    Args:
+        inputs: the scan; S per pair is ``H P_i H^T + R_j``.
+        probability: gate probability P_G, the chance that a track's true detection passes.
+    Returns:
+        The gated pairs, sorted by track then detection.
+    """
+    threshold = gate_threshold(probability)
+    num_tracks, num_detections = inputs.num_tracks, inputs.num_detections
+    empty = np.zeros(0, dtype=np.int64)
+    if num_tracks == 0 or num_detections == 0:
+        return GatedPairs(num_tracks, num_detections, empty, empty, empty.astype(float),
+                          empty.astype(float))
+    position_covariances = inputs.track_covariances[:, :2, :2]
+    # d2 <= threshold implies |nu|^2 <= threshold * lambda_max(S) <= threshold * (lambda_max(P)
+    # + max_j lambda_max(R_j)): a ball of that radius holds every gated detection.
+    widest_detection = largest_eigenvalue_2x2(inputs.detection_covariances).max()
+    radius = np.sqrt(threshold * (largest_eigenvalue_2x2(position_covariances) + widest_detection))
+    tree = cKDTree(inputs.detections)
+    neighbours = tree.query_ball_point(inputs.predicted_positions, radius, return_sorted=True)
+    counts = np.fromiter(map(len, neighbours), dtype=np.int64, count=num_tracks)
+    track_index = np.repeat(np.arange(num_tracks), counts)
+    detection_index = np.fromiter(itertools.chain.from_iterable(neighbours), dtype=np.int64,
+                                  count=int(counts.sum()))
+    innovation, covariance = inputs.pair_innovation(track_index, detection_index)
+    distance, log_det = mahalanobis_2x2(innovation, covariance)
+    inside = distance <= threshold
+    return GatedPairs(num_tracks, num_detections, track_index[inside], detection_index[inside],
+                      distance[inside], log_det[inside])
+
+
+def _next_power_of_two(values: np.ndarray) -> np.ndarray:
+    """(K,) smallest power of two >= each value (values >= 1)."""
+    return np.left_shift(1, np.ceil(np.log2(np.maximum(values, 1))).astype(np.int64))
+
+
+def _local_index(labels: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rank of each element inside its component.
+
+    Returns ``(local (N,), sizes (count,), members (N,))``: ``local[e]`` is element e's rank in
+    its component, and ``members`` lists the elements grouped by component, so the element at
+    rank r of component c is ``members[starts[c] + r]`` with ``starts = cumsum(sizes) - sizes``.
+    """
+    members = np.argsort(labels, kind="stable")
+    sizes = np.bincount(labels, minlength=count)
+    starts = np.cumsum(sizes) - sizes
+    local = np.empty(labels.size, dtype=np.int64)
+    local[members] = np.arange(labels.size) - starts[labels[members]]
+    return local, sizes, members
+
+
+def solve_gated(pairs: GatedPairs, pair_scores: np.ndarray, track_unmatched: np.ndarray,
+                detection_unmatched: np.ndarray) -> np.ndarray:
+    """Best partial assignment over the gated pairs, solved per connected component.
+
+    Maximises the total of the chosen pairs' scores plus ``track_unmatched`` of every unmatched
+    track plus ``detection_unmatched`` of every unmatched detection, with pairs outside the gate
+    forbidden. Components of equal padded size (powers of two) go to one batched
+    :func:`tracker.perm.hungarian_augmented` call each; padding pairs are forbidden.
+
+    Args:
+        pairs: the gated pairs of a scan with T tracks and D detections.
+        pair_scores: (K,) finite score of each gated pair (larger = better).
+        track_unmatched: (T,) finite score of leaving each track without a detection.
+        detection_unmatched: (D,) finite score of leaving each detection unassigned.
+    Returns:
+        (T,) int64 detection index per track, -1 where the track stays unmatched.
+    """
+    assignment = np.full(pairs.num_tracks, -1, dtype=np.int64)
+    if pairs.track_index.size == 0:
+        return assignment
+    track_component, detection_component, count = pairs.components()
+    track_local, track_sizes, track_members = _local_index(track_component, count)
+    detection_local, detection_sizes, detection_members = _local_index(detection_component, count)
+    track_starts = np.cumsum(track_sizes) - track_sizes
+    detection_starts = np.cumsum(detection_sizes) - detection_sizes
+    pair_component = track_component[pairs.track_index]
+    has_pairs = np.bincount(pair_component, minlength=count) > 0
+    padded_rows = _next_power_of_two(track_sizes)
+    padded_cols = _next_power_of_two(detection_sizes)
+    bucket_keys = padded_rows * (int(padded_cols.max()) + 1) + padded_cols
+    for key in np.unique(bucket_keys[has_pairs]):
+        components = np.flatnonzero(has_pairs & (bucket_keys == key))
+        rows, cols = int(padded_rows[components[0]]), int(padded_cols[components[0]])
+        slot = np.full(count, -1, dtype=np.int64)
+        slot[components] = np.arange(components.size)
+        scores = np.full((components.size, rows, cols), -np.inf)
+        in_bucket = slot[pair_component] >= 0
+        scores[slot[pair_component[in_bucket]], track_local[pairs.track_index[in_bucket]],
+               detection_local[pairs.detection_index[in_bucket]]] = pair_scores[in_bucket]
+        row_scores = np.zeros((components.size, rows))
+        tracks_here = np.flatnonzero(slot[track_component] >= 0)
+        row_scores[slot[track_component[tracks_here]], track_local[tracks_here]] = (
+            track_unmatched[tracks_here])
+        col_scores = np.zeros((components.size, cols))
+        detections_here = np.flatnonzero(slot[detection_component] >= 0)
+        col_scores[slot[detection_component[detections_here]], detection_local[detections_here]] = (
+            detection_unmatched[detections_here])
+        solution = hungarian_augmented(torch.from_numpy(scores), torch.from_numpy(row_scores),
+                                       torch.from_numpy(col_scores)).numpy()
+        batch, row, col = np.nonzero(solution)
+        component = components[batch]
+        assignment[track_members[track_starts[component] + row]] = (
+            detection_members[detection_starts[component] + col])
+    return assignment

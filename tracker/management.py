@@ -1,0 +1,200 @@
+"""Track management: the live tracks and the swappable rules that start, confirm and end them.
+
+Modelled on Stone Soup's initiators and deleters. An :class:`Initiator` turns detections that no
+track took into new tentative tracks and decides when a tentative track is confirmed (M hits in
+its first N scans; two-point confirmation is 2 of 2) or rejected (it can no longer reach M).
+A :class:`Deleter` ends tracks: :class:`MissesDeleter` (misses in a row) and
+:class:`CovarianceDeleter` (position uncertainty grown too large), combined by :class:`AnyDeleter`.
+All parameters live in :class:`ManagementConfig`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Protocol
+
+import numpy as np
+
+from tracker.association.gating import largest_eigenvalue_2x2
+
+
+@dataclass(frozen=True)
+class TrackSet:
+    """T live tracks as parallel arrays.
+
+    Attributes:
+        ids: (T,) int64 track id >= 1, stable over the track's life.
+        states: (T, 4) ``[x, y, vx, vy]`` m, m/s.
+        covariances: (T, 4, 4) state covariances.
+        age: (T,) int64 frames since the track started (0 in its first frame).
+        scans: (T,) int64 scans (sensor looks) the track was in view of, its first one included.
+        hits: (T,) int64 scans with a detection, its first one included.
+        misses: (T,) int64 scans in view without a detection, in a row.
+        confirmed: (T,) bool.
+    """
+
+    ids: np.ndarray
+    states: np.ndarray
+    covariances: np.ndarray
+    age: np.ndarray
+    scans: np.ndarray
+    hits: np.ndarray
+    misses: np.ndarray
+    confirmed: np.ndarray
+
+    @classmethod
+    def empty(cls) -> TrackSet:
+        """No tracks."""
+        integers = np.zeros(0, dtype=np.int64)
+        return cls(integers, np.zeros((0, 4)), np.zeros((0, 4, 4)), integers, integers, integers,
+                   integers, np.zeros(0, dtype=bool))
+
+    def __len__(self) -> int:
+        return int(self.ids.size)
+
+    def take(self, index: np.ndarray) -> TrackSet:
+        """The tracks at ``index`` (int or bool array)."""
+        return TrackSet(*(getattr(self, f.name)[index] for f in fields(self)))
+
+    def extend(self, other: TrackSet) -> TrackSet:
+        """These tracks followed by ``other``'s."""
+        return TrackSet(*(np.concatenate([getattr(self, f.name), getattr(other, f.name)])
+                          for f in fields(self)))
+
+
+@dataclass(frozen=True)
+class ManagementConfig:
+    """Parameters of track initiation, confirmation and deletion.
+
+    Attributes:
+        initiator: ``"m-of-n"`` or ``"two-point"`` (2 of 2).
+        confirm_hits: M, hits needed to confirm a tentative track.
+        confirm_scans: N, the first N scans in which those hits must come.
+        initial_speed_std: m/s, std of each velocity component of a new track (its speed is
+            unknown: zero mean); about half the fastest target's speed.
+        max_misses: delete a confirmed track after this many scans in view without a detection,
+            in a row.
+        max_position_std: m, delete a track whose largest position std exceeds this.
+    """
+
+    initiator: str = "m-of-n"
+    confirm_hits: int = 3
+    confirm_scans: int = 4
+    initial_speed_std: float = 20.0
+    max_misses: int = 3
+    max_position_std: float = 200.0
+
+    def __post_init__(self) -> None:
+        if self.initiator not in INITIATORS:
+            raise ValueError(f"initiator must be one of {sorted(INITIATORS)}")
+        if not 1 <= self.confirm_hits <= self.confirm_scans:
+            raise ValueError("need 1 <= confirm_hits <= confirm_scans")
+        if self.max_misses < 1 or self.initial_speed_std <= 0 or self.max_position_std <= 0:
+            raise ValueError("max_misses, initial_speed_std and max_position_std must be > 0")
+
+
+class Initiator(Protocol):
+    """Starts tentative tracks and decides their confirmation."""
+
+    def initiate(self, positions: np.ndarray, covariances: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """States (K, 4) and covariances (K, 4, 4) of new tracks at K measured positions (K, 2)
+        with measurement covariances (K, 2, 2)."""
+        ...
+
+    def confirm(self, tracks: TrackSet) -> tuple[np.ndarray, np.ndarray]:
+        """``(confirm, reject)``: (T,) bool masks over tentative tracks."""
+        ...
+
+
+@dataclass(frozen=True)
+class MofNInitiator:
+    """Tentative track per unused detection; confirmed after M hits within its first N scans.
+
+    A new track sits at the measured position with the measurement's covariance and zero
+    velocity with std ``speed_std`` per axis; its first update then gives the two-point
+    velocity estimate. Rejected once M hits are out of reach in the first N scans.
+    """
+
+    hits: int
+    scans: int
+    speed_std: float
+
+    def initiate(self, positions: np.ndarray, covariances: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """See :class:`Initiator`."""
+        count = positions.shape[0]
+        states = np.zeros((count, 4))
+        states[:, :2] = positions
+        state_covariances = np.zeros((count, 4, 4))
+        state_covariances[:, :2, :2] = covariances
+        state_covariances[:, 2, 2] = state_covariances[:, 3, 3] = self.speed_std**2
+        return states, state_covariances
+
+    def confirm(self, tracks: TrackSet) -> tuple[np.ndarray, np.ndarray]:
+        """See :class:`Initiator`."""
+        tentative = ~tracks.confirmed
+        remaining = np.maximum(self.scans - tracks.scans, 0)
+        return (tentative & (tracks.hits >= self.hits),
+                tentative & (tracks.hits + remaining < self.hits))
+
+
+class Deleter(Protocol):
+    """Decides which tracks end."""
+
+    def delete(self, tracks: TrackSet) -> np.ndarray:
+        """(T,) bool, True for tracks to delete."""
+        ...
+
+
+@dataclass(frozen=True)
+class MissesDeleter:
+    """Deletes confirmed tracks after ``max_misses`` scans in view without a detection, in a row."""
+
+    max_misses: int
+
+    def delete(self, tracks: TrackSet) -> np.ndarray:
+        """See :class:`Deleter`."""
+        return tracks.confirmed & (tracks.misses >= self.max_misses)
+
+
+@dataclass(frozen=True)
+class CovarianceDeleter:
+    """Deletes tracks whose largest position standard deviation exceeds ``max_position_std`` m."""
+
+    max_position_std: float
+
+    def delete(self, tracks: TrackSet) -> np.ndarray:
+        """See :class:`Deleter`."""
+        largest = largest_eigenvalue_2x2(tracks.covariances[:, :2, :2])
+        return largest > self.max_position_std**2
+
+
+@dataclass(frozen=True)
+class AnyDeleter:
+    """Deletes a track when any of its ``deleters`` does."""
+
+    deleters: tuple[Deleter, ...]
+
+    def delete(self, tracks: TrackSet) -> np.ndarray:
+        """See :class:`Deleter`."""
+        result = np.zeros(len(tracks), dtype=bool)
+        for deleter in self.deleters:
+            result |= deleter.delete(tracks)
+        return result
+
+
+INITIATORS = ("m-of-n", "two-point")
+
+
+def build_initiator(config: ManagementConfig) -> Initiator:
+    """The initiator ``config`` names (two-point = 2 of 2)."""
+    if config.initiator == "two-point":
+        return MofNInitiator(2, 2, config.initial_speed_std)
+    return MofNInitiator(config.confirm_hits, config.confirm_scans, config.initial_speed_std)
+
+
+def build_deleter(config: ManagementConfig) -> Deleter:
+    """Misses-in-a-row or covariance growth, whichever comes first."""
+    return AnyDeleter((MissesDeleter(config.max_misses),
+                       CovarianceDeleter(config.max_position_std)))

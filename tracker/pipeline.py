@@ -1,0 +1,253 @@
+"""The Tracker: per frame predict -> associate -> update -> initiate -> confirm/delete.
+
+Components are injected, Stone Soup style: any :class:`~tracker.association.base.Associator`
+(``gnn``, ``learned``, ``sinkhorn``), an :class:`~tracker.management.Initiator`, a
+:class:`~tracker.management.Deleter` and a :class:`~tracker.models.MotionModel`; the defaults are
+built from a :class:`TrackerConfig` (loadable from TOML).
+
+Within a frame each sensor's detections form one scan, processed in sensor order (the frame's
+first scan predicts the tracks to the frame time; later scans of the same frame need no predict).
+Only tracks inside a sensor's field of view take part in its scan and can miss in it. With
+``staged_association`` confirmed tracks are associated first and tentative tracks get the
+detections left over, so a new track never takes a detection from an established one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from sim.errors import InputError
+from tracker.association.base import AssociationInput, Associator, check_assignment
+from tracker.association.gnn import GnnConfig
+from tracker.filtering import innovation_covariance, predict, update
+from tracker.management import (
+    Deleter,
+    Initiator,
+    ManagementConfig,
+    TrackSet,
+    build_deleter,
+    build_initiator,
+)
+from tracker.measurements import (
+    Measurements,
+    ScanDetections,
+    detection_probability,
+    measure_scan,
+    visible,
+)
+from tracker.models import MotionModel, build_motion_model
+from tracker.tracks_io import TrackTable
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    """Everything the classical pipeline needs besides the association backend.
+
+    Attributes:
+        motion_model: ``"cv"`` (nearly constant velocity) or ``"ct"`` (known turn rate).
+        noise_diff_coeff: process noise spectral density q, m^2/s^3.
+        turn_rate: rad/s, for ``"ct"``.
+        cluster_distance: m, point-cloud points closer than this form one detection.
+        staged_association: associate confirmed tracks before tentative ones.
+        management: initiation, confirmation and deletion rules.
+        gnn: settings of the gnn backend.
+
+    TOML layout: top-level keys as above, plus ``[management]`` and ``[gnn]`` tables.
+    """
+
+    motion_model: str = "cv"
+    noise_diff_coeff: float = 1.0
+    turn_rate: float = 0.0
+    cluster_distance: float = 3.0
+    staged_association: bool = True
+    management: ManagementConfig = field(default_factory=ManagementConfig)
+    gnn: GnnConfig = field(default_factory=GnnConfig)
+
+    def __post_init__(self) -> None:
+        build_motion_model(self.motion_model, self.noise_diff_coeff, self.turn_rate)
+        if not (self.noise_diff_coeff > 0 and self.cluster_distance > 0):
+            raise ValueError("noise_diff_coeff and cluster_distance must be > 0")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrackerConfig:
+        """Build from a plain dict (as read from TOML); InputError on unknown or bad settings."""
+        data = dict(data)
+        try:
+            sections = {"management": ManagementConfig, "gnn": GnnConfig}
+            for name, section in sections.items():
+                data[name] = _build(section, data.get(name, {}), name)
+            return _build(cls, data, "tracker")
+        except ValueError as error:
+            raise InputError(f"bad tracker config: {error}") from None
+
+    @classmethod
+    def from_toml(cls, path: str | os.PathLike) -> TrackerConfig:
+        """Read a TOML file; InputError if missing, not TOML or invalid."""
+        try:
+            with open(path, "rb") as handle:
+                data = tomllib.load(handle)
+        except FileNotFoundError:
+            raise InputError(f"{path}: no such tracker config file") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise InputError(f"{path}: not valid TOML ({error})") from None
+        return cls.from_dict(data)
+
+
+def _build(cls: type, data: Any, where: str) -> Any:
+    """``cls(**data)`` with InputError naming unknown keys or a non-table value."""
+    if isinstance(data, cls):
+        return data
+    if not isinstance(data, dict):
+        raise InputError(f"{where} must be a table of settings")
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise InputError(f"{where}: unknown setting(s) {', '.join(unknown)}")
+    try:
+        return cls(**data)
+    except TypeError as error:
+        raise InputError(f"{where}: wrong value type ({error})") from None
+
+
+class Tracker:
+    """Multiple-object tracker over the sensors of a scene.
+
+    Args:
+        associator: the association backend.
+        sensors: the scene's sensor configs (field of view, noise, Pd, clutter).
+        config: pipeline settings; the defaults of the components below come from it.
+        initiator, deleter, motion_model: optional replacements of the configured components.
+    """
+
+    def __init__(self, associator: Associator, sensors: Sequence,
+                 config: TrackerConfig | None = None, initiator: Initiator | None = None,
+                 deleter: Deleter | None = None, motion_model: MotionModel | None = None) -> None:
+        self.config = config or TrackerConfig()
+        self.associator = associator
+        self.sensors = tuple(sensors)
+        self.initiator = initiator or build_initiator(self.config.management)
+        self.deleter = deleter or build_deleter(self.config.management)
+        self.motion_model = motion_model or build_motion_model(
+            self.config.motion_model, self.config.noise_diff_coeff, self.config.turn_rate)
+        self.tracks = TrackSet.empty()
+        self.time: float | None = None
+        self.next_id = 1
+
+    def step(self, time: float, detections) -> TrackSet:
+        """Process one frame; returns the live tracks after it.
+
+        Args:
+            time: frame time, s (non-decreasing from frame to frame).
+            detections: the frame's detections (``sim.FrameDetections`` or any object with the
+                arrays ``sensor``, ``xy``, ``range``, ``azimuth``, ``range_rate``, ``amplitude``,
+                ``target``).
+        """
+        if self.time is not None:
+            transition = self.motion_model.transition(time - self.time)
+            noise = self.motion_model.process_noise(time - self.time)
+            states, covariances = predict(self.tracks.states, self.tracks.covariances,
+                                          transition, noise)
+            self.tracks = dataclasses.replace(self.tracks, states=states,
+                                              covariances=covariances, age=self.tracks.age + 1)
+        self.time = time
+        sensor_of = np.asarray(detections.sensor)
+        for index, sensor in enumerate(self.sensors):
+            scan = ScanDetections.take(detections, np.flatnonzero(sensor_of == index))
+            self._scan(sensor, measure_scan(sensor, scan, self.config.cluster_distance))
+        confirm, reject = self.initiator.confirm(self.tracks)
+        self.tracks = dataclasses.replace(self.tracks, confirmed=self.tracks.confirmed | confirm)
+        self.tracks = self.tracks.take(~(reject | self.deleter.delete(self.tracks)))
+        return self.tracks
+
+    def run(self, scenario, progress: bool = False) -> TrackTable:
+        """Track a whole ``sim.Scenario``; returns every live track's row in every frame."""
+        tables = []
+        for frame in tqdm(range(scenario.num_frames), desc="tracking", unit="frame",
+                          disable=not progress, leave=False):
+            tracks = self.step(float(scenario.frame_times[frame]),
+                               scenario.frame_detections(frame))
+            tables.append(TrackTable.from_states(frame + 1, tracks.ids, tracks.states,
+                                                 tracks.covariances, tracks.confirmed))
+        return TrackTable.concatenate(tables)
+
+    def _scan(self, sensor, measurements: Measurements) -> None:
+        """Associate, update and initiate with one sensor's measurements."""
+        tracks = self.tracks
+        in_view = visible(sensor, tracks.states[:, :2])
+        stages = ([in_view & tracks.confirmed, in_view & ~tracks.confirmed]
+                  if self.config.staged_association else [in_view])
+        assignment = np.full(len(tracks), -1, dtype=np.int64)
+        free = np.ones(len(measurements), dtype=bool)
+        for stage in stages:
+            track_rows, detection_rows = np.flatnonzero(stage), np.flatnonzero(free)
+            if track_rows.size == 0 or detection_rows.size == 0:
+                continue
+            inputs = association_input(tracks.take(track_rows), measurements.take(detection_rows),
+                                       sensor)
+            local = check_assignment(self.associator.associate(inputs), track_rows.size,
+                                     detection_rows.size)
+            matched = local >= 0
+            assignment[track_rows[matched]] = detection_rows[local[matched]]
+            free[detection_rows[local[matched]]] = False
+        self.tracks = self._updated(tracks, assignment, in_view, measurements)
+        self.tracks = self.tracks.extend(self._initiated(measurements.take(free)))
+
+    @staticmethod
+    def _updated(tracks: TrackSet, assignment: np.ndarray, in_view: np.ndarray,
+                 measurements: Measurements) -> TrackSet:
+        """Tracks after the Kalman update of the matched ones and the hit/miss bookkeeping."""
+        matched = assignment >= 0
+        states, covariances = tracks.states.copy(), tracks.covariances.copy()
+        if matched.any():
+            chosen = assignment[matched]
+            posterior = update(states[matched], covariances[matched], measurements.xy[chosen],
+                               measurements.covariances[chosen])
+            states[matched], covariances[matched] = posterior.states, posterior.covariances
+        return dataclasses.replace(
+            tracks, states=states, covariances=covariances,
+            scans=tracks.scans + in_view, hits=tracks.hits + matched,
+            misses=np.where(matched, 0, tracks.misses + in_view))
+
+    def _initiated(self, measurements: Measurements) -> TrackSet:
+        """New tentative tracks, one per measurement no track took."""
+        count = len(measurements)
+        states, covariances = self.initiator.initiate(measurements.xy, measurements.covariances)
+        ids = np.arange(self.next_id, self.next_id + count, dtype=np.int64)
+        self.next_id += count
+        zeros, ones = np.zeros(count, dtype=np.int64), np.ones(count, dtype=np.int64)
+        return TrackSet(ids, states, covariances, age=zeros, scans=ones, hits=ones, misses=zeros,
+                        confirmed=np.zeros(count, dtype=bool))
+
+
+def association_input(tracks: TrackSet, measurements: Measurements, sensor) -> AssociationInput:
+    """The association backends' view of one scan: predicted ``tracks`` and ``measurements``.
+
+    ``innovation_covariances`` uses the scan's mean measurement covariance as the nominal R.
+    """
+    count = len(measurements)
+    nominal_noise = measurements.covariances.mean(axis=0)
+    return AssociationInput(
+        track_states=tracks.states,
+        track_covariances=tracks.covariances,
+        predicted_positions=tracks.states[:, :2],
+        innovation_covariances=innovation_covariance(tracks.covariances, nominal_noise),
+        track_age=tracks.age,
+        track_misses=tracks.misses,
+        detections=measurements.xy,
+        detection_covariances=measurements.covariances,
+        detection_range_rate=measurements.range_rate,
+        detection_amplitude=measurements.amplitude,
+        detection_points=measurements.points,
+        detection_spread=measurements.spread,
+        sensor_positions=np.tile(np.asarray(sensor.position, dtype=float), (count, 1)),
+        detection_probability=detection_probability(sensor, tracks.states[:, :2]),
+        clutter_density=measurements.clutter_density,
+    )
