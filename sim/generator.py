@@ -13,18 +13,15 @@ from sim.scenario import Scenario, frame_offsets
 SENSOR_MODELS = {"radar": radar.observe, "pointcloud": pointcloud.observe}
 
 
-def generate(config: ScenarioConfig, seed: int, progress: bool = False) -> Scenario:
+def generate(config: ScenarioConfig, seed: int) -> Scenario:
     """Simulate ``config`` with ``seed``; the same pair always gives the same Scenario.
 
     The motion and each sensor draw from their own child streams of ``numpy.random.SeedSequence
     (seed)``, so adding a sensor leaves the truth and the other sensors' detections unchanged.
-    ``progress`` shows a tqdm bar over frames (stderr).
     """
     motion_seed, *sensor_seeds = np.random.SeedSequence(seed).spawn(1 + len(config.sensors))
     frames = config.frames
-    truth = simulate_truth(
-        config.motion, frames, config.dt, np.random.default_rng(motion_seed), progress
-    )
+    truth = simulate_truth(config.motion, frames, config.dt, np.random.default_rng(motion_seed))
     detections = Detections.concatenate(
         [
             SENSOR_MODELS[sensor.kind](sensor, index, truth, frames, np.random.default_rng(stream))

@@ -53,7 +53,7 @@ def _target_detections(
         detected = rng.random(len(rows)) < sensor.detection_prob
     rows, power = rows[detected], power[detected]
     measured_range, measured_azimuth = add_polar_noise(sensor, range_[rows], azimuth[rows], rng)
-    range_rate = radial_velocity(sensor, truth.state[rows]) + rng.normal(
+    range_rate = radial_velocity(sensor, np.take(truth.state, rows, axis=0)) + rng.normal(
         0.0, sensor.range_rate_std, len(rows)
     )
     return Detections.measured(
