@@ -1,0 +1,162 @@
+"""The ``learned`` and ``sinkhorn`` backends: the association network scores the gated pairs and
+exact Hungarian (per connected component of the gate graph) picks the assignment at inference.
+
+Both backends run the same network; they differ in how it was trained (``learned``: HSTE,
+``sinkhorn``: Gumbel-Sinkhorn), which the checkpoint records. Checkpoints are one ``torch.save``
+dict of plain values and tensors, loaded with ``weights_only=True``:
+``format``, ``version``, ``operator`` (``hste`` or ``sinkhorn``), ``network`` (NetworkConfig as a
+dict), ``gnn`` (the GnnConfig the priors and gate use), ``state_dict``, and whatever training state
+the trainer adds (``training`` config, ``optimizer``, ``epoch``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pickle
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from sim.atomic import atomic_path
+from sim.errors import InputError
+from tracker.association.base import AssociationInput
+from tracker.association.features import baseline_scores, build_graph
+from tracker.association.gating import gate, solve_gated
+from tracker.association.gnn import GnnConfig
+from tracker.association.network import AssociationNetwork, NetworkConfig
+
+CHECKPOINT_FORMAT = "hste-track association checkpoint"
+CHECKPOINT_VERSION = 1
+BACKEND_OPERATOR = {"learned": "hste", "sinkhorn": "sinkhorn"}
+"""Backend name -> the training operator its checkpoints must come from."""
+
+
+@dataclass
+class AssociationModel:
+    """A network with the settings it was trained under: ``operator`` and the gnn ``gnn_config``
+    whose gate and scores it builds on."""
+
+    network: AssociationNetwork
+    operator: str
+    gnn_config: GnnConfig
+
+
+def checkpoint_dict(model: AssociationModel, **training_state: Any) -> dict[str, Any]:
+    """The checkpoint content of ``model`` plus extra ``training_state`` entries."""
+    return {
+        "format": CHECKPOINT_FORMAT,
+        "version": CHECKPOINT_VERSION,
+        "operator": model.operator,
+        "network": model.network.config.to_dict(),
+        "gnn": dataclasses.asdict(model.gnn_config),
+        "state_dict": model.network.state_dict(),
+        **training_state,
+    }
+
+
+def save_checkpoint(path: str | os.PathLike, model: AssociationModel,
+                    **training_state: Any) -> None:
+    """Write a checkpoint atomically (a crash never leaves a half-written file at ``path``)."""
+    with atomic_path(path) as tmp:
+        torch.save(checkpoint_dict(model, **training_state), tmp)
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """The raw checkpoint dict, checked for format and version.
+
+    Raises:
+        InputError: missing file, not a checkpoint (any other file), or another format version.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such checkpoint file")
+    try:
+        content = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, ValueError,
+            AttributeError, TypeError, UnicodeDecodeError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise InputError(f"{path}: not an hste-track checkpoint ({reason})") from None
+    if not isinstance(content, dict) or content.get("format") != CHECKPOINT_FORMAT:
+        raise InputError(f"{path}: not an hste-track association checkpoint")
+    if content.get("version") != CHECKPOINT_VERSION:
+        raise InputError(f"{path}: checkpoint version {content.get('version')!r}, "
+                         f"this hste-track reads version {CHECKPOINT_VERSION}")
+    return content
+
+
+def model_from_checkpoint(content: dict[str, Any], path: str | os.PathLike) -> AssociationModel:
+    """Rebuild the model of a checkpoint dict (see :func:`read_checkpoint`).
+
+    Raises:
+        InputError: a network config or weights that do not fit this code's model.
+    """
+    try:
+        network = AssociationNetwork(NetworkConfig(**content["network"]))
+        gnn_config = GnnConfig(**content["gnn"])
+        operator = str(content["operator"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise InputError(f"{path}: checkpoint of another model config ({error})") from None
+    if network.config != NetworkConfig(hidden=network.config.hidden, rounds=network.config.rounds):
+        raise InputError(f"{path}: checkpoint of another model config (feature counts "
+                         f"{content['network']} differ from this code's)")
+    try:
+        network.load_state_dict(content["state_dict"])
+    except (KeyError, RuntimeError) as error:
+        reason = str(error).splitlines()[0]
+        raise InputError(f"{path}: checkpoint of another model config ({reason})") from None
+    network.eval()
+    return AssociationModel(network, operator, gnn_config)
+
+
+def load_model(path: str | os.PathLike, operator: str | None = None) -> AssociationModel:
+    """Load a checkpoint's model; with ``operator``, require that it was trained with it.
+
+    Raises:
+        InputError: see :func:`read_checkpoint` and :func:`model_from_checkpoint`; a checkpoint
+            trained with another operator than ``operator``.
+    """
+    model = model_from_checkpoint(read_checkpoint(path), path)
+    if operator is not None and model.operator != operator:
+        backend = {v: k for k, v in BACKEND_OPERATOR.items()}.get(model.operator, model.operator)
+        raise InputError(f"{path}: trained with {model.operator}; use --assoc {backend}")
+    return model
+
+
+class LearnedAssociator:
+    """Association by the network's scores and exact Hungarian on the augmented matrix."""
+
+    def __init__(self, model: AssociationModel) -> None:
+        self.model = model
+
+    def associate(self, inputs: AssociationInput) -> np.ndarray:
+        """(T,) detection index per track, -1 for a missed track."""
+        pairs = gate(inputs, self.model.gnn_config.gate_probability)
+        baseline = baseline_scores(inputs, pairs, self.model.gnn_config)
+        if pairs.track_index.size == 0:
+            return np.full(inputs.num_tracks, -1, dtype=np.int64)
+        with torch.no_grad():
+            scores = self.model.network(build_graph(inputs, pairs, baseline))
+        return solve_gated(pairs, scores.pair.double().numpy(), scores.missed.double().numpy(),
+                           scores.clutter.double().numpy())
+
+
+def _build(backend: str, model_path: str | os.PathLike | None) -> LearnedAssociator:
+    if model_path is None:
+        raise InputError(f"--assoc {backend} needs a trained model: --model MODEL.pt "
+                         "(make one with `hste train`)")
+    return LearnedAssociator(load_model(model_path, BACKEND_OPERATOR[backend]))
+
+
+def build_learned(model_path: str | os.PathLike | None = None) -> LearnedAssociator:
+    """Registry factory for ``--assoc learned`` (an HSTE-trained checkpoint)."""
+    return _build("learned", model_path)
+
+
+def build_sinkhorn(model_path: str | os.PathLike | None = None) -> LearnedAssociator:
+    """Registry factory for ``--assoc sinkhorn`` (a Gumbel-Sinkhorn-trained checkpoint)."""
+    return _build("sinkhorn", model_path)

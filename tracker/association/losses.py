@@ -1,0 +1,171 @@
+"""Training objectives of the association network, one per training mode, and the permutation
+operator that turns scores into assignments (HSTE or Gumbel-Sinkhorn).
+
+All three losses take the assignment entries read back from the augmented matrix (pairs,
+missed, clutter; a leading Gumbel-sample dimension S) and the per-frame targets of the batch, and
+return the mean over scenes of a per-scene loss, so that data-parallel ranks holding equal numbers
+of scenes average to exactly the single-process loss.
+
+- ``supervised``: squared error between the assignment and the true association (labels from
+  the simulator's ``det_target``), per row of the augmented matrix.
+- ``end-to-end``: no association labels. Each track is updated by a Kalman update with the
+  detection the assignment gives it (a missed track keeps its prediction); the loss is the squared
+  distance of the updated position to the true target position, over 10 m squared.
+- ``unsupervised``: no labels at all. The assigned detection must reconstruct the track's
+  predicted measurement (position and, with Doppler, range rate): cost ``d^2 + range-rate
+  mismatch^2`` per taken pair, half the gate per missed track and per clutter detection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import torch
+
+from tracker.association.network import (
+    AssociationScores,
+    AugmentedLayout,
+    PairGraph,
+    augmented_matrix,
+    gather_assignment,
+)
+from tracker.perm import gumbel_sinkhorn, hungarian_ste
+
+MODES = ("supervised", "end-to-end", "unsupervised")
+OPERATORS = ("hste", "sinkhorn")
+POSITION_SCALE = 10.0
+"""m: the end-to-end loss is the squared position error in units of this distance."""
+
+
+@dataclass(frozen=True)
+class OperatorConfig:
+    """How scores become assignments in training: ``operator`` ``hste`` (Hungarian forward,
+    straight-through backward) or ``sinkhorn`` (Gumbel-Sinkhorn, ``sinkhorn_iters`` iterations);
+    temperature ``tau``, Gumbel noise scale ``noise`` and ``samples`` noise samples per frame."""
+
+    operator: str = "hste"
+    tau: float = 1.0
+    noise: float = 1.0
+    samples: int = 4
+    sinkhorn_iters: int = 20
+
+
+def assign(matrix: torch.Tensor, config: OperatorConfig,
+           generator: torch.Generator | None = None) -> torch.Tensor:
+    """Assignments (S, B, N, N) of augmented score matrices (B, N, N) under ``config``."""
+    if config.operator == "hste":
+        result = hungarian_ste(matrix, tau=config.tau, noise=config.noise,
+                               samples=config.samples, generator=generator)
+    else:
+        result = gumbel_sinkhorn(matrix, tau=config.tau, noise=config.noise,
+                                 samples=config.samples, n_iters=config.sinkhorn_iters,
+                                 generator=generator)
+    return result if config.samples > 1 else result.unsqueeze(0)
+
+
+@dataclass
+class FrameTargets:
+    """What the losses compare against, aligned with a :class:`PairGraph`'s pairs (P), tracks (T)
+    and detections (D); concatenated over the frames of a batch like the graph.
+
+    ``pair_label`` (P,), ``missed_label`` (T,), ``clutter_label`` (D,): the true association, 0/1.
+    ``pair_position`` (P, 2) m: track i's position after a Kalman update with detection j.
+    ``track_position`` (T, 2) m: predicted position (what a missed track keeps).
+    ``track_truth`` (T, 2) m and ``track_has_truth`` (T,) 0/1: the true position of the target the
+    track follows (nearest truth by a gated assignment; 0 where the track follows none).
+    ``pair_cost`` (P,): reconstruction cost ``d^2 + range-rate mismatch^2``;
+    ``track_unmatched_cost`` (T,) and ``det_unmatched_cost`` (D,): half the gate.
+    """
+
+    pair_label: torch.Tensor
+    missed_label: torch.Tensor
+    clutter_label: torch.Tensor
+    pair_position: torch.Tensor
+    track_position: torch.Tensor
+    track_truth: torch.Tensor
+    track_has_truth: torch.Tensor
+    pair_cost: torch.Tensor
+    track_unmatched_cost: torch.Tensor
+    det_unmatched_cost: torch.Tensor
+
+    @classmethod
+    def concatenate(cls, parts: list[FrameTargets]) -> FrameTargets:
+        return cls(**{f.name: torch.cat([getattr(p, f.name) for p in parts]) for f in fields(cls)})
+
+
+def _per_scene(values: torch.Tensor, frame: torch.Tensor, frame_scene: torch.Tensor,
+               num_scenes: int) -> torch.Tensor:
+    """Sum (S, K) element values into (num_scenes,) scene totals, averaged over the S samples."""
+    totals = torch.zeros(num_scenes, dtype=values.dtype, device=values.device)
+    return totals.index_add(0, frame_scene[frame], values.mean(0))
+
+
+def _scene_average(total: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
+    return (total / count.clamp(min=1.0)).mean()
+
+
+def supervised_loss(assignment: AssociationScores, targets: FrameTargets, graph: PairGraph,
+                    frame_scene: torch.Tensor, num_scenes: int) -> torch.Tensor:
+    """Squared error against the true association, per augmented row, mean over scenes."""
+    pair_frame = graph.track_frame[graph.pair_track]
+    total = (
+        _per_scene((assignment.pair - targets.pair_label) ** 2, pair_frame, frame_scene, num_scenes)
+        + _per_scene((assignment.missed - targets.missed_label) ** 2, graph.track_frame,
+                     frame_scene, num_scenes)
+        + _per_scene((assignment.clutter - targets.clutter_label) ** 2, graph.det_frame,
+                     frame_scene, num_scenes)
+    )
+    return _scene_average(total, _row_count(graph, frame_scene, num_scenes))
+
+
+def end_to_end_loss(assignment: AssociationScores, targets: FrameTargets, graph: PairGraph,
+                    frame_scene: torch.Tensor, num_scenes: int) -> torch.Tensor:
+    """Squared error of the updated track positions against the truth (in POSITION_SCALE units)."""
+    samples, num_tracks = assignment.missed.shape
+    updated = assignment.missed.unsqueeze(-1) * targets.track_position
+    updated = updated.index_add(1, graph.pair_track,
+                                assignment.pair.unsqueeze(-1) * targets.pair_position)
+    error = ((updated - targets.track_truth) ** 2).sum(-1) / POSITION_SCALE**2
+    total = _per_scene(error * targets.track_has_truth, graph.track_frame, frame_scene, num_scenes)
+    count = _per_scene(targets.track_has_truth.expand(samples, num_tracks), graph.track_frame,
+                       frame_scene, num_scenes)
+    return _scene_average(total, count)
+
+
+def unsupervised_loss(assignment: AssociationScores, targets: FrameTargets, graph: PairGraph,
+                      frame_scene: torch.Tensor, num_scenes: int) -> torch.Tensor:
+    """Measurement reconstruction cost of the assignment, per augmented row, mean over scenes."""
+    pair_frame = graph.track_frame[graph.pair_track]
+    total = (
+        _per_scene(assignment.pair * targets.pair_cost, pair_frame, frame_scene, num_scenes)
+        + _per_scene(assignment.missed * targets.track_unmatched_cost, graph.track_frame,
+                     frame_scene, num_scenes)
+        + _per_scene(assignment.clutter * targets.det_unmatched_cost, graph.det_frame,
+                     frame_scene, num_scenes)
+    )
+    return _scene_average(total, _row_count(graph, frame_scene, num_scenes))
+
+
+def _row_count(graph: PairGraph, frame_scene: torch.Tensor, num_scenes: int) -> torch.Tensor:
+    """(num_scenes,) tracks plus detections per scene: the rows of its augmented matrices."""
+    frames = torch.cat([graph.track_frame, graph.det_frame])
+    counts = torch.zeros(num_scenes, device=frames.device)
+    return counts.index_add(0, frame_scene[frames], torch.ones(frames.shape, device=frames.device))
+
+
+LOSSES = {
+    "supervised": supervised_loss,
+    "end-to-end": end_to_end_loss,
+    "unsupervised": unsupervised_loss,
+}
+
+
+def association_loss(mode: str, scores: AssociationScores, graph: PairGraph,
+                     layout: AugmentedLayout, targets: FrameTargets, frame_scene: torch.Tensor,
+                     num_scenes: int, operator: OperatorConfig,
+                     generator: torch.Generator | None = None) -> torch.Tensor:
+    """The training loss of ``mode`` for network ``scores`` on a batch: augmented matrix ->
+    HSTE / Gumbel-Sinkhorn assignment -> loss; a scalar, mean over the batch's scenes."""
+    matrix = assign(augmented_matrix(scores, layout), operator, generator)
+    entries = gather_assignment(matrix, layout)
+    return LOSSES[mode](entries, targets, graph, frame_scene, num_scenes)

@@ -1,0 +1,222 @@
+"""The association network: scores for every gated (track, detection) pair, per-track "missed"
+and per-detection "clutter/new" scores, and the augmented assignment matrix built from them.
+
+Frames are batched like graphs: the tracks, detections and gated pairs of all frames in a batch
+are concatenated; ``pair_track`` / ``pair_det`` index the concatenated tracks / detections, so
+pairs never cross frames. The network is a pair MLP followed by attention message passing along
+rows (all pairs of one track) and columns (all pairs of one detection), so one pair's score
+depends on its competitors. Each head adds a learned correction to a *prior* score (the gnn
+baseline's log-likelihood ratios, :func:`tracker.association.features.baseline_scores`); the
+output layers start at zero, so an untrained network is the gnn tracker and training learns
+corrections from the information gnn ignores (range rate, amplitude, ...).
+
+Augmented matrix of one frame with T tracks and D detections, size (T+D) x (D+T): rows are
+tracks then one "clutter/new" row per detection; columns are detections then one "missed" column
+per track. ``[:T, :D]`` pair scores (-inf outside the gate), ``[i, D+i]`` missed score of track i,
+``[T+j, j]`` clutter score of detection j, ``[T:, D:]`` zeros (the dummy block), -inf elsewhere.
+Frames of a batch are padded to one size N with a zero diagonal in the padding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+NUM_PAIR_FEATURES = 8
+NUM_TRACK_FEATURES = 4
+NUM_DET_FEATURES = 4
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """Size of the association network. ``hidden``: width of every layer; ``rounds``: message
+    passing rounds across pairs; feature counts must match :mod:`tracker.association.features`."""
+
+    hidden: int = 32
+    rounds: int = 2
+    pair_features: int = NUM_PAIR_FEATURES
+    track_features: int = NUM_TRACK_FEATURES
+    det_features: int = NUM_DET_FEATURES
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class PairGraph:
+    """One batch of association problems (one or several frames), concatenated.
+
+    Shapes: T tracks, D detections, P gated pairs, B frames in the batch.
+    ``pair_features`` (P, Fp), ``track_features`` (T, Ft), ``det_features`` (D, Fd);
+    ``pair_track`` (P,) long into tracks, ``pair_det`` (P,) long into detections;
+    ``pair_prior`` (P,), ``track_prior`` (T,), ``det_prior`` (D,): the baseline scores;
+    ``track_frame`` (T,) long and ``det_frame`` (D,) long: which frame of the batch each belongs to;
+    ``num_frames``: B.
+    """
+
+    pair_features: torch.Tensor
+    track_features: torch.Tensor
+    det_features: torch.Tensor
+    pair_track: torch.Tensor
+    pair_det: torch.Tensor
+    pair_prior: torch.Tensor
+    track_prior: torch.Tensor
+    det_prior: torch.Tensor
+    track_frame: torch.Tensor
+    det_frame: torch.Tensor
+    num_frames: int
+
+
+@dataclass
+class AssociationScores:
+    """Network output: ``pair`` (P,), ``missed`` (T,), ``clutter`` (D,); larger = more likely."""
+
+    pair: torch.Tensor
+    missed: torch.Tensor
+    clutter: torch.Tensor
+
+
+def _mlp(inputs: int, hidden: int, outputs: int) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(inputs, hidden), nn.SiLU(), nn.Linear(hidden, outputs))
+
+
+def _zero_head(hidden: int) -> nn.Linear:
+    head = nn.Linear(hidden, 1)
+    nn.init.zeros_(head.weight)
+    nn.init.zeros_(head.bias)
+    return head
+
+
+def segment_softmax(logits: torch.Tensor, segment: torch.Tensor, num_segments: int) -> torch.Tensor:
+    """Softmax of ``logits`` (P,) within each group of equal ``segment`` (P,) ids."""
+    group_max = torch.full((num_segments,), -torch.inf, dtype=logits.dtype, device=logits.device)
+    group_max = group_max.scatter_reduce(0, segment, logits, reduce="amax", include_self=True)
+    weights = torch.exp(logits - group_max[segment].detach())
+    total = torch.zeros(num_segments, dtype=logits.dtype, device=logits.device)
+    total = total.index_add(0, segment, weights)
+    return weights / total[segment]
+
+
+class PairAttention(nn.Module):
+    """One message-passing round: each pair attends over its row (same track) and its column
+    (same detection); tracks and detections receive their row / column summary."""
+
+    def __init__(self, hidden: int):
+        super().__init__()
+        self.row_logit = nn.Linear(hidden, 1)
+        self.col_logit = nn.Linear(hidden, 1)
+        self.pair_update = _mlp(3 * hidden, hidden, hidden)
+        self.track_update = _mlp(2 * hidden, hidden, hidden)
+        self.det_update = _mlp(2 * hidden, hidden, hidden)
+        self.pair_norm = nn.LayerNorm(hidden)
+        self.track_norm = nn.LayerNorm(hidden)
+        self.det_norm = nn.LayerNorm(hidden)
+
+    def _pool(self, values: torch.Tensor, logit: nn.Linear, segment: torch.Tensor, size: int):
+        weights = segment_softmax(logit(values).squeeze(-1), segment, size)
+        pooled = torch.zeros(size, values.shape[-1], dtype=values.dtype, device=values.device)
+        return pooled.index_add(0, segment, weights.unsqueeze(-1) * values)
+
+    def forward(self, pair, track, det, graph: PairGraph):
+        row = self._pool(pair, self.row_logit, graph.pair_track, track.shape[0])
+        col = self._pool(pair, self.col_logit, graph.pair_det, det.shape[0])
+        message = torch.cat([pair, row[graph.pair_track], col[graph.pair_det]], dim=-1)
+        pair = self.pair_norm(pair + self.pair_update(message))
+        track = self.track_norm(track + self.track_update(torch.cat([track, row], dim=-1)))
+        det = self.det_norm(det + self.det_update(torch.cat([det, col], dim=-1)))
+        return pair, track, det
+
+
+class AssociationNetwork(nn.Module):
+    """Scores for pairs, missed tracks and clutter detections of a :class:`PairGraph`."""
+
+    def __init__(self, config: NetworkConfig = NetworkConfig()):
+        super().__init__()
+        self.config = config
+        hidden = config.hidden
+        self.pair_embed = _mlp(config.pair_features, hidden, hidden)
+        self.track_embed = _mlp(config.track_features, hidden, hidden)
+        self.det_embed = _mlp(config.det_features, hidden, hidden)
+        self.rounds = nn.ModuleList(PairAttention(hidden) for _ in range(config.rounds))
+        self.pair_head = _zero_head(hidden)
+        self.missed_head = _zero_head(hidden)
+        self.clutter_head = _zero_head(hidden)
+
+    def forward(self, graph: PairGraph) -> AssociationScores:
+        track = self.track_embed(graph.track_features)
+        det = self.det_embed(graph.det_features)
+        pair = self.pair_embed(graph.pair_features) + track[graph.pair_track] + det[graph.pair_det]
+        for layer in self.rounds:
+            pair, track, det = layer(pair, track, det, graph)
+        return AssociationScores(
+            pair=graph.pair_prior + self.pair_head(pair).squeeze(-1),
+            missed=graph.track_prior + self.missed_head(track).squeeze(-1),
+            clutter=graph.det_prior + self.clutter_head(det).squeeze(-1),
+        )
+
+
+def _local_index(frame: torch.Tensor, num_frames: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Position of each element within its frame, and the element count per frame.
+
+    ``frame`` (K,) must be sorted (elements of one frame contiguous)."""
+    counts = torch.bincount(frame, minlength=num_frames)
+    starts = torch.cumsum(counts, 0) - counts
+    return torch.arange(frame.shape[0], device=frame.device) - starts[frame], counts
+
+
+@dataclass
+class AugmentedLayout:
+    """Where the pairs, missed and clutter entries sit in the padded (B, N, N) augmented matrix:
+    ``(pair_b, pair_r, pair_c)`` (P,) each, ``(track_b, track_r, track_c)`` (T,),
+    ``(det_b, det_r, det_c)`` (D,); ``dummy`` (B, N, N) bool marks the zero entries."""
+
+    pair_index: tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+    missed_index: tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+    clutter_index: tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+    dummy: torch.Tensor
+    size: int
+
+
+def augmented_layout(graph: PairGraph) -> AugmentedLayout:
+    """Index layout of the padded augmented matrices of the frames in ``graph``."""
+    track_local, tracks = _local_index(graph.track_frame, graph.num_frames)
+    det_local, dets = _local_index(graph.det_frame, graph.num_frames)
+    sizes = tracks + dets
+    size = int(sizes.max()) if graph.num_frames else 0
+    pair_frame = graph.track_frame[graph.pair_track]
+    pair_index = (pair_frame, track_local[graph.pair_track], det_local[graph.pair_det])
+    missed_index = (graph.track_frame, track_local, dets[graph.track_frame] + track_local)
+    clutter_index = (graph.det_frame, tracks[graph.det_frame] + det_local, det_local)
+    position = torch.arange(size, device=sizes.device)
+    rows = position.view(1, -1, 1)
+    cols = position.view(1, 1, -1)
+    t = tracks.view(-1, 1, 1)
+    d = dets.view(-1, 1, 1)
+    n = sizes.view(-1, 1, 1)
+    dummy_block = (rows >= t) & (rows < n) & (cols >= d) & (cols < n)
+    padding_diagonal = (rows >= n) & (rows == cols)
+    dummy = dummy_block | padding_diagonal
+    return AugmentedLayout(pair_index, missed_index, clutter_index, dummy, size)
+
+
+def augmented_matrix(scores: AssociationScores, layout: AugmentedLayout) -> torch.Tensor:
+    """The padded augmented score matrices (B, N, N) of a batch (see the module docstring)."""
+    batch = layout.dummy.shape[0]
+    dtype = scores.pair.dtype
+    matrix = torch.full((batch, layout.size, layout.size), -torch.inf, dtype=dtype,
+                        device=scores.pair.device)
+    matrix = matrix.masked_fill(layout.dummy, 0.0)
+    matrix = matrix.index_put(layout.pair_index, scores.pair)
+    matrix = matrix.index_put(layout.missed_index, scores.missed)
+    return matrix.index_put(layout.clutter_index, scores.clutter)
+
+
+def gather_assignment(matrix: torch.Tensor, layout: AugmentedLayout) -> AssociationScores:
+    """Read the pair / missed / clutter entries back out of a (..., B, N, N) assignment."""
+    return AssociationScores(
+        pair=matrix[(..., *layout.pair_index)],
+        missed=matrix[(..., *layout.missed_index)],
+        clutter=matrix[(..., *layout.clutter_index)],
+    )
