@@ -166,9 +166,9 @@ class Scenario:
     def save(self, path: str | os.PathLike) -> None:
         """Write the versioned .npz (uncompressed, for fast loading) atomically."""
         arrays = {name: getattr(self, name) for name in ARRAY_SPECS}
-        with atomic_path(path) as tmp:
+        with atomic_path(path) as tmp, open(tmp, "wb") as handle:  # a handle: no ".npz" appended
             np.savez(
-                tmp,
+                handle,
                 format=np.array(FORMAT_NAME),
                 version=np.array(FORMAT_VERSION),
                 config_json=np.array(json.dumps(self.config.to_dict())),

@@ -50,7 +50,9 @@ DATA_COMMANDS: dict[str, str] = {
     "fetch-mnist": "tracker.commands.data:fetch_mnist_command",
 }
 PLOT_COMMANDS: dict[str, str] = {}
-TOP_COMMANDS: dict[str, str] = {}
+TOP_COMMANDS: dict[str, str] = {
+    "simulate": "sim.cli:simulate_command",
+}
 
 
 @click.group(cls=LazyGroup, lazy_commands=TOP_COMMANDS)
