@@ -44,6 +44,7 @@ from tracker.plots.scene import draw_sensors, prepare_axes, scene_extent
 
 SUFFIXES = (".gif", ".mp4")
 PALETTE_SAMPLES = 6
+TRUTH_TRAIL_RGBA = (0.45, 0.45, 0.45, 0.3)
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def _ffmpeg_executable() -> str:
 
 
 class FrameRenderer:
-    """Draws frame after frame of one figure by blitting; ``render(k)`` -> RGB array (H, W, 3)."""
+    """Draws frame after frame of one figure by blitting; ``render(k)`` -> RGB Pillow image."""
 
     def __init__(self, scene, tracks: dict, events: dict, trail: int, panel_size: float,
                  dpi: int, sigma: float):
@@ -147,15 +148,16 @@ class FrameRenderer:
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
         self.shape = np.asarray(self.canvas.buffer_rgba()).shape[:2]
 
-    def render(self, k: int) -> np.ndarray:
-        """RGB image (H, W, 3) uint8 of 0-based frame ``k``."""
+    def render(self, k: int) -> Image.Image:
+        """RGB image of 0-based frame ``k``, of size ``self.shape`` (height, width) pixels."""
         self.canvas.restore_region(self.background)
         for panel in self.panels:
             panel.draw(k)
         time_s = self.scene.frame_times[k] - self.scene.frame_times[0]
         self.counter.set_text(f"frame {k + 1}/{self.scene.num_frames}   t = {time_s:.1f} s")
         self.figure.draw_artist(self.counter)
-        return np.asarray(self.canvas.buffer_rgba())[:, :, :3].copy()
+        height, width = self.shape
+        return Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba()).convert("RGB")
 
 
 class Panel:
@@ -170,6 +172,7 @@ class Panel:
         self.clutter = scene.det_target < 0
         self.artists: list = []
         self.truth_lines = self._add(_segment_collection(ax, 2.5))
+        self.truth_lines.set_edgecolor(TRUTH_TRAIL_RGBA)
         self.target_dets = self._add(ax.scatter([], [], s=9, c=style.TARGET_RETURN_COLOUR,
                                                 marker="o", linewidths=0, zorder=3))
         self.clutter_dets = self._add(ax.scatter([], [], s=10, c=style.CLUTTER_COLOUR,
@@ -216,11 +219,7 @@ class Panel:
         xy, clutter = scene.det_xy[rows], self.clutter[rows]
         self.target_dets.set_offsets(xy[~clutter])
         self.clutter_dets.set_offsets(xy[clutter])
-        window = self.truth_trails.window(k, self.trail)
-        colours = np.tile([0.45, 0.45, 0.45, 0.0], (window.stop - window.start, 1))
-        colours[:, 3] = 0.35 * self._fade(self.truth_trails.end_frame[window], k)
-        self.truth_lines.set_paths(list(self.truth_trails.paths[window]))
-        self.truth_lines.set_edgecolor(colours)
+        self.truth_lines.set_paths([self.truth_trails.compound(k, self.trail)])
 
     def _update_tracks(self, k: int) -> None:
         trails = self.track_trails
@@ -325,7 +324,7 @@ def legend_handles(with_tracks: bool, with_events: bool) -> list[Line2D]:
         Line2D([], [], ls="", marker="o", ms=4, color=style.TARGET_RETURN_COLOUR,
                label="target detection"),
         Line2D([], [], ls="", marker="x", ms=5, color=style.CLUTTER_COLOUR, label="clutter"),
-        Line2D([], [], lw=2.5, color="0.45", alpha=0.35, label="true trajectory"),
+        Line2D([], [], lw=2.5, color=TRUTH_TRAIL_RGBA, label="true trajectory"),
         Line2D([], [], ls="", marker="^", ms=7, color=style.SENSOR_COLOUR,
                label="sensor + field of view"),
     ]
@@ -356,13 +355,13 @@ def _write_gif(path: Path, renderer: FrameRenderer, indices: range, fps: float,
                progress: bool) -> None:
     """Quantise every frame to one palette taken from a few sample frames, then save with Pillow."""
     sample = np.linspace(indices[0], indices[-1], PALETTE_SAMPLES).astype(int)
-    montage = Image.fromarray(np.concatenate([renderer.render(k) for k in np.unique(sample)]))
+    montage = Image.fromarray(np.concatenate([np.asarray(renderer.render(k))
+                                              for k in np.unique(sample)]))
     palette = montage.quantize(colors=256, method=Image.Quantize.MEDIANCUT)
 
     def quantised() -> Iterator[Image.Image]:
         for k in _shown(indices, progress):
-            yield Image.fromarray(renderer.render(k)).quantize(palette=palette,
-                                                                dither=Image.Dither.NONE)
+            yield renderer.render(k).quantize(palette=palette, dither=Image.Dither.NONE)
 
     images = quantised()
     with atomic_path(path) as tmp:
@@ -384,7 +383,8 @@ def _write_mp4(path: Path, ffmpeg: str, renderer: FrameRenderer, indices: range,
         process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=log)
         try:
             for k in _shown(indices, progress):
-                frame = np.pad(renderer.render(k), ((0, pad_h), (0, pad_w), (0, 0)), mode="edge")
+                frame = np.pad(np.asarray(renderer.render(k)), ((0, pad_h), (0, pad_w), (0, 0)),
+                               mode="edge")
                 process.stdin.write(frame.tobytes())
         except BrokenPipeError:
             pass

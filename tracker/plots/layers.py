@@ -123,6 +123,14 @@ class Trails:
         return recent(self.end_frame, k, length)
 
 
+    def compound(self, k: int, length: int) -> Path:
+        """The segments of :meth:`window` as one multi-part Path (drawn in one go, one colour)."""
+        window = self.window(k, length)
+        count = window.stop - window.start
+        codes = np.tile(np.asarray([Path.MOVETO, Path.LINETO], dtype=Path.code_type), count)
+        return Path(self.segments[window].reshape(-1, 2), codes)
+
+
 def recent(frames: np.ndarray, k: int, length: int) -> slice:
     """Rows of the sorted ``frames`` (n,) that lie in k - length + 1 .. k."""
     first, last = np.searchsorted(frames, [k - length + 1, k + 1])
