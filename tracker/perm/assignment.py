@@ -21,11 +21,12 @@ from torch import Tensor
 _THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
-def _check_finite_or_forbidden(scores: Tensor, name: str) -> None:
+def _check_finite_or_forbidden(scores: np.ndarray | Tensor, name: str) -> None:
     """Raise ValueError for NaN or +inf entries (``-inf`` is allowed: a forbidden pair)."""
-    if torch.isnan(scores).any():
+    module = torch if isinstance(scores, Tensor) else np
+    if module.isnan(scores).any():
         raise ValueError(f"{name} contains NaN; scores must be finite or -inf (forbidden pair)")
-    if torch.isposinf(scores).any():
+    if module.isposinf(scores).any():
         raise ValueError(f"{name} contains +inf; scores must be finite or -inf (forbidden pair)")
 
 
@@ -73,12 +74,11 @@ def hungarian(scores: Tensor) -> Tensor:
     """
     if scores.dim() < 2:
         raise ValueError(f"scores must have shape (..., N, M); got {tuple(scores.shape)}")
-    _check_finite_or_forbidden(scores, "scores")
-    *batch_shape, n, m = scores.shape
-    result = torch.zeros_like(scores)
-    if n == 0 or m == 0 or result.numel() == 0:
-        return result
+    if scores.numel() == 0:
+        return torch.zeros_like(scores)
+    n, m = scores.shape[-2:]
     flat = scores.detach().reshape(-1, n, m).to("cpu", torch.float64).numpy()
+    _check_finite_or_forbidden(flat, "scores")
     costs, forbidden = _finite_costs(flat)
     rows, cols = _solve_batch(costs)
     sizes = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
