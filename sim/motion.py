@@ -79,7 +79,11 @@ def draw_births(count: int, motion: MotionConfig, rng: np.random.Generator) -> n
 def scripted_births(
     motion: MotionConfig, frames: int, dt: float, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Birth frames (S,) int and states (S, 4) of the scripted (noise-free, immortal) targets."""
+    """Birth frames (S,) int and states (S, 4) of the scripted (noise-free, immortal) targets.
+
+    Order (ids follow it): crossing pairs' first members, their second members, parallel groups
+    (one group after the other), split parents, split children (born at the event frame).
+    """
     event_frame = min(
         frames // 2 if motion.pattern_frame is None else motion.pattern_frame, frames - 1
     )
