@@ -26,7 +26,6 @@ from pathlib import Path
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import Collection, EllipseCollection, PathCollection
-from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.path import Path as MplPath
@@ -40,11 +39,10 @@ from sim.errors import InputError
 from tracker.plots import style
 from tracker.plots.events import EventRows
 from tracker.plots.layers import PointRows, Trails, ellipse_axes, track_rows, truth_rows
-from tracker.plots.scene import draw_sensors, prepare_axes, scene_extent
+from tracker.plots.scene import draw_sensors, panel_figure, prepare_axes, scene_extent
 
 SUFFIXES = (".gif", ".mp4")
 PALETTE_SAMPLES = 6
-TRUTH_TRAIL_RGBA = (0.45, 0.45, 0.45, 0.3)
 
 
 @dataclass(frozen=True)
@@ -77,13 +75,14 @@ def animate(
     frames: first and last frame to draw, 1-based inclusive like the tracks file (default: all);
     fps: frames per second of the output; trail: length of the fading trails in frames;
     panel_size: inches per (square) panel; dpi: pixels per inch; sigma: covariance ellipse scale
-    (2 = the 2-sigma ellipse); events: label -> ID switch / false track rows for marker overlays.
+    (2 = the 2-sigma ellipse); events: label -> ID switches / false tracks to mark (see
+    :func:`tracker.plots.events.evaluation_events`); a switch stays marked for ``trail`` frames,
+    a false track is marked in the frames where it is false.
     InputError for an unknown extension, a missing ffmpeg for MP4, an empty scene, a frame range
     outside the scene or tracks that do not fit it; nothing is written then.
     """
     start_time = time.perf_counter()
-    path = style.check_suffix(out_path, SUFFIXES)
-    ffmpeg = _ffmpeg_executable() if path.suffix.lower() == ".mp4" else None
+    path, ffmpeg = check_output(out_path)
     first, last = frame_range(scene, frames)
     if fps <= 0 or trail < 1 or panel_size <= 0 or dpi < 10:
         raise InputError("fps and panel size must be > 0, trail >= 1 frame and dpi >= 10")
@@ -109,11 +108,16 @@ def frame_range(scene, frames: tuple[int, int] | None) -> tuple[int, int]:
     return first, last
 
 
-def _ffmpeg_executable() -> str:
+def check_output(out_path: str | os.PathLike) -> tuple[Path, str | None]:
+    """(path, ffmpeg executable or None for GIF); InputError for another extension, or for MP4
+    when ffmpeg is not installed. Cheap: call it before loading anything."""
+    path = style.check_suffix(out_path, SUFFIXES)
+    if path.suffix.lower() != ".mp4":
+        return path, None
     found = shutil.which("ffmpeg")
     if found is None:
         raise InputError("MP4 output needs ffmpeg, which is not installed; write a .gif instead")
-    return found
+    return path, found
 
 
 class FrameRenderer:
@@ -172,7 +176,7 @@ class Panel:
         self.clutter = scene.det_target < 0
         self.artists: list = []
         self.truth_lines = self._add(_segment_collection(ax, 2.5))
-        self.truth_lines.set_edgecolor(TRUTH_TRAIL_RGBA)
+        self.truth_lines.set_edgecolor(style.TRUTH_TRAIL_RGBA)
         self.target_dets = self._add(ax.scatter([], [], s=9, c=style.TARGET_RETURN_COLOUR,
                                                 marker="o", linewidths=0, zorder=3))
         self.clutter_dets = self._add(ax.scatter([], [], s=10, c=style.CLUTTER_COLOUR,
@@ -252,7 +256,8 @@ class Panel:
         recent = self.events.window(k, self.trail)
         kinds, xy = self.events.kind[recent], self.events.xy[recent]
         self.switches.set_offsets(xy[kinds == "switch"])
-        self.false_tracks.set_offsets(xy[kinds == "false"])
+        now = self.events.window(k, 1)
+        self.false_tracks.set_offsets(self.events.xy[now][self.events.kind[now] == "false"])
 
     def _fade(self, end_frame: np.ndarray, k: int) -> np.ndarray:
         """Opacity of trail segments: 1 for the newest, falling linearly to 1/trail."""
@@ -296,55 +301,14 @@ class IdLabels(PathCollection):
         return self._outlines[track_id]
 
 
-def panel_figure(panels: int, panel_size: float, legend_entries: int, dpi: int):
-    """A figure of ``panels`` square axes side by side, room above for titles and the counter and
-    below for a legend of ``legend_entries`` entries; returns (figure, axes list, legend columns).
-
-    Margins are fixed in inches so that labels never clip, whatever the panel size.
-    """
-    left, gap, right, top, bottom = 0.85, 0.85, 0.25, 0.6, 0.55
-    width = left + panels * panel_size + (panels - 1) * gap + right
-    columns = max(1, min(legend_entries, int(width // 2.0)))
-    legend_height = 0.25 * -(-legend_entries // columns) + 0.1
-    height = top + panel_size + bottom + legend_height
-    figure = Figure(figsize=(width, height), dpi=dpi)
-    axes = [
-        figure.add_axes((
-            (left + i * (panel_size + gap)) / width, (bottom + legend_height) / height,
-            panel_size / width, panel_size / height,
-        ))
-        for i in range(panels)
-    ]
-    return figure, axes, columns
-
-
 def legend_handles(with_tracks: bool, with_events: bool) -> list[Line2D]:
     """Proxy artists naming every kind of mark the animation draws."""
-    handles = [
-        Line2D([], [], ls="", marker="o", ms=4, color=style.TARGET_RETURN_COLOUR,
-               label="target detection"),
-        Line2D([], [], ls="", marker="x", ms=5, color=style.CLUTTER_COLOUR, label="clutter"),
-        Line2D([], [], lw=2.5, color=TRUTH_TRAIL_RGBA, label="true trajectory"),
-        Line2D([], [], ls="", marker="^", ms=7, color=style.SENSOR_COLOUR,
-               label="sensor + field of view"),
-    ]
+    names = ["target detection", "clutter", "true trajectory", "sensor + field of view"]
     if with_tracks:
-        handles += [
-            Line2D([], [], marker="o", ms=6, lw=1.8, color="tab:green",
-                   label="confirmed track + id"),
-            Line2D([], [], marker="o", ms=6, lw=1.0, mfc="white", color="tab:green", alpha=0.7,
-                   label="tentative track"),
-            Line2D([], [], ls="", marker="o", ms=14, mfc="none", color="tab:green",
-                   label="covariance ellipse"),
-        ]
+        names += ["confirmed track + id", "tentative track", "covariance ellipse"]
     if with_events:
-        handles += [
-            Line2D([], [], ls="", marker="*", ms=11, color=style.SWITCH_COLOUR, mec="black",
-                   mew=0.5, label="ID switch"),
-            Line2D([], [], ls="", marker="s", ms=8, mfc="none", mew=1.6,
-                   color=style.FALSE_TRACK_COLOUR, label="false track"),
-        ]
-    return handles
+        names += ["ID switch", "false track"]
+    return [style.legend_entry(name) for name in names]
 
 
 def _shown(indices: range, progress: bool) -> Iterator[int]:

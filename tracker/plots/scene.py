@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.patches import Wedge
 
 from tracker.plots import style
@@ -62,3 +63,27 @@ def draw_sensors(ax: Axes, sensors) -> None:
                 clip_on=False, markeredgecolor="white")
         ax.annotate(f"{sensor.kind} {number}", (x, y), xytext=(6, -10),
                     textcoords="offset points", fontsize=8, color=style.SENSOR_COLOUR, zorder=7)
+
+
+def panel_figure(
+    panels: int, panel_size: float, legend_entries: int, dpi: int
+) -> tuple[Figure, list[Axes], int]:
+    """A figure of ``panels`` square axes side by side, room above for titles and the counter and
+    below for a legend of ``legend_entries`` entries; returns (figure, axes list, legend columns).
+
+    Margins are fixed in inches so that labels never clip, whatever the panel size.
+    """
+    left, gap, right, top, bottom = 0.85, 0.85, 0.25, 0.6, 0.55
+    width = left + panels * panel_size + (panels - 1) * gap + right
+    columns = max(1, min(legend_entries, int(width // 2.0)))
+    legend_height = 0.25 * -(-legend_entries // columns) + 0.1
+    height = top + panel_size + bottom + legend_height
+    figure = Figure(figsize=(width, height), dpi=dpi)
+    axes = [
+        figure.add_axes((
+            (left + i * (panel_size + gap)) / width, (bottom + legend_height) / height,
+            panel_size / width, panel_size / height,
+        ))
+        for i in range(panels)
+    ]
+    return figure, axes, columns

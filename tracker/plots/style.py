@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from sim.atomic import atomic_path
 from sim.errors import InputError
@@ -23,12 +24,14 @@ _TRACK_PALETTE = np.concatenate([
     np.delete(np.asarray(colormaps["Dark2"].colors), 7, axis=0),
 ])
 
-TRUTH_COLOUR = "0.55"
+TRUTH_TRAIL_RGBA = (0.45, 0.45, 0.45, 0.3)
 TARGET_RETURN_COLOUR = "0.15"
 CLUTTER_COLOUR = "0.70"
 SENSOR_COLOUR = "tab:blue"
 SWITCH_COLOUR = "red"
 FALSE_TRACK_COLOUR = "darkorange"
+
+TRACK_EXAMPLE_COLOUR = "tab:green"
 
 STATIC_SUFFIXES = (".png", ".pdf", ".svg")
 
@@ -56,3 +59,23 @@ def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 150) -> Path:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
     return path
+
+
+_LEGEND_STYLES = {
+    "target detection": dict(ls="", marker="o", ms=4, color=TARGET_RETURN_COLOUR),
+    "clutter": dict(ls="", marker="x", ms=5, color=CLUTTER_COLOUR),
+    "true trajectory": dict(lw=2.5, color=TRUTH_TRAIL_RGBA),
+    "sensor + field of view": dict(ls="", marker="^", ms=7, color=SENSOR_COLOUR),
+    "confirmed track + id": dict(marker="o", ms=6, lw=1.8, color=TRACK_EXAMPLE_COLOUR),
+    "tentative track": dict(marker="o", ms=6, lw=1.0, mfc="white", color=TRACK_EXAMPLE_COLOUR,
+                            alpha=0.7),
+    "covariance ellipse": dict(ls="", marker="o", ms=14, mfc="none", color=TRACK_EXAMPLE_COLOUR),
+    "ID switch": dict(ls="", marker="*", ms=11, color=SWITCH_COLOUR, mec="black", mew=0.5),
+    "false track": dict(ls="", marker="s", ms=8, mfc="none", mew=1.6, color=FALSE_TRACK_COLOUR),
+    "track start": dict(ls="", marker="o", ms=5, mfc="white", color="0.3"),
+}
+
+
+def legend_entry(name: str) -> Line2D:
+    """A legend proxy artist for one of the marks every picture shares, labelled ``name``."""
+    return Line2D([], [], label=name, **_LEGEND_STYLES[name])
