@@ -91,7 +91,8 @@ def simulate_command(
     config = ScenarioConfig.from_toml(config_path) if config_path else get_preset(preset)
     if frames is not None:
         config = config.replace(frames=frames)
-    with tqdm(total=3 if mot else 2, desc="simulate", file=sys.stderr, leave=False) as bar:
+    steps = 3 if mot else 2
+    with tqdm(total=steps, desc="simulate", file=sys.stderr, leave=False, disable=None) as bar:
         bar.set_postfix_str("generating")
         scenario = generate(config, seed)
         bar.update()

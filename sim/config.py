@@ -106,7 +106,8 @@ class MotionConfig:
         for name in ("survival_prob", "turn_fraction"):
             _require(0.0 <= getattr(self, name) <= 1.0, f"motion.{name} must be in [0, 1]")
         _require(
-            self.pattern_frame is None or self.pattern_frame >= 0,
+            self.pattern_frame is None
+            or (isinstance(self.pattern_frame, int) and self.pattern_frame >= 0),
             "motion.pattern_frame must be >= 0",
         )
 
@@ -225,7 +226,7 @@ class ScenarioConfig:
     frames: int = 100
     dt: float = 1.0
     motion: MotionConfig = field(default_factory=MotionConfig)
-    sensors: tuple[SensorConfig, ...] = (RadarConfig(),)
+    sensors: tuple[SensorConfig, ...] = field(default_factory=lambda: (RadarConfig(),))
 
     def __post_init__(self) -> None:
         _require(self.frames >= 1, "frames must be >= 1")
@@ -278,6 +279,21 @@ def _as_tuple(value: Any) -> Any:
     return tuple(_as_tuple(v) for v in value) if isinstance(value, list | tuple) else value
 
 
+def _fits(value: Any, default: Any) -> bool:
+    """Whether ``value`` has the type of a field's default (an int also fits a float field)."""
+    if isinstance(value, bool):
+        return isinstance(default, bool)
+    if isinstance(default, int):
+        return isinstance(value, int)
+    if isinstance(default, float):
+        return isinstance(value, int | float)
+    if isinstance(default, tuple):  # fixed length unless the default is empty
+        return isinstance(value, tuple) and (not default or len(value) == len(default))
+    if isinstance(default, str):
+        return isinstance(value, str)
+    return True  # None defaults and nested configs are checked by the dataclasses themselves
+
+
 def _build(cls: type, data: Any, where: str) -> Any:
     if not isinstance(data, dict):
         raise InputError(f"{where} must be a table of settings")
@@ -287,8 +303,14 @@ def _build(cls: type, data: Any, where: str) -> Any:
         not unknown,
         f"{where}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}",
     )
+    values = {key: _as_tuple(value) for key, value in data.items()}
+    for f in dataclasses.fields(cls):
+        if f.name in values and not _fits(values[f.name], f.default):
+            raise InputError(
+                f"{where}.{f.name} = {values[f.name]!r}: expected a value like {f.default!r}"
+            )
     try:
-        return cls(**{key: _as_tuple(value) for key, value in data.items()})
+        return cls(**values)
     except TypeError as error:
         raise InputError(f"{where}: wrong value type ({error})") from None
 
