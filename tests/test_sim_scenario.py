@@ -41,3 +41,74 @@ def test_every_preset_runs_with_contract_dtypes(name):
         assert array.dtype == dtype and array.shape[1:] == trailing, field
     assert scenario.num_frames == scenario.config.frames
     assert len(scenario.det_target) > 0 and len(scenario.truth_id) > 0
+
+
+def test_frame_views_partition_the_flat_arrays():
+    scenario = sim.generate(small("crossing"), 2)
+    views = [scenario.frame_detections(k) for k in range(scenario.num_frames)]
+    np.testing.assert_array_equal(np.concatenate([v.xy for v in views]), scenario.det_xy)
+    np.testing.assert_array_equal(np.concatenate([v.target for v in views]), scenario.det_target)
+    assert sum(len(v) for v in views) == len(scenario.det_target)
+    truth = scenario.frame_truth(7)
+    assert truth.frame == 7 and truth.time == 7 * scenario.dt
+    assert np.all(np.diff(truth.id) > 0) and truth.state.shape == (len(truth), 4)
+    assert np.all(scenario.truth_frame[scenario.truth_offsets[7] : scenario.truth_offsets[8]] == 7)
+    assert views[7].time == 7.0 and np.all(np.diff(views[7].azimuth) >= 0)  # scan order
+
+
+def test_motchallenge_export_is_read_by_motmetrics(tmp_path):
+    import motmetrics
+
+    scenario = sim.generate(small("default"), 1)
+    scenario.to_motchallenge(tmp_path / "gt.txt")
+    table = motmetrics.io.loadtxt(str(tmp_path / "gt.txt"))
+    assert len(table) == len(scenario.truth_id)
+    frames = table.index.get_level_values("FrameId").to_numpy()
+    np.testing.assert_array_equal(frames, scenario.truth_frame + 1)
+    np.testing.assert_array_equal(table.index.get_level_values("Id"), scenario.truth_id)
+    # motmetrics turns MOT's 1-based pixel boxes 0-based: X = bb_left - 1
+    np.testing.assert_allclose(table["X"] + 1, scenario.truth_state[:, 0], atol=1e-3)
+    np.testing.assert_allclose(table["Y"] + 1, scenario.truth_state[:, 1], atol=1e-3)
+
+
+def rewrite(source, target, **changes) -> None:
+    with np.load(source) as data:
+        arrays = {name: data[name] for name in data.files}
+    arrays.update(changes)
+    np.savez(target, **{k: v for k, v in arrays.items() if v is not None})
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    path = tmp_path_factory.mktemp("scene") / "scene.npz"
+    sim.generate(small("default"), 0).save(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    "make_bad, message",
+    [
+        (lambda src, bad: None, "no such scenario file"),
+        (lambda src, bad: bad.write_bytes(src.read_bytes()[:5000]), "not a readable scenario"),
+        (lambda src, bad: bad.write_text("frame,id\n1,2\n"), "not a readable scenario"),
+        (lambda src, bad: np.savez(bad, weights=np.ones(3)), "not an hste scenario file"),
+        (lambda src, bad: rewrite(src, bad, version=np.array(2)), "format version 2"),
+        (lambda src, bad: rewrite(src, bad, det_xy=None), "lacks det_xy"),
+        (lambda src, bad: rewrite(src, bad, det_range=np.zeros(3, np.float32)), "inconsistent"),
+        (lambda src, bad: rewrite(src, bad, truth_state=np.zeros((2, 3))), "truth_state has"),
+        (lambda src, bad: rewrite(src, bad, config_json=np.array("{")), "bad stored config"),
+    ],
+)
+def test_bad_scenario_files_give_one_clear_input_error(saved, tmp_path, make_bad, message):
+    bad = tmp_path / "bad.npz"
+    make_bad(saved, bad)
+    with pytest.raises(sim.errors.InputError) as error:
+        sim.load(bad)
+    assert message in str(error.value) and str(bad) in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_large_scenario_memory_per_frame_stays_small():
+    scenario = sim.generate(get_preset("large").replace(frames=5), 0)
+    per_frame = scenario.nbytes / scenario.num_frames
+    assert per_frame < 200_000  # 1,000 frames: under 0.2 GB (the target is 1 GB)
