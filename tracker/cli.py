@@ -45,7 +45,9 @@ class LazyGroup(click.Group):
 
 
 # name -> "module:click_command". One line per command; keep sorted.
-BENCH_COMMANDS: dict[str, str] = {}
+BENCH_COMMANDS: dict[str, str] = {
+    "sorting": "experiments.cli_sorting:sorting_command",
+}
 DATA_COMMANDS: dict[str, str] = {
     "fetch-mnist": "tracker.commands.data:fetch_mnist_command",
 }

@@ -1,0 +1,264 @@
+"""Learning to sort numbers (paper section 4.2, Table 5; Mena et al. 2018, section 5.1).
+
+The task: ``x_hat`` holds N numbers from U(0, 1) in increasing order and ``x`` is a random
+shuffle of it. Every element of ``x`` goes alone through ``g = g2(ReLU(g1(.)))`` (g1: 1 -> 32,
+g2: 32 -> N, both affine); stacking the N outputs gives an N x N score matrix ``X`` whose row i
+scores input element i against output position j. A permutation operator (Sinkhorn or the
+Hungarian straight-through estimator, each optionally with Gumbel noise) turns ``X`` into ``P``,
+the reconstruction is ``x_tilde = P^T x`` and the loss is the mean squared error to ``x_hat``.
+At test time every method uses the exact Hungarian on the noise-free scores.
+
+Sequences are drawn as N i.i.d. U(0, 1) numbers: such a vector already is a uniformly random
+shuffle of its sorted version, so ``x`` is the draw itself and ``x_hat = sort(x)``.
+
+One run = one (method, N, seed); :func:`run_sorting` trains and evaluates it and returns a flat
+dict of the config, metrics and timing. Sweeps over many runs live in :mod:`experiments.sweep`.
+"""
+
+from __future__ import annotations
+
+import time
+import tomllib
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from sim.errors import InputError
+from tracker.perm import constraint_error, gumbel_sinkhorn, hungarian, hungarian_ste
+from tracker.perm.metrics import (
+    kendall_tau,
+    l1_error,
+    l2_error,
+    perm_to_indices,
+    prop_any_wrong,
+    prop_wrong,
+)
+
+
+@dataclass(frozen=True)
+class Method:
+    """A permutation operator used in training.
+
+    ``operator`` is ``"sinkhorn"`` (soft, doubly stochastic) or ``"hungarian"`` (HSTE: exact
+    permutation forward, identity backward). ``noisy`` adds Gumbel noise with several samples per
+    sequence; ``noise_end`` (when set) anneals the noise scale geometrically from the config's
+    ``noise`` at the first epoch to ``noise_end`` at the last; ``samples`` (when set) overrides the
+    config's sample count.
+    """
+
+    name: str
+    operator: str
+    noisy: bool
+    noise_end: float | None = None
+    samples: int | None = None
+
+
+METHODS: dict[str, Method] = {
+    m.name: m
+    for m in (
+        Method("sinkhorn", "sinkhorn", noisy=False),
+        Method("gumbel-sinkhorn", "sinkhorn", noisy=True),
+        Method("hste", "hungarian", noisy=False),
+        Method("hste-gumbel", "hungarian", noisy=True),
+    )
+}
+PAPER_METHODS: tuple[str, ...] = ("sinkhorn", "gumbel-sinkhorn", "hste", "hste-gumbel")
+PAPER_SIZES: tuple[int, ...] = (5, 10, 15, 80, 100, 120, 150, 200, 250, 400)
+
+
+@dataclass(frozen=True)
+class SortingConfig:
+    """Settings of one sorting run; the defaults are the paper's (section 4.2, Table 3).
+
+    Attributes:
+        n: numbers per sequence (N).
+        method: a key of :data:`METHODS`.
+        seed: seeds the data, the initial weights and the Gumbel noise (each its own stream).
+        epochs: optimiser steps; the training set is one batch, so one epoch is one step.
+        lr: Adam learning rate.
+        train_sequences: sequences in the (single) training batch.
+        test_sequences: fresh sequences for evaluation.
+        samples: Gumbel noise samples per sequence and step (noisy methods only).
+        noise: scale of the Gumbel noise added to the scores (noisy methods only).
+        tau: temperature; scores (plus noise) are divided by it before the operator.
+        sinkhorn_iters: Sinkhorn iterations L (Sinkhorn methods only).
+        hidden: width of the hidden layer g1.
+    """
+
+    n: int = 5
+    method: str = "hste-gumbel"
+    seed: int = 0
+    epochs: int = 500
+    lr: float = 0.1
+    train_sequences: int = 10
+    test_sequences: int = 10
+    samples: int = 10
+    noise: float = 1.0
+    tau: float = 1.0
+    sinkhorn_iters: int = 20
+    hidden: int = 32
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise InputError(f"unknown method {self.method!r}; choose from {', '.join(METHODS)}")
+        positive = ("n", "epochs", "train_sequences", "test_sequences", "samples",
+                    "sinkhorn_iters", "hidden")
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise InputError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("lr", "tau"):
+            if not getattr(self, name) > 0:
+                raise InputError(f"{name} must be > 0, got {getattr(self, name)}")
+        if not self.noise >= 0:
+            raise InputError(f"noise must be >= 0, got {self.noise}")
+
+    @classmethod
+    def from_toml(cls, path: str | Path, **overrides) -> SortingConfig:
+        """Read a config from a TOML file of top-level ``key = value`` lines, then apply
+        ``overrides``."""
+        try:
+            values = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            raise InputError(f"cannot read sorting config {path}: {error}") from None
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise InputError(f"{path}: unknown config keys {unknown}; known: {sorted(known)}")
+        return replace(cls(**values), **overrides)
+
+
+class SortingScorer(nn.Module):
+    """The per-element network g = g2(ReLU(g1(.))) of Mena et al. (2018).
+
+    Maps a batch of sequences ``x`` of shape (..., N) to scores of shape (..., N, N): row i holds
+    element i's score for every output position.
+    """
+
+    def __init__(self, n: int, hidden: int = 32, generator: torch.Generator | None = None):
+        super().__init__()
+        self.g1 = nn.Linear(1, hidden)
+        self.g2 = nn.Linear(hidden, n)
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        """PyTorch's default ``nn.Linear`` initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+        drawn from ``generator`` so that a seed fixes the initial weights."""
+        with torch.no_grad():
+            for layer in (self.g1, self.g2):
+                bound = layer.in_features ** -0.5
+                for parameter in (layer.weight, layer.bias):
+                    parameter.uniform_(-bound, bound, generator=generator)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.g2(torch.relu(self.g1(x.unsqueeze(-1))))
+
+
+@dataclass(frozen=True)
+class SortingData:
+    """Sequences to sort: ``x`` (B, N) shuffled, ``x_sorted`` (B, N), ``order`` (B, N) with
+    ``order[b, j]`` = index in ``x[b]`` of the j-th smallest number (so ``x_sorted = x[order]``)."""
+
+    x: torch.Tensor
+    x_sorted: torch.Tensor
+    order: torch.Tensor
+
+
+def make_sequences(count: int, n: int, generator: torch.Generator) -> SortingData:
+    """Draw ``count`` sequences of ``n`` i.i.d. U(0, 1) numbers (float32)."""
+    x = torch.rand(count, n, generator=generator)
+    x_sorted, order = torch.sort(x, dim=-1)
+    return SortingData(x=x, x_sorted=x_sorted, order=order)
+
+
+def reconstruct(perm: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``x_tilde = P^T x``: perm (..., B, N, N) with P[i, j] = input i at position j; x (B, N)."""
+    return torch.einsum("...ij,...i->...j", perm, x)
+
+
+def _noise_scale(config: SortingConfig, method: Method, epoch: int) -> float:
+    """Gumbel noise scale at ``epoch`` (0-based): the config's ``noise``, annealed geometrically
+    to ``method.noise_end`` over the run when the method asks for it, 0 for noise-free methods."""
+    if not method.noisy:
+        return 0.0
+    if method.noise_end is None or config.epochs == 1:
+        return config.noise
+    fraction = epoch / (config.epochs - 1)
+    return config.noise * (method.noise_end / config.noise) ** fraction
+
+
+def permute(
+    scores: torch.Tensor,
+    config: SortingConfig,
+    method: Method,
+    noise: float,
+    generator: torch.Generator,
+) -> torch.Tensor:
+    """Training-time permutation of a batch of scores (B, N, N) -> (S, B, N, N) (S = 1 when
+    noise-free): every sample and sequence goes through one batched operator call."""
+    samples = (method.samples or config.samples) if method.noisy else 1
+    common = dict(tau=config.tau, noise=noise, samples=samples, generator=generator)
+    if method.operator == "sinkhorn":
+        perm = gumbel_sinkhorn(scores, n_iters=config.sinkhorn_iters, **common)
+    else:
+        perm = hungarian_ste(scores, **common)
+    return perm if samples > 1 else perm.unsqueeze(0)
+
+
+def evaluate(model: SortingScorer, data: SortingData) -> dict[str, float]:
+    """Test metrics with the exact Hungarian on noise-free scores, each the mean over sequences,
+    in the paper's units: Kendall tau, Prop. wrong, Prop. any wrong, 100 x l1, 1000 x l2."""
+    with torch.no_grad():
+        perm = hungarian(model(data.x))
+    predicted = perm_to_indices(perm)
+    x_rec = reconstruct(perm, data.x)
+    return {
+        "kendall_tau": kendall_tau(predicted, data.order).mean().item(),
+        "prop_wrong": prop_wrong(predicted, data.order).mean().item(),
+        "prop_any_wrong": prop_any_wrong(predicted, data.order).mean().item(),
+        "l1_x100": 100.0 * l1_error(x_rec, data.x_sorted).mean().item(),
+        "l2_x1000": 1000.0 * l2_error(x_rec, data.x_sorted).mean().item(),
+    }
+
+
+def _generators(seed: int, n: int) -> tuple[torch.Generator, torch.Generator, torch.Generator]:
+    """Independent streams for (data, initial weights, Gumbel noise). They depend on the seed
+    and N but not on the method, so all methods of a seed see the same data and start."""
+    base = 1_000_003 * seed + n
+    return tuple(torch.Generator().manual_seed(base * 3 + k) for k in range(3))
+
+
+def run_sorting(config: SortingConfig) -> dict[str, float | int | str]:
+    """Train one model and evaluate it. Returns the config's fields plus: ``train_seconds`` (wall
+    time of the training loop), ``seconds_per_epoch``, ``final_loss`` (training MSE at the last
+    step), ``constraint_error_row`` / ``constraint_error_col`` (mean over the last step's
+    training matrices of the paper's Err_r / Err_c; exactly 0 for Hungarian forwards) and the
+    test metrics of :func:`evaluate`."""
+    method = METHODS[config.method]
+    data_gen, init_gen, noise_gen = _generators(config.seed, config.n)
+    train = make_sequences(config.train_sequences, config.n, data_gen)
+    test = make_sequences(config.test_sequences, config.n, data_gen)
+    model = SortingScorer(config.n, config.hidden, generator=init_gen)
+    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
+
+    start = time.perf_counter()
+    for epoch in range(config.epochs):
+        noise = _noise_scale(config, method, epoch)
+        perm = permute(model(train.x), config, method, noise, noise_gen)
+        loss = (reconstruct(perm, train.x) - train.x_sorted).square().mean()
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+    train_seconds = time.perf_counter() - start
+
+    row_error, col_error = constraint_error(perm.detach())
+    return {
+        **asdict(config),
+        "train_seconds": train_seconds,
+        "seconds_per_epoch": train_seconds / config.epochs,
+        "final_loss": loss.item(),
+        "constraint_error_row": row_error.mean().item(),
+        "constraint_error_col": col_error.mean().item(),
+        **evaluate(model, test),
+    }
