@@ -261,17 +261,24 @@ class ScenarioConfig:
     @classmethod
     def from_toml(cls, path: str | os.PathLike) -> ScenarioConfig:
         """Read a TOML file (layout in the module docstring); InputError if missing or invalid."""
-        try:
-            with open(path, "rb") as handle:
-                data = tomllib.load(handle)
-        except FileNotFoundError:
-            raise InputError(f"{path}: no such config file") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-            raise InputError(f"{path}: not valid TOML ({error})") from None
+        data = read_toml(path)
         try:
             return cls.from_dict(data)
         except InputError as error:
             raise InputError(f"{path}: {error}") from None
+
+
+def read_toml(path: str | os.PathLike, what: str = "config") -> dict[str, Any]:
+    """The tables of a TOML file; InputError (one line) if it is missing or not valid TOML."""
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such {what} file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder, not a {what} file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: not valid TOML ({error})") from None
 
 
 def _as_tuple(value: Any) -> Any:
