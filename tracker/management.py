@@ -54,12 +54,15 @@ class TrackSet:
 
     def take(self, index: np.ndarray) -> TrackSet:
         """The tracks at ``index`` (int or bool array)."""
-        return TrackSet(*(getattr(self, f.name)[index] for f in fields(self)))
+        return TrackSet(*(getattr(self, name)[index] for name in _TRACK_FIELDS))
 
     def extend(self, other: TrackSet) -> TrackSet:
         """These tracks followed by ``other``'s."""
-        return TrackSet(*(np.concatenate([getattr(self, f.name), getattr(other, f.name)])
-                          for f in fields(self)))
+        return TrackSet(*(np.concatenate([getattr(self, name), getattr(other, name)])
+                          for name in _TRACK_FIELDS))
+
+
+_TRACK_FIELDS = tuple(f.name for f in fields(TrackSet))
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,7 @@ class ManagementConfig:
     confirm_hits: int = 3
     confirm_scans: int = 4
     initial_speed_std: float = 20.0
-    max_misses: int = 3
+    max_misses: int = 4
     max_position_std: float = 200.0
 
     def __post_init__(self) -> None:

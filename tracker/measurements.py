@@ -87,7 +87,10 @@ class Measurements:
 
     def take(self, index: np.ndarray) -> Measurements:
         """The measurements at ``index`` (int or bool array)."""
-        return Measurements(*(getattr(self, f.name)[index] for f in fields(self)))
+        return Measurements(*(getattr(self, name)[index] for name in _MEASUREMENT_FIELDS))
+
+
+_MEASUREMENT_FIELDS = tuple(f.name for f in fields(Measurements))
 
 
 def polar_covariance(range_: np.ndarray, bearing: np.ndarray, range_std: float,

@@ -10,6 +10,7 @@ form independent sub-problems (connected components) that can be solved one by o
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ from tracker.association.base import AssociationInput
 from tracker.perm import hungarian_augmented
 
 
+@functools.lru_cache(maxsize=64)
 def gate_threshold(probability: float) -> float:
     """Squared-Mahalanobis threshold that a true 2-D measurement passes with ``probability``."""
     return float(chi2.ppf(probability, df=2))
@@ -49,6 +51,11 @@ def mahalanobis_2x2(innovations: np.ndarray, covariances: np.ndarray
     det = a * d - b * b
     x, y = innovations[:, 0], innovations[:, 1]
     return (d * x * x - 2.0 * b * x * y + a * y * y) / det, np.log(det)
+
+
+DENSE_PAIRS = 4096
+"""Scans with at most this many (track, detection) pairs test every pair; larger ones first
+take candidates from a k-d tree."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,10 @@ class GatedPairs:
             every track and detection; a track or detection with no gated pair is a component of
             its own.
         """
+        track_degree = np.bincount(self.track_index, minlength=self.num_tracks)
+        detection_degree = np.bincount(self.detection_index, minlength=self.num_detections)
+        if detection_degree.max(initial=0) <= 1 or track_degree.max(initial=0) <= 1:
+            return self._star_components(detection_degree.max(initial=0) <= 1)
         total = self.num_tracks + self.num_detections
         graph = coo_matrix(
             (np.ones(self.track_index.size, dtype=np.int8),
@@ -92,6 +103,39 @@ class GatedPairs:
         )
         count, labels = connected_components(graph, directed=False)
         return labels[: self.num_tracks], labels[self.num_tracks:], int(count)
+
+    def _star_components(self, by_track: bool) -> tuple[np.ndarray, np.ndarray, int]:
+        """Components when every detection (``by_track``) or every track has at most one pair:
+        each track (or detection) with its pairs is one component, and the rest are singletons."""
+        centres, leaves = ((self.num_tracks, self.num_detections) if by_track
+                           else (self.num_detections, self.num_tracks))
+        centre_index, leaf_index = ((self.track_index, self.detection_index) if by_track
+                                    else (self.detection_index, self.track_index))
+        centre_labels = np.arange(centres)
+        leaf_labels = np.arange(centres, centres + leaves)
+        leaf_labels[leaf_index] = centre_index
+        if by_track:
+            return centre_labels, leaf_labels, centres + leaves
+        return leaf_labels, centre_labels, centres + leaves
+
+
+def _candidate_pairs(inputs: AssociationInput, threshold: float
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """(K,) track and detection indices of the pairs that may pass the gate, from a k-d tree.
+
+    ``d2 <= threshold`` implies ``|nu|^2 <= threshold * lambda_max(S) <= threshold *
+    (lambda_max(P_i) + max_j lambda_max(R_j))``: a ball of that radius holds every gated detection.
+    """
+    widest_detection = largest_eigenvalue_2x2(inputs.detection_covariances).max()
+    radius = np.sqrt(threshold * (largest_eigenvalue_2x2(inputs.track_covariances[:, :2, :2])
+                                  + widest_detection))
+    neighbours = cKDTree(inputs.detections).query_ball_point(inputs.predicted_positions, radius,
+                                                             return_sorted=True)
+    counts = np.fromiter(map(len, neighbours), dtype=np.int64, count=inputs.num_tracks)
+    track_index = np.repeat(np.arange(inputs.num_tracks), counts)
+    detection_index = np.fromiter(itertools.chain.from_iterable(neighbours), dtype=np.int64,
+                                  count=int(counts.sum()))
+    return track_index, detection_index
 
 
 def gate(inputs: AssociationInput, probability: float = 0.999) -> GatedPairs:
@@ -105,21 +149,13 @@ def gate(inputs: AssociationInput, probability: float = 0.999) -> GatedPairs:
     """
     threshold = gate_threshold(probability)
     num_tracks, num_detections = inputs.num_tracks, inputs.num_detections
-    empty = np.zeros(0, dtype=np.int64)
     if num_tracks == 0 or num_detections == 0:
-        return GatedPairs(num_tracks, num_detections, empty, empty, empty.astype(float),
-                          empty.astype(float))
-    position_covariances = inputs.track_covariances[:, :2, :2]
-    # d2 <= threshold implies |nu|^2 <= threshold * lambda_max(S) <= threshold * (lambda_max(P)
-    # + max_j lambda_max(R_j)): a ball of that radius holds every gated detection.
-    widest_detection = largest_eigenvalue_2x2(inputs.detection_covariances).max()
-    radius = np.sqrt(threshold * (largest_eigenvalue_2x2(position_covariances) + widest_detection))
-    tree = cKDTree(inputs.detections)
-    neighbours = tree.query_ball_point(inputs.predicted_positions, radius, return_sorted=True)
-    counts = np.fromiter(map(len, neighbours), dtype=np.int64, count=num_tracks)
-    track_index = np.repeat(np.arange(num_tracks), counts)
-    detection_index = np.fromiter(itertools.chain.from_iterable(neighbours), dtype=np.int64,
-                                  count=int(counts.sum()))
+        return _no_pairs(num_tracks, num_detections)
+    if num_tracks * num_detections <= DENSE_PAIRS:
+        track_index, detection_index = np.divmod(np.arange(num_tracks * num_detections),
+                                                 num_detections)
+    else:
+        track_index, detection_index = _candidate_pairs(inputs, threshold)
     innovation, covariance = inputs.pair_innovation(track_index, detection_index)
     distance, log_det = mahalanobis_2x2(innovation, covariance)
     inside = distance <= threshold
@@ -153,8 +189,10 @@ def solve_gated(pairs: GatedPairs, pair_scores: np.ndarray, track_unmatched: np.
 
     Maximises the total of the chosen pairs' scores plus ``track_unmatched`` of every unmatched
     track plus ``detection_unmatched`` of every unmatched detection, with pairs outside the gate
-    forbidden. Components of equal padded size (powers of two) go to one batched
-    :func:`tracker.perm.hungarian_augmented` call each; padding pairs are forbidden.
+    forbidden. A component with one track or one detection (a star) is solved in closed form:
+    its best pair by gain ``pair - track_unmatched - detection_unmatched``, if positive. The
+    other components go, grouped by padded size (powers of two), to one batched
+    :func:`tracker.perm.hungarian_augmented` call per group; padding pairs are forbidden.
 
     Args:
         pairs: the gated pairs of a scan with T tracks and D detections.
@@ -168,17 +206,40 @@ def solve_gated(pairs: GatedPairs, pair_scores: np.ndarray, track_unmatched: np.
     if pairs.track_index.size == 0:
         return assignment
     track_component, detection_component, count = pairs.components()
+    track_sizes = np.bincount(track_component, minlength=count)
+    detection_sizes = np.bincount(detection_component, minlength=count)
+    pair_component = track_component[pairs.track_index]
+    star = (track_sizes == 1) | (detection_sizes == 1)
+    in_star = star[pair_component]
+    gain = (pair_scores - track_unmatched[pairs.track_index]
+            - detection_unmatched[pairs.detection_index])
+    order = np.flatnonzero(in_star)[np.lexsort((-gain[in_star], pair_component[in_star]))]
+    first = order[np.r_[True, np.diff(pair_component[order]) != 0]] if order.size else order
+    best = first[gain[first] > 0]
+    assignment[pairs.track_index[best]] = pairs.detection_index[best]
+    if not in_star.all():
+        _solve_components(pairs, pair_scores, track_unmatched, detection_unmatched,
+                          (track_component, detection_component, count), ~star, assignment)
+    return assignment
+
+
+def _solve_components(pairs: GatedPairs, pair_scores: np.ndarray, track_unmatched: np.ndarray,
+                      detection_unmatched: np.ndarray,
+                      components: tuple[np.ndarray, np.ndarray, int], chosen: np.ndarray,
+                      assignment: np.ndarray) -> None:
+    """Solve the ``chosen`` (count,) components exactly with batched Hungarian calls, writing the
+    detections the tracks take into ``assignment`` (T,) in place."""
+    track_component, detection_component, count = components
     track_local, track_sizes, track_members = _local_index(track_component, count)
     detection_local, detection_sizes, detection_members = _local_index(detection_component, count)
     track_starts = np.cumsum(track_sizes) - track_sizes
     detection_starts = np.cumsum(detection_sizes) - detection_sizes
     pair_component = track_component[pairs.track_index]
-    has_pairs = np.bincount(pair_component, minlength=count) > 0
     padded_rows = _next_power_of_two(track_sizes)
     padded_cols = _next_power_of_two(detection_sizes)
     bucket_keys = padded_rows * (int(padded_cols.max()) + 1) + padded_cols
-    for key in np.unique(bucket_keys[has_pairs]):
-        components = np.flatnonzero(has_pairs & (bucket_keys == key))
+    for key in np.unique(bucket_keys[chosen]):
+        components = np.flatnonzero(chosen & (bucket_keys == key))
         rows, cols = int(padded_rows[components[0]]), int(padded_cols[components[0]])
         slot = np.full(count, -1, dtype=np.int64)
         slot[components] = np.arange(components.size)
@@ -200,4 +261,27 @@ def solve_gated(pairs: GatedPairs, pair_scores: np.ndarray, track_unmatched: np.
         component = components[batch]
         assignment[track_members[track_starts[component] + row]] = (
             detection_members[detection_starts[component] + col])
-    return assignment
+
+
+def pairs_within(rows: np.ndarray, columns: np.ndarray, radius: float) -> GatedPairs:
+    """Pairs of points closer than ``radius`` (Euclidean), in the :class:`GatedPairs` layout.
+
+    Args:
+        rows: (T, 2) points. columns: (D, 2) points. radius: same unit.
+    Returns:
+        Pairs with ``mahalanobis_sq`` holding the squared Euclidean distance and ``log_det`` 0.
+    """
+    if len(rows) == 0 or len(columns) == 0:
+        return _no_pairs(len(rows), len(columns))
+    distances = cKDTree(rows).sparse_distance_matrix(cKDTree(columns), radius,
+                                                     output_type="coo_matrix")
+    keep = distances.data < radius
+    return GatedPairs(len(rows), len(columns), distances.row[keep].astype(np.int64),
+                      distances.col[keep].astype(np.int64), distances.data[keep] ** 2,
+                      np.zeros(int(keep.sum())))
+
+
+def _no_pairs(num_tracks: int, num_detections: int) -> GatedPairs:
+    """A scan without gated pairs."""
+    empty = np.zeros(0, dtype=np.int64)
+    return GatedPairs(num_tracks, num_detections, empty, empty, np.zeros(0), np.zeros(0))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tracker.association.base import AssociationInput
-from tracker.association.gating import gate, solve_gated
+from tracker.association.gating import GatedPairs, gate, solve_gated
 
 
 @dataclass(frozen=True)
@@ -51,17 +51,37 @@ class GnnAssociator:
     def associate(self, inputs: AssociationInput) -> np.ndarray:
         """(T,) detection index per track, -1 for a missed track (see the module docstring)."""
         pairs = gate(inputs, self.config.gate_probability)
-        detection_probability = np.clip(
-            _scan_values(inputs.detection_probability, inputs.num_tracks,
-                         self.config.detection_probability), 1e-6, 1.0 - 1e-6)
-        clutter_density = np.maximum(
-            _scan_values(inputs.clutter_density, inputs.num_detections,
-                         self.config.clutter_density), 1e-30)
-        pair_scores = (np.log(detection_probability[pairs.track_index])
-                       - 0.5 * pairs.mahalanobis_sq - 0.5 * pairs.log_det
-                       - math.log(2.0 * math.pi))
-        return solve_gated(pairs, pair_scores, np.log1p(-detection_probability),
-                           np.log(clutter_density))
+        scores = gnn_scores(inputs, pairs, self.config)
+        return solve_gated(pairs, scores.pair, scores.missed, scores.clutter)
+
+
+@dataclass(frozen=True)
+class GnnScores:
+    """The gnn log-likelihood-ratio scores of one scan (larger = better).
+
+    Attributes:
+        pair: (K,) ``log Pd - d2/2 - log det S / 2 - log 2 pi`` of each gated pair.
+        missed: (T,) ``log(1 - Pd)`` of leaving each track without a detection.
+        clutter: (D,) ``log lambda`` of leaving each detection to clutter or a new track.
+    """
+
+    pair: np.ndarray
+    missed: np.ndarray
+    clutter: np.ndarray
+
+
+def gnn_scores(inputs: AssociationInput, pairs: GatedPairs, config: GnnConfig) -> GnnScores:
+    """The gnn scores of the gated ``pairs``, with Pd and clutter density from the scan (or
+    ``config`` where the scan has none)."""
+    detection_probability = np.clip(
+        _scan_values(inputs.detection_probability, inputs.num_tracks,
+                     config.detection_probability), 1e-6, 1.0 - 1e-6)
+    clutter_density = np.maximum(
+        _scan_values(inputs.clutter_density, inputs.num_detections, config.clutter_density),
+        1e-30)
+    pair = (np.log(detection_probability[pairs.track_index]) - 0.5 * pairs.mahalanobis_sq
+            - 0.5 * pairs.log_det - math.log(2.0 * math.pi))
+    return GnnScores(pair, np.log1p(-detection_probability), np.log(clutter_density))
 
 
 def _scan_values(values: np.ndarray | None, count: int, fallback: float) -> np.ndarray:

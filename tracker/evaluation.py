@@ -1,0 +1,199 @@
+"""Scoring tracks against a scene's ground truth: CLEAR-MOT and identity metrics, GOSPA and the
+paper's association metrics, per tracks file; several files give one comparison table.
+
+- py-motmetrics (1.4.0 API that works on numpy 2 / pandas 2: ``MOTAccumulator.update``,
+  ``metrics.create().compute_many``, ``distances.norm2squared_matrix``): MOTA, MOTP, IDF1,
+  ID switches, mostly tracked / lost, FP, FN. A track and a target can match when they are at
+  most ``match_distance`` m apart; the accumulator gets Euclidean distances (the square root of
+  ``norm2squared_matrix``), so MOTP is the mean matched distance in metres.
+- GOSPA (Rahmathullah et al. 2017) per frame with cut-off c, p = 2, alpha = 2:
+  ``sqrt(min over assignments of sum d^2 + c^2/2 (missed + false))`` in metres, and its mean.
+- Association accuracy per frame, with :func:`tracker.perm.metrics.prop_wrong` and
+  ``prop_any_wrong``: each target is owned by the one track its identity matching (the track
+  that covers it in most frames, one-to-one, Hungarian) gives it; in a frame, position j of the
+  "permutation" is a target present there, the true index its owner, the predicted index the
+  track matched to it in that frame (none: -1). Prop. wrong is the fraction of the frame's
+  targets held by another track or by none; Prop. any wrong is 1 if any is. It applies to frames
+  with at least one target; others are NaN.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import motmetrics as mm
+import numpy as np
+import torch
+
+from sim.errors import InputError
+from tracker.association.gating import pairs_within, solve_gated
+from tracker.perm import hungarian
+from tracker.perm.metrics import prop_any_wrong, prop_wrong
+from tracker.tracks_io import TrackTable
+
+MOT_METRICS = {
+    "mota": "MOTA",
+    "motp": "MOTP_m",
+    "idf1": "IDF1",
+    "num_switches": "IDSW",
+    "mostly_tracked": "MT",
+    "mostly_lost": "ML",
+    "num_false_positives": "FP",
+    "num_misses": "FN",
+    "num_objects": "GT",
+}
+"""motmetrics metric name -> column name in our tables and JSON."""
+
+PER_FRAME_COLUMNS = ("frame", "targets", "tracks", "gospa", "gospa_localisation", "gospa_missed",
+                     "gospa_false", "prop_wrong", "prop_any_wrong")
+
+
+@dataclass(frozen=True)
+class EvaluationConfig:
+    """Scoring settings.
+
+    Attributes:
+        match_distance: m, largest track-target distance that counts as a match (motmetrics).
+        gospa_cutoff: c in m.
+        confirmed_only: score only rows of confirmed tracks (tentative rows dropped).
+    """
+
+    match_distance: float = 20.0
+    gospa_cutoff: float = 20.0
+    confirmed_only: bool = True
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One tracks file's scores: ``summary`` (name -> value), ``per_frame`` (name -> (T,))."""
+
+    summary: dict[str, float]
+    per_frame: dict[str, np.ndarray]
+
+
+def check_frames(table: TrackTable, num_frames: int, name: str) -> None:
+    """InputError when the tracks ``table`` has rows after the scene's last frame."""
+    if len(table) and int(table.frame.max()) > num_frames:
+        raise InputError(f"{name}: track frame {int(table.frame.max())} is outside the scene "
+                         f"(frames 1..{num_frames})")
+
+
+def _frame_slices(frame: np.ndarray, num_frames: int) -> np.ndarray:
+    """(num_frames + 1,) row offsets of 1-based, sorted ``frame`` values."""
+    return np.searchsorted(frame, np.arange(1, num_frames + 2))
+
+
+def accumulate(scenario, table: TrackTable, match_distance: float) -> mm.MOTAccumulator:
+    """A motmetrics accumulator with one update per frame of ``scenario``."""
+    accumulator = mm.MOTAccumulator(auto_id=False)
+    offsets = _frame_slices(table.frame, scenario.num_frames)
+    for frame in range(scenario.num_frames):
+        truth = scenario.frame_truth(frame)
+        rows = slice(offsets[frame], offsets[frame + 1])
+        squared = mm.distances.norm2squared_matrix(truth.state[:, :2], table.positions[rows],
+                                                   max_d2=match_distance**2)
+        accumulator.update(truth.id.tolist(), table.id[rows].tolist(), np.sqrt(squared),
+                           frameid=frame)
+    return accumulator
+
+
+def gospa(truth: np.ndarray, estimates: np.ndarray, cutoff: float) -> tuple[float, float, int, int]:
+    """GOSPA with p = 2, alpha = 2 between truth (N, 2) and estimates (M, 2) positions in m.
+
+    Returns:
+        ``(gospa, localisation, missed, false)``: the metric (m), the sum of squared distances
+        of the assigned pairs (m^2), the numbers of missed targets and false estimates.
+    """
+    pairs = pairs_within(truth, estimates, cutoff)
+    half = np.full(len(truth), -cutoff**2 / 2.0), np.full(len(estimates), -cutoff**2 / 2.0)
+    assignment = solve_gated(pairs, -pairs.mahalanobis_sq, *half)
+    assigned = assignment >= 0
+    localisation = float(np.sum((truth[assigned] - estimates[assignment[assigned]]) ** 2))
+    missed, false = int(np.sum(~assigned)), int(len(estimates) - np.sum(assigned))
+    return float(np.sqrt(localisation + cutoff**2 / 2.0 * (missed + false))), localisation, \
+        missed, false
+
+
+def _owners(events) -> dict[int, int]:
+    """Target id -> the track id its one-to-one identity matching gives it (most shared frames)."""
+    matches = events[events.Type.isin(["MATCH", "SWITCH"])]
+    if matches.empty:
+        return {}
+    targets, target_index = np.unique(matches.OId.to_numpy(np.int64), return_inverse=True)
+    tracks, track_index = np.unique(matches.HId.to_numpy(np.int64), return_inverse=True)
+    counts = np.zeros((targets.size, tracks.size))
+    np.add.at(counts, (target_index, track_index), 1.0)
+    chosen = hungarian(torch.from_numpy(counts)).numpy()
+    rows, cols = np.nonzero(chosen * (counts > 0))
+    return dict(zip(targets[rows].tolist(), tracks[cols].tolist(), strict=True))
+
+
+def association_accuracy(scenario, accumulator: mm.MOTAccumulator
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame Prop. wrong and Prop. any wrong (T,) each, NaN for frames without targets."""
+    events = accumulator.mot_events.reset_index()
+    owners = _owners(events)
+    matches = events[events.Type.isin(["MATCH", "SWITCH"])]
+    matched = {(int(f), int(o)): int(h) for f, o, h in
+               zip(matches.FrameId, matches.OId, matches.HId, strict=True)}
+    wrong = np.full(scenario.num_frames, np.nan)
+    any_wrong = np.full(scenario.num_frames, np.nan)
+    for frame in range(scenario.num_frames):
+        ids = scenario.frame_truth(frame).id.tolist()
+        if not ids:
+            continue
+        predicted = torch.tensor([matched.get((frame, t), -1) for t in ids])
+        target = torch.tensor([owners.get(t, -2) for t in ids])
+        wrong[frame] = float(prop_wrong(predicted, target))
+        any_wrong[frame] = float(prop_any_wrong(predicted, target))
+    return wrong, any_wrong
+
+
+def evaluate_many(scenario, tables: dict[str, TrackTable],
+                  config: EvaluationConfig | None = None) -> dict[str, Evaluation]:
+    """Score several tracks tables (name -> table) against one scene."""
+    config = config or EvaluationConfig()
+    for name, table in tables.items():
+        check_frames(table, scenario.num_frames, name)
+    chosen = {name: table.take(table.confirmed) if config.confirmed_only else table
+              for name, table in tables.items()}
+    accumulators = {name: accumulate(scenario, table, config.match_distance)
+                    for name, table in chosen.items()}
+    frame_table = mm.metrics.create().compute_many(
+        list(accumulators.values()), metrics=list(MOT_METRICS), names=list(accumulators))
+    results = {}
+    for name, table in chosen.items():
+        per_frame = _per_frame(scenario, table, accumulators[name], config.gospa_cutoff)
+        summary = {column: float(frame_table.loc[name, metric])
+                   for metric, column in MOT_METRICS.items()}
+        summary.update(
+            GOSPA_mean=float(np.mean(per_frame["gospa"])),
+            prop_wrong_mean=_nanmean(per_frame["prop_wrong"]),
+            prop_any_wrong_mean=_nanmean(per_frame["prop_any_wrong"]),
+            frames=float(scenario.num_frames),
+            tracks=float(np.unique(table.id).size),
+        )
+        results[name] = Evaluation(summary, per_frame)
+    return results
+
+
+def _nanmean(values: np.ndarray) -> float:
+    """Mean over finite entries; NaN when there are none."""
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if finite.size else float("nan")
+
+
+def _per_frame(scenario, table: TrackTable, accumulator: mm.MOTAccumulator,
+               cutoff: float) -> dict[str, np.ndarray]:
+    """The per-frame columns of :data:`PER_FRAME_COLUMNS` for one table."""
+    offsets = _frame_slices(table.frame, scenario.num_frames)
+    rows = []
+    for frame in range(scenario.num_frames):
+        truth = scenario.frame_truth(frame).state[:, :2]
+        estimates = table.positions[offsets[frame]:offsets[frame + 1]]
+        rows.append((frame + 1, len(truth), len(estimates), *gospa(truth, estimates, cutoff)))
+    columns = np.array(rows, dtype=float).reshape(-1, 7).T
+    wrong, any_wrong = association_accuracy(scenario, accumulator)
+    per_frame = dict(zip(PER_FRAME_COLUMNS[:7], columns, strict=True))
+    per_frame.update(prop_wrong=wrong, prop_any_wrong=any_wrong)
+    return per_frame
