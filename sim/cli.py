@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
+from sim.atomic import write_text_atomic
 from sim.config import ScenarioConfig
 from sim.errors import InputError
 from sim.generator import generate
@@ -67,6 +68,11 @@ def describe(scenario: Scenario, output: Path) -> str:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the ground truth as MOTChallenge text to this file.",
 )
+@click.option(
+    "--save-config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the config used as TOML (a starting point for --config).",
+)
 def simulate_command(
     preset: str,
     config_path: Path | None,
@@ -74,6 +80,7 @@ def simulate_command(
     seed: int,
     output: Path,
     mot: Path | None,
+    save_config: Path | None,
 ) -> None:
     """Simulate a multi-target RADAR or point-cloud scene and save it as one .npz file.
 
@@ -84,6 +91,7 @@ def simulate_command(
     Examples:
         hste simulate --preset default --frames 100 --seed 0 -o scene.npz
         hste simulate --preset large --seed 1 -o large.npz --mot large_gt.txt
+        hste simulate --preset crossing -o x.npz --save-config my_scene.toml
         hste simulate --config my_scene.toml --seed 2 -o mine.npz
     """
     if output.suffix != ".npz":
@@ -103,6 +111,8 @@ def simulate_command(
             if mot:
                 scenario.to_motchallenge(mot)
                 bar.update()
+            if save_config:
+                write_text_atomic(save_config, config.to_toml())
         except OSError as error:
             raise InputError(f"cannot write output: {error}") from None
     click.echo(describe(scenario, output))

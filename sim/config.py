@@ -19,6 +19,7 @@ TOML layout (every key optional, defaults below)::
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
 import tomllib
@@ -244,6 +245,15 @@ class ScenarioConfig:
         data["sensors"] = [{"kind": s.kind, **dataclasses.asdict(s)} for s in self.sensors]
         return data
 
+    def to_toml(self) -> str:
+        """TOML text that :meth:`from_toml` reads back exactly (unset optional values omitted)."""
+        data = self.to_dict()
+        motion, sensors = data.pop("motion"), data.pop("sensors")
+        lines = _toml_lines(data) + ["", "[motion]"] + _toml_lines(motion)
+        for sensor in sensors:
+            lines += ["", "[[sensors]]"] + _toml_lines(sensor)
+        return "\n".join(lines) + "\n"
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ScenarioConfig:
         """Build from a plain dict (TOML or :meth:`to_dict`); unknown keys raise InputError."""
@@ -279,6 +289,18 @@ def read_toml(path: str | os.PathLike, what: str = "config") -> dict[str, Any]:
         raise InputError(f"{path}: is a folder, not a {what} file") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise InputError(f"{path}: not valid TOML ({error})") from None
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, str):
+        return json.dumps(value)  # a JSON string is a valid TOML basic string
+    return repr(value)  # int or finite float (validated), both valid TOML as repr writes them
+
+
+def _toml_lines(table: dict[str, Any]) -> list[str]:
+    return [f"{key} = {_toml_value(value)}" for key, value in table.items() if value is not None]
 
 
 def _as_tuple(value: Any) -> Any:

@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 import sim
+from sim.presets import get_preset
 from tracker.cli import main
 
 
@@ -37,6 +38,13 @@ def test_same_seed_same_file_and_a_toml_config(tmp_path):
     a, b = sim.load(tmp_path / "a.npz"), sim.load(tmp_path / "b.npz")
     np.testing.assert_array_equal(a.det_xy, b.det_xy)
     assert a.num_frames == 4 and a.sensors[0].kind == "pointcloud"
+
+
+def test_save_config_writes_the_config_used_with_the_frames_override(tmp_path):
+    saved = tmp_path / "crossing.toml"
+    args = ("--preset", "crossing", "--frames", 7, "-o", tmp_path / "x.npz", "--save-config", saved)
+    assert simulate(*args).exit_code == 0
+    assert sim.ScenarioConfig.from_toml(saved) == get_preset("crossing").replace(frames=7)
 
 
 @pytest.mark.parametrize(

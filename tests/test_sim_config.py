@@ -63,9 +63,15 @@ def test_toml_with_two_sensors_loads_into_the_expected_config(tmp_path):
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
-def test_presets_survive_a_json_round_trip(name):
+def test_presets_survive_json_and_toml_round_trips(name, tmp_path):
     config = get_preset(name)
     assert ScenarioConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+    assert ScenarioConfig.from_toml(write(tmp_path, config.to_toml())) == config
+
+
+def test_toml_round_trip_of_two_sensors_and_optional_values(tmp_path):
+    config = ScenarioConfig.from_toml(write(tmp_path, TWO_SENSORS_TOML))
+    assert ScenarioConfig.from_toml(write(tmp_path, config.to_toml())) == config
 
 
 @given(
