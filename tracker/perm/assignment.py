@@ -41,21 +41,22 @@ def _solve_batch(costs: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]
     return rows, cols
 
 
-def _finite_costs(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Turn (B, N, M) maximisation scores with -inf into finite minimisation costs.
+def _finite_costs(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Turn (B, N, M) maximisation scores into finite minimisation costs for the solver.
 
-    A forbidden pair costs more than any matching of allowed pairs can gain, so the solver first
-    maximises the number of allowed pairs, then their total score. Returns (costs, forbidden mask).
+    A forbidden (-inf) pair costs more than any matching of allowed pairs can gain, so the solver
+    first maximises the number of allowed pairs, then their total score. Returns (costs, forbidden
+    mask or None when every entry is finite).
     """
+    if np.isfinite(scores).all():
+        return -scores, None
+    _check_finite_or_forbidden(scores, "scores")
     forbidden = np.isneginf(scores)
-    costs = -scores
-    if forbidden.any():
-        allowed = costs[~forbidden]
-        highest = float(allowed.max()) if allowed.size else 0.0
-        span = highest - float(allowed.min()) if allowed.size else 0.0
-        big = highest + (span + 1.0) * (min(scores.shape[-2:]) + 1)
-        costs = np.where(forbidden, big, costs)
-    return costs, forbidden
+    allowed = -scores[~forbidden]
+    highest = float(allowed.max()) if allowed.size else 0.0
+    span = highest - float(allowed.min()) if allowed.size else 0.0
+    big = highest + (span + 1.0) * (min(scores.shape[-2:]) + 1)
+    return np.where(forbidden, big, -scores), forbidden
 
 
 def hungarian(scores: Tensor) -> Tensor:
@@ -78,17 +79,16 @@ def hungarian(scores: Tensor) -> Tensor:
         return torch.zeros_like(scores)
     n, m = scores.shape[-2:]
     flat = scores.detach().reshape(-1, n, m).to("cpu", torch.float64).numpy()
-    _check_finite_or_forbidden(flat, "scores")
     costs, forbidden = _finite_costs(flat)
     rows, cols = _solve_batch(costs)
     sizes = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
-    batch_index = np.repeat(np.arange(len(rows)), sizes)
-    row_index = np.concatenate(rows)
-    col_index = np.concatenate(cols)
-    keep = ~forbidden[batch_index, row_index, col_index]
-    assignment = np.zeros(flat.shape, dtype=np.float64)
-    assignment[batch_index[keep], row_index[keep], col_index[keep]] = 1.0
-    return torch.from_numpy(assignment).to(scores.device, scores.dtype).reshape(scores.shape)
+    index = (np.repeat(np.arange(len(rows)), sizes), np.concatenate(rows), np.concatenate(cols))
+    if forbidden is not None:
+        keep = ~forbidden[index]
+        index = tuple(i[keep] for i in index)
+    assignment = torch.zeros(flat.shape, dtype=scores.dtype)
+    assignment[tuple(torch.from_numpy(i) for i in index)] = 1
+    return assignment.reshape(scores.shape).to(scores.device)
 
 
 def augmented_scores(pair_scores: Tensor, row_unmatched: Tensor, col_unmatched: Tensor) -> Tensor:
