@@ -39,7 +39,13 @@ from sim.errors import InputError
 from tracker.plots import style
 from tracker.plots.events import EventRows
 from tracker.plots.layers import PointRows, Trails, ellipse_axes, track_rows, truth_rows
-from tracker.plots.scene import draw_sensors, panel_figure, prepare_axes, scene_extent
+from tracker.plots.scene import (
+    draw_sensors,
+    frame_range,
+    panel_figure,
+    prepare_axes,
+    scene_extent,
+)
 
 SUFFIXES = (".gif", ".mp4")
 PALETTE_SAMPLES = 6
@@ -95,17 +101,6 @@ def animate(
         _write_mp4(path, ffmpeg, renderer, indices, fps, progress)
     height, width = renderer.shape
     return AnimationSummary(path, len(indices), width, height, time.perf_counter() - start_time)
-
-
-def frame_range(scene, frames: tuple[int, int] | None) -> tuple[int, int]:
-    """Validated 1-based inclusive (first, last) frames of ``scene``; InputError when impossible."""
-    total = scene.num_frames
-    if total == 0 or (len(scene.truth_frame) == 0 and len(scene.det_frame) == 0):
-        raise InputError("the scene is empty (no frames, no targets and no detections to draw)")
-    first, last = frames if frames is not None else (1, total)
-    if not 1 <= first <= last <= total:
-        raise InputError(f"frame range {first}..{last} lies outside the scene's frames 1..{total}")
-    return first, last
 
 
 def check_output(out_path: str | os.PathLike) -> tuple[Path, str | None]:
@@ -318,10 +313,8 @@ def _shown(indices: range, progress: bool) -> Iterator[int]:
 def _write_gif(path: Path, renderer: FrameRenderer, indices: range, fps: float,
                progress: bool) -> None:
     """Quantise every frame to one palette taken from a few sample frames, then save with Pillow."""
-    sample = np.linspace(indices[0], indices[-1], PALETTE_SAMPLES).astype(int)
-    montage = Image.fromarray(np.concatenate([np.asarray(renderer.render(k))
-                                              for k in np.unique(sample)]))
-    palette = montage.quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+    sample = np.unique(np.linspace(indices[0], indices[-1], PALETTE_SAMPLES).astype(int))
+    palette = gif_palette([renderer.render(k) for k in sample])
 
     def quantised() -> Iterator[Image.Image]:
         for k in _shown(indices, progress):
@@ -331,6 +324,18 @@ def _write_gif(path: Path, renderer: FrameRenderer, indices: range, fps: float,
     with atomic_path(path) as tmp:
         next(images).save(tmp, save_all=True, append_images=images, duration=1000.0 / fps,
                           loop=0, optimize=False)
+
+
+def gif_palette(samples: list[Image.Image]) -> Image.Image:
+    """A 256-colour palette image: the exact key colours (tracks, marks), then the median-cut
+    colours of the ``samples`` frames (anti-aliased edges, fills, text)."""
+    reserved = np.round(style.key_colours() * 255).astype(np.uint8)
+    montage = Image.fromarray(np.concatenate([np.asarray(sample) for sample in samples]))
+    adaptive = montage.quantize(colors=256 - len(reserved), method=Image.Quantize.MEDIANCUT)
+    palette = Image.new("P", (1, 1))
+    palette.putpalette(reserved.ravel().tolist()
+                       + adaptive.getpalette()[: 3 * (256 - len(reserved))])
+    return palette
 
 
 def _write_mp4(path: Path, ffmpeg: str, renderer: FrameRenderer, indices: range, fps: float,

@@ -8,9 +8,7 @@ import click
 
 import sim
 from tracker.animation import animate, check_output
-from tracker.evaluation import EvaluationConfig
-from tracker.plots.events import evaluation_events
-from tracker.plots.inputs import FrameRange, read_labelled_tracks, resolve_frames
+from tracker.plots.inputs import FrameRange, read_labelled_tracks, resolve_frames, scored_events
 
 
 @click.command("animate")
@@ -35,12 +33,13 @@ from tracker.plots.inputs import FrameRange, read_labelled_tracks, resolve_frame
               show_default=True, help="Covariance ellipses at this many standard deviations.")
 @click.option("--mark-events", is_flag=True,
               help="Mark ID switches and false tracks as `hste evaluate` scores them.")
-@click.option("--match-distance", type=click.FloatRange(min=0.0, min_open=True),
-              default=EvaluationConfig.match_distance, show_default=True,
-              help="With --mark-events: largest track-target distance (m) that counts as a match.")
+@click.option("--match-distance", type=click.FloatRange(min=0.0, min_open=True), default=None,
+              help="With --mark-events: largest track-target distance (m) that counts as a "
+                   "match (default: hste evaluate's).")
 def animate_command(scene_path: Path, tracks_paths: tuple[Path, ...], output: Path,
                     labels: tuple[str, ...], frames, fps: float, trail: int, panel_size: float,
-                    dpi: int, sigma: float, mark_events: bool, match_distance: float) -> None:
+                    dpi: int, sigma: float, mark_events: bool,
+                    match_distance: float | None) -> None:
     """Animate a scene with the tracks of one or more trackers, one panel per tracks file.
 
     Per frame: detections (clutter apart from target returns), the true trajectories as faint
@@ -59,9 +58,7 @@ def animate_command(scene_path: Path, tracks_paths: tuple[Path, ...], output: Pa
     tracks = read_labelled_tracks(list(tracks_paths), labels)
     events = None
     if mark_events:
-        config = EvaluationConfig(match_distance=match_distance)
-        events = {label: evaluation_events(scene, table, config, label)
-                  for label, table in tracks.items()}
+        events = scored_events(scene, tracks, match_distance)
     summary = animate(scene, tracks, output, events=events,
                       frames=resolve_frames(frames, scene.num_frames), fps=fps, trail=trail,
                       panel_size=panel_size, dpi=dpi, sigma=sigma)

@@ -1,8 +1,6 @@
-"""ID switches and false tracks from the evaluation, placed on the tracks for marker overlays.
+"""ID switches and false tracks, placed on the tracks for marker overlays.
 
-The events come from the evaluation's own motmetrics accumulator (:mod:`tracker.evaluation`), so
-the markers show exactly what the scores count: a SWITCH event marks the track that took over a
-target, an FP event a track that matched no target in that frame.
+:mod:`tracker.plots.scored_events` makes them from the evaluation; this module only places them.
 """
 
 from __future__ import annotations
@@ -12,11 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.errors import InputError
-from tracker.evaluation import EvaluationConfig, accumulate, check_frames
 from tracker.plots.layers import PointRows, recent
-from tracker.tracks_io import TrackTable
-
-_KIND_OF_TYPE = {"SWITCH": "switch", "FP": "false"}
 
 
 @dataclass(frozen=True)
@@ -56,23 +50,3 @@ class PlacedEvents:
         """Events of frames k - length + 1 .. k."""
         return recent(self.frame, k, length)
 
-
-def evaluation_events(scene, table: TrackTable, config: EvaluationConfig | None = None,
-                      name: str = "tracks") -> EventRows:
-    """The ID switches and false-track frames of ``table`` scored against ``scene``'s truth.
-
-    Scored as ``hste evaluate`` scores: rows sorted by frame, tentative rows dropped when
-    ``config.confirmed_only``, matches within ``config.match_distance`` m (default config:
-    the evaluation's defaults).
-    """
-    config = config or EvaluationConfig()
-    check_frames(table, scene.num_frames, name)
-    if config.confirmed_only:
-        table = table.take(np.asarray(table.confirmed, bool))
-    table = table.take(np.argsort(table.frame, kind="stable"))
-    events = accumulate(scene, table, config.match_distance).mot_events.reset_index()
-    events = events[events.Type.isin(list(_KIND_OF_TYPE))]
-    return EventRows(
-        events.FrameId.to_numpy(np.int64), events.HId.to_numpy(np.float64).astype(np.int64),
-        events.Type.map(_KIND_OF_TYPE).to_numpy(str),
-    )

@@ -1,4 +1,5 @@
-"""What the picture commands share on their command line: frame ranges, labels, tracks files."""
+"""What the picture commands share on their command line: frame ranges, labels, tracks files,
+evaluation events (imported lazily: the evaluation pulls in motmetrics and torch)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import click
 
 from sim.errors import InputError
+from tracker.plots.events import EventRows
 from tracker.tracks_io import TrackTable, read_tracks
 
 
@@ -54,3 +56,16 @@ def read_labelled_tracks(paths: list[str | os.PathLike],
     paths = [Path(path) for path in paths]
     return {label: read_tracks(path)
             for label, path in zip(labels_for(paths, labels), paths, strict=True)}
+
+
+def scored_events(scene, tracks: dict[str, TrackTable],
+                  match_distance: float | None = None) -> dict[str, EventRows]:
+    """Evaluation events (ID switches, false tracks) per label, scored as ``hste evaluate`` does
+    (its default match distance unless ``match_distance`` m is given)."""
+    from tracker.evaluation import EvaluationConfig
+    from tracker.plots.scored_events import evaluation_events
+
+    config = EvaluationConfig() if match_distance is None else EvaluationConfig(
+        match_distance=match_distance)
+    return {label: evaluation_events(scene, table, config, label)
+            for label, table in tracks.items()}

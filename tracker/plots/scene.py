@@ -9,7 +9,19 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Wedge
 
+from sim.errors import InputError
 from tracker.plots import style
+
+
+def frame_range(scene, frames: tuple[int, int] | None) -> tuple[int, int]:
+    """Validated 1-based inclusive (first, last) frames of ``scene``; InputError when impossible."""
+    total = scene.num_frames
+    if total == 0 or (len(scene.truth_frame) == 0 and len(scene.det_frame) == 0):
+        raise InputError("the scene is empty (no frames, no targets and no detections to draw)")
+    first, last = frames if frames is not None else (1, total)
+    if not 1 <= first <= last <= total:
+        raise InputError(f"frame range {first}..{last} lies outside the scene's frames 1..{total}")
+    return first, last
 
 
 def scene_extent(scene) -> np.ndarray:

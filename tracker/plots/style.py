@@ -11,15 +11,16 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib import colormaps
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from sim.atomic import atomic_path
 from sim.errors import InputError
 
-# Saturated hues readable on white: tab10 without its grey (grey means truth and clutter here),
-# then Dark2 without its grey; consecutive ids get clearly different colours.
-_TRACK_PALETTE = np.concatenate([
+# (K, 3) RGB in [0, 1]. Saturated hues readable on white: tab10 without its grey (grey means
+# truth and clutter here), then Dark2 without its grey; consecutive ids differ clearly.
+TRACK_PALETTE = np.concatenate([
     np.delete(np.asarray(colormaps["tab10"].colors), 7, axis=0),
     np.delete(np.asarray(colormaps["Dark2"].colors), 7, axis=0),
 ])
@@ -36,9 +37,17 @@ TRACK_EXAMPLE_COLOUR = "tab:green"
 STATIC_SUFFIXES = (".png", ".pdf", ".svg")
 
 
+def key_colours() -> np.ndarray:
+    """(K, 3) RGB in [0, 1] of every colour a picture must show exactly: the track palette, the
+    marks' colours, black and white (an 8-bit GIF palette keeps these)."""
+    marks = [SENSOR_COLOUR, SWITCH_COLOUR, FALSE_TRACK_COLOUR, TARGET_RETURN_COLOUR,
+             CLUTTER_COLOUR, "black", "white"]
+    return np.concatenate([TRACK_PALETTE, [to_rgb(colour) for colour in marks]])
+
+
 def id_colours(ids: np.ndarray) -> np.ndarray:
     """Stable RGBA colour (n, 4) per track id (n,): the same id always gets the same colour."""
-    rgb = _TRACK_PALETTE[(np.asarray(ids, dtype=np.int64) - 1) % len(_TRACK_PALETTE)]
+    rgb = TRACK_PALETTE[(np.asarray(ids, dtype=np.int64) - 1) % len(TRACK_PALETTE)]
     return np.concatenate([rgb, np.ones((len(rgb), 1))], axis=1)
 
 
@@ -65,6 +74,7 @@ _LEGEND_STYLES = {
     "target detection": dict(ls="", marker="o", ms=4, color=TARGET_RETURN_COLOUR),
     "clutter": dict(ls="", marker="x", ms=5, color=CLUTTER_COLOUR),
     "true trajectory": dict(lw=2.5, color=TRUTH_TRAIL_RGBA),
+    "true trajectory (colour per target)": dict(lw=1.6, color="tab:purple"),
     "sensor + field of view": dict(ls="", marker="^", ms=7, color=SENSOR_COLOUR),
     "confirmed track + id": dict(marker="o", ms=6, lw=1.8, color=TRACK_EXAMPLE_COLOUR),
     "tentative track": dict(marker="o", ms=6, lw=1.0, mfc="white", color=TRACK_EXAMPLE_COLOUR,
@@ -72,8 +82,10 @@ _LEGEND_STYLES = {
     "covariance ellipse": dict(ls="", marker="o", ms=14, mfc="none", color=TRACK_EXAMPLE_COLOUR),
     "ID switch": dict(ls="", marker="*", ms=11, color=SWITCH_COLOUR, mec="black", mew=0.5),
     "false track": dict(ls="", marker="s", ms=8, mfc="none", mew=1.6, color=FALSE_TRACK_COLOUR),
-    "track start": dict(ls="", marker="o", ms=5, mfc="white", color="0.3"),
 }
+_LEGEND_STYLES["track start"] = _LEGEND_STYLES["trajectory start"] = dict(
+    ls="", marker="o", ms=5, mfc="white", color="0.3"
+)
 
 
 def legend_entry(name: str) -> Line2D:

@@ -1,0 +1,156 @@
+"""``hste plot scenario|tracks|metrics|training|bench``: static pictures (PNG, PDF or SVG)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+import sim
+from tracker.plots.bench import plot_bench
+from tracker.plots.inputs import (
+    FrameRange,
+    labels_for,
+    read_labelled_tracks,
+    resolve_frames,
+    scored_events,
+)
+from tracker.plots.metrics import plot_metrics
+from tracker.plots.scenario import plot_scenario
+from tracker.plots.style import STATIC_SUFFIXES, check_suffix
+from tracker.plots.tables import read_columns
+from tracker.plots.tracks import plot_tracks
+from tracker.plots.training import plot_training
+
+_FILE = click.Path(dir_okay=False, path_type=Path)
+
+
+def _output(function):
+    return click.option("-o", "--output", type=_FILE, required=True,
+                        help="Picture to write: .png, .pdf or .svg.")(function)
+
+
+def _labels(function):
+    return click.option("--label", "labels", multiple=True,
+                        help="Label per input file, in order (default: the file names).")(function)
+
+
+def _frames(function):
+    return click.option("--frames", type=FrameRange(), default=None,
+                        help="Frames to draw, FIRST:LAST, 1-based inclusive (default: all).")(
+                            function)
+
+
+def _metrics(function):
+    return click.option("--metric", "metrics", multiple=True,
+                        help="Column to draw; repeat for several (default: the usual ones).")(
+                            function)
+
+
+def _read_tables(paths: tuple[Path, ...], labels: tuple[str, ...]) -> dict:
+    return {label: read_columns(path)
+            for label, path in zip(labels_for(list(paths), labels), paths, strict=True)}
+
+
+def _done(path: Path) -> None:
+    click.echo(f"wrote {path}")
+
+
+@click.command("scenario")
+@click.argument("scene_path", metavar="SCENE.npz", type=_FILE)
+@_output
+@_frames
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the subset of detections drawn for very large scenes.")
+def scenario(scene_path: Path, output: Path, frames, seed: int) -> None:
+    """Scenario overview: true trajectories, detections (clutter apart), sensors, fields of view.
+
+    \b
+    Example:
+        hste simulate --preset crossing --seed 1 -o scene.npz
+        hste plot scenario scene.npz -o scene.png
+    """
+    check_suffix(output, STATIC_SUFFIXES)
+    scene = sim.load(scene_path)
+    _done(plot_scenario(scene, output, resolve_frames(frames, scene.num_frames), seed=seed))
+
+
+@click.command("tracks")
+@click.argument("scene_path", metavar="SCENE.npz", type=_FILE)
+@click.argument("tracks_paths", metavar="TRACKS.csv...", nargs=-1, required=True, type=_FILE)
+@_output
+@_labels
+@_frames
+@click.option("--mark-switches", is_flag=True,
+              help="Star the ID switches, as `hste evaluate` counts them.")
+def tracks(scene_path: Path, tracks_paths: tuple[Path, ...], output: Path,
+           labels: tuple[str, ...], frames, mark_switches: bool) -> None:
+    """Tracks over truth, one panel per tracks file.
+
+    \b
+    Example:
+        hste plot tracks scene.npz gnn.csv learned.csv --label gnn --label learned -o tracks.png
+    """
+    check_suffix(output, STATIC_SUFFIXES)
+    scene = sim.load(scene_path)
+    tables = read_labelled_tracks(list(tracks_paths), labels)
+    events = scored_events(scene, tables) if mark_switches else None
+    _done(plot_tracks(scene, tables, output, resolve_frames(frames, scene.num_frames), events))
+
+
+@click.command("metrics")
+@click.argument("csv_paths", metavar="PER_FRAME.csv...", nargs=-1, required=True, type=_FILE)
+@_output
+@_labels
+@_metrics
+@click.option("--smooth", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Centred moving average over this many frames.")
+def metrics(csv_paths: tuple[Path, ...], output: Path, labels: tuple[str, ...],
+            metrics: tuple[str, ...], smooth: int) -> None:
+    """Per-frame metrics (GOSPA components, association accuracy), one line per tracker.
+
+    The inputs are `hste evaluate`'s per-frame CSV files (a `frame` column, one per metric).
+
+    \b
+    Example:
+        hste plot metrics gnn_frames.csv learned_frames.csv --label gnn --label learned \\
+            --smooth 5 -o metrics.png
+    """
+    check_suffix(output, STATIC_SUFFIXES)
+    _done(plot_metrics(_read_tables(csv_paths, labels), output, metrics, smooth))
+
+
+@click.command("training")
+@click.argument("log_paths", metavar="LOG.csv...", nargs=-1, required=True, type=_FILE)
+@_output
+@_labels
+@_metrics
+def training(log_paths: tuple[Path, ...], output: Path, labels: tuple[str, ...],
+             metrics: tuple[str, ...]) -> None:
+    """Training log: loss and validation scores per epoch (gnn baseline dashed), a line per run.
+
+    \b
+    Example:
+        hste plot training runs/hste/log.csv runs/sinkhorn/log.csv --label hste \\
+            --label sinkhorn -o training.png
+    """
+    check_suffix(output, STATIC_SUFFIXES)
+    _done(plot_training(_read_tables(log_paths, labels), output, metrics))
+
+
+@click.command("bench")
+@click.argument("results_path", metavar="RESULTS.csv", type=_FILE)
+@_output
+@_metrics
+@click.option("--title", default=None, help="Figure title (default: the results folder name).")
+def bench(results_path: Path, output: Path, metrics: tuple[str, ...], title: str | None) -> None:
+    """Benchmark results of `hste bench sorting|jigsaw`: each metric against N or M, a line per
+    method (mean over seeds, band = +- one standard deviation).
+
+    \b
+    Example:
+        hste plot bench docs/results/sorting/results.csv --metric kendall_tau -o sorting.png
+    """
+    check_suffix(output, STATIC_SUFFIXES)
+    table = read_columns(results_path)
+    _done(plot_bench(table, output, metrics, title or results_path.parent.name or "Benchmark"))

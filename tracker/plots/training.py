@@ -1,0 +1,55 @@
+"""The training log (``hste train``'s log.csv): loss and validation scores per epoch."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from sim.errors import InputError
+from tracker.plots.lines import draw_lines, panel_grid, save_lines
+
+AXIS_LABELS = {
+    "loss": "training loss",
+    "val_mota": "validation MOTA",
+    "val_idf1": "validation IDF1",
+}
+BASELINE_PREFIX = "gnn_"
+
+
+def default_columns(table: Mapping[str, np.ndarray]) -> list[str]:
+    """``loss`` and every ``val_*`` column of a training log, in file order."""
+    return [name for name in table if name == "loss" or name.startswith("val_")]
+
+
+def plot_training(logs: Mapping[str, Mapping[str, np.ndarray]], out_path: str | os.PathLike,
+                  columns: Sequence[str] | None = None) -> Path:
+    """One panel per logged quantity against epoch, one line per run (label -> log columns).
+
+    A ``gnn_<column>`` column, when the log has one, is drawn dashed beside ``<column>``: the
+    classical baseline scored on the same validation scenes.
+    """
+    for label, table in logs.items():
+        if "epoch" not in table:
+            raise InputError(f"{label}: no 'epoch' column (not a training log?)")
+    chosen = list(columns) if columns else default_columns(next(iter(logs.values())))
+    missing = [name for name in chosen if any(name not in table for table in logs.values())]
+    if missing or not chosen:
+        available = ", ".join(next(iter(logs.values())))
+        raise InputError(f"column(s) {', '.join(missing) or '(none)'} not in every log; "
+                         f"available: {available}")
+    figure, axes = panel_grid(len(chosen), "Training", columns=min(3, len(chosen)))
+    epochs = {label: table["epoch"] for label, table in logs.items()}
+    for ax, name in zip(axes, chosen, strict=True):
+        draw_lines(ax, epochs, {label: table[name] for label, table in logs.items()},
+                   AXIS_LABELS.get(name, name), "epoch")
+        for label, table in logs.items():
+            baseline = table.get(BASELINE_PREFIX + name)
+            if baseline is not None and np.isfinite(baseline).any():
+                suffix = f" ({label})" if len(logs) > 1 else ""
+                ax.plot(table["epoch"], baseline, ls="--", color="0.35", lw=1.3,
+                        label=f"gnn baseline{suffix}")
+                ax.legend(fontsize=8)
+    return save_lines(figure, out_path)
