@@ -188,20 +188,23 @@ def simulate_truth(motion: MotionConfig, frames: int, dt: float, rng: np.random.
     starts = np.cumsum(life) - life
     step = np.arange(len(owner)) - np.repeat(starts, life)  # frames since birth
 
-    accel = rng.standard_normal((len(owner), 2)) * births.accel_std[owner, None]
+    # complex acceleration ax + i ay: pairs of standard normals viewed as complex numbers
+    accel = rng.standard_normal(2 * len(owner)).view(np.complex128) * births.accel_std[owner]
     accel[starts] = 0.0  # the birth state itself is not perturbed
-    accel_c = accel[:, 0] + 1j * accel[:, 1]
     angle = births.turn_rate * dt
-    rotation = np.exp(1j * angle[owner] * step)  # r^j
+    rotation = np.ones(len(owner), np.complex128)  # r^j, computed only for turning targets
+    turning = angle[owner] != 0
+    rotation[turning] = np.exp(1j * angle[owner][turning] * step[turning])
     v0 = births.state[:, 2] + 1j * births.state[:, 3]
-    velocity = rotation * (v0[owner] + segment_cumsum(accel_c * dt / rotation, starts))
+    # |r| = 1, so r^-m is the conjugate of r^m
+    velocity = rotation * (v0[owner] + segment_cumsum(accel * dt * rotation.conj(), starts))
 
     straight = np.abs(angle) < 1e-9
     drift = np.where(
         straight, dt, (np.exp(1j * angle) - 1) / (1j * np.where(straight, 1, births.turn_rate))
     )
     previous = np.concatenate([[0j], velocity[:-1]])
-    increment = drift[owner] * previous + accel_c * (dt * dt / 2)
+    increment = drift[owner] * previous + accel * (dt * dt / 2)
     increment[starts] = 0.0
     p0 = births.state[:, 0] + 1j * births.state[:, 1]
     position = p0[owner] + segment_cumsum(increment, starts)
