@@ -1,0 +1,214 @@
+"""The jigsaw experiment: pieces, scorers, metrics, checkpointed training (tiny synthetic data)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import hypothesis.strategies as st
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from torch import nn
+
+from experiments.jigsaw import (
+    ContextScorer,
+    JigsawConfig,
+    PaperScorer,
+    assemble,
+    content_truth,
+    cut_pieces,
+    evaluate,
+    piece_side,
+    position_tau,
+    reconstruct,
+    run,
+    shuffle_pieces,
+    train_epoch,
+)
+from sim.errors import InputError
+
+
+def random_images(n: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+
+
+@pytest.mark.parametrize(("size", "side", "start"), [(2, 14, 0), (3, 9, 0), (5, 5, 1), (6, 4, 2)])
+def test_cut_pieces_crops_the_centre_and_reassembles(size, side, start):
+    images = torch.arange(2 * 28 * 28, dtype=torch.float32).reshape(2, 28, 28)
+    pieces = cut_pieces(images, size)
+    assert piece_side(size) == side and pieces.shape == (2, size * size, side, side)
+    crop = images[:, start : start + size * side, start : start + size * side]
+    torch.testing.assert_close(assemble(pieces, size), crop, rtol=0, atol=0)
+    # piece j = row * M + col: the last piece of the first row starts at column (M - 1) * s
+    assert pieces[0, size - 1, 0, 0] == images[0, start, start + (size - 1) * side]
+
+
+@settings(max_examples=25, deadline=None)
+@given(batch=st.integers(1, 4), size=st.integers(2, 6), seed=st.integers(0, 10_000))
+def test_shuffle_indices_and_reconstruction_invert_each_other(batch, size, seed):
+    pieces = torch.randn(batch, size * size, 3, 3, generator=torch.Generator().manual_seed(seed))
+    shuffled, true_idx = shuffle_pieces(pieces, torch.Generator().manual_seed(seed))
+    rows = torch.arange(batch)[:, None]
+    torch.testing.assert_close(shuffled[rows, true_idx], pieces, rtol=0, atol=0)
+    # the true permutation matrix, P[i, j] = 1 for input i at position j, rebuilds the image
+    P = torch.zeros(batch, size * size, size * size)
+    P[rows, true_idx, torch.arange(size * size)] = 1.0
+    torch.testing.assert_close(reconstruct(P, shuffled), pieces.flatten(-2), rtol=0, atol=0)
+
+
+def test_paper_scorer_has_the_table_3_shape():
+    model = PaperScorer(3)
+    assert model(torch.rand(2, 9, 9, 9)).shape == (2, 9, 9)
+    conv, linear = model.g1[0], model.g2
+    assert (conv.in_channels, conv.out_channels, conv.kernel_size, conv.padding) == (
+        1, 64, (5, 5), (2, 2))
+    assert linear.bias is None and linear.weight.shape == (9, 64 * 4 * 4)
+
+
+def test_context_scorer_is_permutation_equivariant():
+    torch.manual_seed(0)
+    model = ContextScorer(3, width=32, layers=1, heads=2).eval()
+    pieces = torch.rand(2, 9, 9, 9)
+    order = torch.randperm(9)
+    torch.testing.assert_close(model(pieces)[:, order], model(pieces[:, order]))
+
+
+class PositionOracle(nn.Module):
+    """Scores a piece by the position its grey level encodes (level = position / 100).
+
+    Blank pieces (level 0) fit the first and the last position equally well.
+    """
+
+    def forward(self, pieces):
+        position = pieces.mean(dim=(-1, -2)) * 100.0
+        n = pieces.shape[1]
+        columns = torch.arange(n)
+        scores = -(position.unsqueeze(-1) - columns).abs()
+        blank_fit = torch.where((columns == 0) | (columns == n - 1), 0.0, -100.0)
+        return torch.where((position < 0.5).unsqueeze(-1), blank_fit, scores)
+
+
+def encoded_images(size: int, n: int, blank_last: bool = False) -> np.ndarray:
+    """Images whose piece at position j has grey level j / 100 (the last one 0 if blank_last)."""
+    side = piece_side(size)
+    levels = torch.arange(size * size, dtype=torch.float32) / 100.0
+    if blank_last:
+        levels[-1] = 0.0
+    grid = levels.reshape(size, size).repeat_interleave(side, 0).repeat_interleave(side, 1)
+    image = torch.zeros(28, 28)
+    image[: size * side, : size * side] = grid
+    return (image * 255.0).round().to(torch.uint8).expand(n, 28, 28).numpy()
+
+
+def test_evaluate_is_perfect_for_an_oracle_scorer():
+    config = JigsawConfig(size=3)
+    metrics = evaluate(PositionOracle(), torch.from_numpy(encoded_images(3, 40)), config, seed=1)
+    assert metrics["kendall_tau"] == 1.0 and metrics["prop_wrong"] == 0.0
+    assert metrics["prop_any_wrong"] == 0.0 and metrics["l1"] == 0.0 and metrics["l2"] == 0.0
+    assert metrics["constraint_error_max"] == 0.0
+
+
+def test_identical_pieces_count_as_interchangeable_only_in_content_metrics():
+    # pieces 0 and 8 are both blank: the input cannot tell which is which
+    images = torch.from_numpy(encoded_images(3, 200, blank_last=True))
+    metrics = evaluate(PositionOracle(), images, JigsawConfig(size=3), seed=3)
+    assert metrics["kendall_tau_content"] == 1.0 and metrics["prop_wrong_content"] == 0.0
+    # the oracle puts a blank at 0 and 8 in input order: swapped in about half of the images,
+    # each swap costing 2 of 9 positions and tau 1 - 2 * 15 / 36
+    assert 0.3 < metrics["prop_any_wrong"] < 0.7
+    assert metrics["prop_wrong"] == pytest.approx(metrics["prop_any_wrong"] * 2 / 9)
+    assert metrics["kendall_tau"] == pytest.approx(1 - metrics["prop_any_wrong"] * 30 / 36)
+    assert metrics["l1"] == 0.0
+
+
+def test_position_tau_does_not_depend_on_the_input_order():
+    # positions 0 and 8 of 9 swapped: 15 discordant pairs of 36, whatever the input labels
+    shuffled_order = torch.randperm(9, generator=torch.Generator().manual_seed(4))
+    for true_idx in (torch.arange(9), shuffled_order):
+        pred_idx = true_idx.clone()
+        pred_idx[[0, 8]] = pred_idx[[8, 0]]
+        assert position_tau(pred_idx[None], true_idx[None]).item() == pytest.approx(1 - 30 / 36)
+
+
+def test_content_truth_prefers_the_prediction_among_equivalent_truths():
+    shuffled = torch.tensor([[0.0, 1.0, 0.0, 2.0]]).reshape(1, 4, 1, 1)  # inputs 0 and 2 equal
+    true_idx = torch.tensor([[0, 1, 2, 3]])
+    assert content_truth(shuffled, true_idx, torch.tensor([[2, 1, 0, 3]])).tolist() == [
+        [2, 1, 0, 3]]
+    assert content_truth(shuffled, true_idx, torch.tensor([[1, 0, 2, 3]])).tolist() == [
+        [0, 1, 2, 3]]
+
+
+@pytest.mark.parametrize("method", ["hste", "gumbel_sinkhorn"])
+def test_training_lowers_the_loss_and_reports_constraint_error(method):
+    config = JigsawConfig(size=2, method=method, batch_size=8, samples=3, lr=1e-3)
+    torch.manual_seed(0)
+    model = PaperScorer(2)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    images = torch.from_numpy(random_images(32))
+    stats = train_epoch(model, optimizer, images, config, epoch=1)
+    assert stats["loss"] > 0 and stats["epoch_time_s"] > 0
+    if method == "hste":
+        assert stats["step_constraint_error_mean"] == stats["step_constraint_error_max"] == 0.0
+    else:
+        assert 0 < stats["step_constraint_error_mean"] <= stats["step_constraint_error_max"]
+
+
+def tiny_config(**changes) -> JigsawConfig:
+    base = JigsawConfig(size=2, epochs=2, batch_size=8, samples=2, eval_subset=16, lr=1e-3,
+                        train_eval_limit=16)
+    return dataclasses.replace(base, **changes)
+
+
+@pytest.mark.parametrize("model", ["paper", "ours"])
+def test_a_resumed_run_equals_an_uninterrupted_one(tmp_path, model):
+    train, held_out = random_images(24, 1), random_images(16, 2)
+    config = tiny_config(model=model, width=16, layers=1, heads=2)
+    straight = run(config, train, held_out, tmp_path / "a.pt")
+    run(dataclasses.replace(config, epochs=1), train, held_out, tmp_path / "b.pt")
+    resumed = run(config, train, held_out, tmp_path / "b.pt")
+    assert len(straight) == len(resumed) == 2
+    for a, b in zip(straight, resumed, strict=True):  # the interrupted run adds train_ metrics
+        assert {k: v for k, v in a.items() if k != "epoch_time_s"} == {
+            k: b[k] for k in a if k != "epoch_time_s"}
+    assert "train_kendall_tau" in straight[-1] and "train_kendall_tau" not in straight[0]
+    a = torch.load(tmp_path / "a.pt", weights_only=True)["model"]
+    b = torch.load(tmp_path / "b.pt", weights_only=True)["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_finished_run_is_not_trained_again(tmp_path):
+    train, held_out = random_images(16, 1), random_images(16, 2)
+    first = run(tiny_config(), train, held_out, tmp_path / "c.pt")
+    again = run(tiny_config(), train, held_out, tmp_path / "c.pt", on_epoch=pytest.fail)
+    assert again == first
+
+
+def test_a_checkpoint_of_another_config_is_refused(tmp_path):
+    train, held_out = random_images(16, 1), random_images(16, 2)
+    run(tiny_config(epochs=1), train, held_out, tmp_path / "d.pt")
+    with pytest.raises(InputError, match=r"different config \(lr\)"):
+        run(tiny_config(lr=0.5), train, held_out, tmp_path / "d.pt")
+    (tmp_path / "e.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(InputError, match="cannot read checkpoint"):
+        run(tiny_config(), train, held_out, tmp_path / "e.pt")
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [({"size": 1}, "size M=1"), ({"method": "x"}, "unknown method"), ({"model": "x"}, "model"),
+     ({"samples": 0}, "samples must be >= 1"), ({"tau": 0.0}, "tau must be > 0")],
+)
+def test_bad_configs_are_input_errors(changes, message):
+    with pytest.raises(InputError, match=message):
+        JigsawConfig(**changes)
+
+
+def test_config_from_toml(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text("size = 4\nsamples = 5\n")
+    assert JigsawConfig.from_toml(path) == JigsawConfig(size=4, samples=5)
+    path.write_text("sizes = 4\n")
+    with pytest.raises(InputError, match="unknown config keys"):
+        JigsawConfig.from_toml(path)
