@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sim
 from sim.presets import PRESETS, get_preset
@@ -112,3 +114,44 @@ def test_large_scenario_memory_per_frame_stays_small():
     scenario = sim.generate(get_preset("large").replace(frames=5), 0)
     per_frame = scenario.nbytes / scenario.num_frames
     assert per_frame < 200_000  # 1,000 frames: under 0.2 GB (the target is 1 GB)
+
+
+@settings(max_examples=30)
+@given(
+    frames=st.integers(1, 8),
+    initial=st.integers(0, 4),
+    birth_rate=st.floats(0, 2),
+    clutter=st.floats(0, 3),
+    kinds=st.lists(st.sampled_from(["radar", "pointcloud"]), min_size=1, max_size=3),
+    seed=st.integers(0, 2**31),
+)
+def test_any_small_scene_is_consistent_and_round_trips(
+    tmp_path_factory, frames, initial, birth_rate, clutter, kinds, seed
+):
+    sensors = tuple(
+        sim.RadarConfig(clutter_rate=clutter) if kind == "radar"
+        else sim.PointCloudConfig(clutter_rate=clutter, max_range=3000.0)
+        for kind in kinds
+    )  # fmt: skip
+    motion = sim.MotionConfig(initial_targets=initial, birth_rate=birth_rate, crossing_pairs=1)
+    scenario = sim.generate(sim.ScenarioConfig(frames=frames, motion=motion, sensors=sensors), seed)
+    for offsets, frame in ((scenario.truth_offsets, scenario.truth_frame),
+                           (scenario.det_offsets, scenario.det_frame)):  # fmt: skip
+        assert offsets[0] == 0 and offsets[-1] == len(frame) and np.all(np.diff(offsets) >= 0)
+        assert np.array_equal(np.repeat(np.arange(frames), np.diff(offsets)), frame)
+    alive = set(zip(scenario.truth_frame.tolist(), scenario.truth_id.tolist(), strict=True))
+    made = scenario.det_target >= 0
+    pairs = zip(scenario.det_frame[made].tolist(), scenario.det_target[made].tolist(), strict=True)
+    assert set(pairs) <= alive
+    assert set(scenario.det_sensor.tolist()) <= set(range(len(kinds)))
+    path = tmp_path_factory.mktemp("any") / "scene.npz"
+    scenario.save(path)
+    assert_same(sim.load(path), scenario)
+
+
+@pytest.mark.slow
+def test_full_large_scenario_stays_under_one_gigabyte_in_ram_and_on_disk(tmp_path):
+    scenario = sim.generate(get_preset("large"), 0)
+    assert scenario.num_frames == 1000 and len(scenario.det_target) > 900_000
+    scenario.save(tmp_path / "large.npz")
+    assert scenario.nbytes < 1e9 and (tmp_path / "large.npz").stat().st_size < 1e9
