@@ -13,7 +13,7 @@ import sim
 from sim.config import MotionConfig, RadarConfig, ScenarioConfig
 from sim.geometry import in_view, to_polar, wrap_angle
 from sim.presets import get_preset
-from sim.radar import db_to_power
+from sim.radar import db_to_power, detection_probability
 
 
 def expected_snr(radar: RadarConfig, range_: np.ndarray) -> np.ndarray:
@@ -115,6 +115,8 @@ def test_snr_pd_model_detects_above_the_threshold_with_the_swerling_one_probabil
     visible = in_view(radar, range_, azimuth)
     pd = np.exp(-db_to_power(radar.threshold_db) / (1 + expected_snr(radar, range_[visible])))
     assert pd.min() < 0.1 and pd.max() > 0.9  # the test spans the whole range of Pd
+    np.testing.assert_allclose(detection_probability(radar, range_[visible]), pd, rtol=1e-12)
+    np.testing.assert_array_equal(detection_probability(RADAR, range_[:5]), 0.8)
     detected = len(truth_rows_of_detections(scenario))
     assert_count(detected, pd.sum(), np.sum(pd * (1 - pd)))
     assert scenario.det_amplitude.min() > radar.threshold_db
