@@ -1,0 +1,161 @@
+"""Settings of the five diagnostics: one frozen dataclass per part, loadable from TOML.
+
+The defaults are the full run (``hste bench sinkhorn``); :meth:`DiagnosticsConfig.quick` is the
+reduced run of the CLI test (seconds). A TOML file may override any field, one table per part::
+
+    [plateaus]
+    max_iters = 200
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from sim.errors import InputError
+
+
+@dataclass(frozen=True)
+class PatternsConfig:
+    """Part 1: every n x n binary matrix through Sinkhorn.
+
+    Attributes:
+        sizes: matrix sizes n to enumerate (2^(n*n) matrices each).
+        n_iters: Sinkhorn iterations (row + column normalisation each) before judging.
+        threshold: a matrix "never converges" when max(Err_r, Err_c) after ``n_iters`` exceeds this.
+            Without a positive diagonal some row or column sum stays >= 1/n off, so any threshold
+            below 1/n separates; matrices with a positive diagonal converge (at worst like 1/L).
+    """
+
+    sizes: tuple[int, ...] = (3, 4)
+    n_iters: int = 50
+    threshold: float = 0.1
+
+
+@dataclass(frozen=True)
+class PlateausConfig:
+    """Part 2: zeros of each non-converging 3x3 pattern replaced by e.
+
+    Attributes:
+        epsilons: the values e (0 keeps the structural zeros).
+        max_iters: iterations drawn and searched for the plateau's end.
+        plateau_error: the plateau ends at the first iteration with error below this.
+        stuck_error: error level for the "some e defeats any fixed L" demonstration.
+        stuck_lengths: the fixed iteration counts L of that demonstration.
+        stuck_log10_eps: (largest, smallest, count) of the log10 e grid searched for it.
+    """
+
+    epsilons: tuple[float, ...] = (0.0,) + tuple(10.0**-k for k in range(1, 11))
+    max_iters: int = 100
+    plateau_error: float = 0.01
+    stuck_error: float = 0.1
+    stuck_lengths: tuple[int, ...] = (5, 10, 20, 50, 100, 200)
+    stuck_log10_eps: tuple[float, float, int] = (-0.5, -150.0, 600)
+
+
+@dataclass(frozen=True)
+class VariableLengthConfig:
+    """Part 3: Sinkhorn run to a tolerance.
+
+    Attributes:
+        sizes: matrix sizes N of the random Gaussian log scores.
+        matrices: how many random matrices per size (same order as ``sizes``).
+        taus: temperatures; the log scores are X / tau with X ~ N(0, 1).
+        tol: target max(Err_r, Err_c).
+        max_iters: cap; matrices still above ``tol`` there are reported as not converged.
+    """
+
+    sizes: tuple[int, ...] = (10, 50, 200)
+    matrices: tuple[int, ...] = (100, 30, 6)
+    taus: tuple[float, ...] = (1.0, 0.1, 0.01)
+    tol: float = 1e-3
+    max_iters: int = 5000
+
+
+@dataclass(frozen=True)
+class GradientConfig:
+    """Part 4: gradient size against temperature.
+
+    Attributes:
+        ks: softmax sizes K.
+        gap: c, the margin of the largest logit over all others.
+        log10_tau: (smallest, largest, count) of the log10 tau grid.
+        sinkhorn_size: N of the random N x N score matrix for Sinkhorn and HSTE.
+        sinkhorn_iters: L, the fixed Sinkhorn iterations differentiated through.
+    """
+
+    ks: tuple[int, ...] = (4, 16, 64)
+    gap: float = 1.0
+    log10_tau: tuple[float, float, int] = (-4.0, 1.0, 101)
+    sinkhorn_size: int = 8
+    sinkhorn_iters: int = 20
+
+
+@dataclass(frozen=True)
+class LandscapesConfig:
+    """Part 5: winners on a triangle of score matrices.
+
+    Attributes:
+        sizes: n of the n x n Hungarian panels; the argmax panels use n*n dimensions.
+        resolution: grid points per triangle side (points = r (r + 1) / 2).
+    """
+
+    sizes: tuple[int, ...] = (4, 7)
+    resolution: int = 201
+
+
+@dataclass(frozen=True)
+class DiagnosticsConfig:
+    """All five parts' settings."""
+
+    patterns: PatternsConfig = field(default_factory=PatternsConfig)
+    plateaus: PlateausConfig = field(default_factory=PlateausConfig)
+    variable_length: VariableLengthConfig = field(default_factory=VariableLengthConfig)
+    gradients: GradientConfig = field(default_factory=GradientConfig)
+    landscapes: LandscapesConfig = field(default_factory=LandscapesConfig)
+
+    @classmethod
+    def quick(cls) -> DiagnosticsConfig:
+        """A reduced run that takes seconds: for tests and a first look."""
+        return cls(
+            patterns=PatternsConfig(sizes=(3,), n_iters=60),
+            plateaus=PlateausConfig(
+                epsilons=(0.0, 1e-1, 1e-2, 1e-3, 1e-4),
+                max_iters=40,
+                stuck_lengths=(5, 10),
+                stuck_log10_eps=(-0.5, -20.0, 80),
+            ),
+            variable_length=VariableLengthConfig(
+                sizes=(10,), matrices=(8,), taus=(1.0, 0.1), max_iters=1000
+            ),
+            gradients=GradientConfig(ks=(4,), log10_tau=(-3.0, 1.0, 21), sinkhorn_size=4),
+            landscapes=LandscapesConfig(sizes=(3,), resolution=21),
+        )
+
+    @classmethod
+    def from_toml(
+        cls, path: str | Path, base: DiagnosticsConfig | None = None
+    ) -> DiagnosticsConfig:
+        """``base`` (default: the full run) with the fields a TOML file sets, one table per part.
+
+        Raises:
+            InputError: missing or unparsable file, unknown table or field.
+        """
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            raise InputError(f"cannot read config {path}: {error}") from None
+        config = base or cls()
+        parts = {f.name for f in fields(cls)}
+        for part, values in data.items():
+            if part not in parts or not isinstance(values, dict):
+                raise InputError(f"{path}: unknown table [{part}]; expected one of {sorted(parts)}")
+            current = getattr(config, part)
+            known = {f.name for f in fields(current)}
+            unknown = set(values) - known
+            if unknown:
+                raise InputError(f"{path}: unknown field(s) {sorted(unknown)} in [{part}]")
+            as_tuples = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+            config = replace(config, **{part: replace(current, **as_tuples)})
+        return config
