@@ -258,7 +258,7 @@ class ScenarioConfig:
     def from_dict(cls, data: dict[str, Any]) -> ScenarioConfig:
         """Build from a plain dict (TOML or :meth:`to_dict`); unknown keys raise InputError."""
         data = dict(data)
-        motion = _build(MotionConfig, data.pop("motion", {}), "motion")
+        motion = build_config(MotionConfig, data.pop("motion", {}), "motion")
         sensors_data = data.pop("sensors", None)
         if sensors_data is None:
             sensors = ScenarioConfig().sensors
@@ -266,7 +266,7 @@ class ScenarioConfig:
             sensors = tuple(_build_sensor(s) for s in sensors_data)
         else:
             raise InputError("sensors must be an array of tables ([[sensors]])")
-        return _build(cls, {**data, "motion": motion, "sensors": sensors}, "scenario")
+        return build_config(cls, {**data, "motion": motion, "sensors": sensors}, "scenario")
 
     @classmethod
     def from_toml(cls, path: str | os.PathLike) -> ScenarioConfig:
@@ -323,7 +323,9 @@ def _fits(value: Any, default: Any) -> bool:
     return True  # None defaults and nested configs are checked by the dataclasses themselves
 
 
-def _build(cls: type, data: Any, where: str) -> Any:
+def build_config(cls: type, data: Any, where: str) -> Any:
+    """A config dataclass ``cls`` from a TOML table: InputError (one line, naming ``where``) for
+    unknown keys or values of the wrong type. Public for other packages' configs."""
     if not isinstance(data, dict):
         raise InputError(f"{where} must be a table of settings")
     known = {f.name for f in dataclasses.fields(cls)}
@@ -349,4 +351,4 @@ def _build_sensor(data: Any) -> SensorConfig:
         raise InputError(f"each sensor needs kind = one of {', '.join(SENSOR_KINDS)}")
     data = dict(data)
     kind = data.pop("kind")
-    return _build(SENSOR_KINDS[kind], data, kind)
+    return build_config(SENSOR_KINDS[kind], data, kind)
