@@ -49,7 +49,7 @@ def animate_command(scene_path: Path, tracks_paths: tuple[Path, ...], output: Pa
     \b
     Example:
         hste simulate --preset crossing --seed 1 -o scene.npz
-        hste track scene.npz --backend gnn -o gnn.csv
+        hste track scene.npz --assoc gnn -o gnn.csv
         hste animate scene.npz gnn.csv --label gnn --mark-events -o gnn.gif
         hste animate scene.npz gnn.csv learned.csv --frames 20:80 -o compare.gif
     """

@@ -17,7 +17,7 @@ from tracker.plots.inputs import (
 )
 from tracker.plots.metrics import plot_metrics
 from tracker.plots.scenario import plot_scenario
-from tracker.plots.style import STATIC_SUFFIXES, check_suffix
+from tracker.plots.style import DEFAULT_DPI, STATIC_SUFFIXES, check_suffix
 from tracker.plots.tables import read_columns
 from tracker.plots.tracks import plot_tracks
 from tracker.plots.training import plot_training
@@ -26,6 +26,8 @@ _FILE = click.Path(dir_okay=False, path_type=Path)
 
 
 def _output(function):
+    function = click.option("--dpi", type=click.IntRange(min=20), default=DEFAULT_DPI,
+                            show_default=True, help="Pixels per inch of a PNG.")(function)
     return click.option("-o", "--output", type=_FILE, required=True,
                         help="Picture to write: .png, .pdf or .svg.")(function)
 
@@ -62,7 +64,7 @@ def _done(path: Path) -> None:
 @_frames
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of the subset of detections drawn for very large scenes.")
-def scenario(scene_path: Path, output: Path, frames, seed: int) -> None:
+def scenario(scene_path: Path, output: Path, dpi: int, frames, seed: int) -> None:
     """Scenario overview: true trajectories, detections (clutter apart), sensors, fields of view.
 
     \b
@@ -72,7 +74,8 @@ def scenario(scene_path: Path, output: Path, frames, seed: int) -> None:
     """
     check_suffix(output, STATIC_SUFFIXES)
     scene = sim.load(scene_path)
-    _done(plot_scenario(scene, output, resolve_frames(frames, scene.num_frames), seed=seed))
+    _done(plot_scenario(scene, output, resolve_frames(frames, scene.num_frames), seed=seed,
+                        dpi=dpi))
 
 
 @click.command("tracks")
@@ -83,7 +86,7 @@ def scenario(scene_path: Path, output: Path, frames, seed: int) -> None:
 @_frames
 @click.option("--mark-switches", is_flag=True,
               help="Star the ID switches, as `hste evaluate` counts them.")
-def tracks(scene_path: Path, tracks_paths: tuple[Path, ...], output: Path,
+def tracks(scene_path: Path, tracks_paths: tuple[Path, ...], output: Path, dpi: int,
            labels: tuple[str, ...], frames, mark_switches: bool) -> None:
     """Tracks over truth, one panel per tracks file.
 
@@ -95,7 +98,8 @@ def tracks(scene_path: Path, tracks_paths: tuple[Path, ...], output: Path,
     scene = sim.load(scene_path)
     tables = read_labelled_tracks(list(tracks_paths), labels)
     events = scored_events(scene, tables) if mark_switches else None
-    _done(plot_tracks(scene, tables, output, resolve_frames(frames, scene.num_frames), events))
+    _done(plot_tracks(scene, tables, output, resolve_frames(frames, scene.num_frames), events,
+                      dpi=dpi))
 
 
 @click.command("metrics")
@@ -105,7 +109,7 @@ def tracks(scene_path: Path, tracks_paths: tuple[Path, ...], output: Path,
 @_metrics
 @click.option("--smooth", type=click.IntRange(min=1), default=1, show_default=True,
               help="Centred moving average over this many frames.")
-def metrics(csv_paths: tuple[Path, ...], output: Path, labels: tuple[str, ...],
+def metrics(csv_paths: tuple[Path, ...], output: Path, dpi: int, labels: tuple[str, ...],
             metrics: tuple[str, ...], smooth: int) -> None:
     """Per-frame metrics (GOSPA components, association accuracy), one line per tracker.
 
@@ -117,7 +121,7 @@ def metrics(csv_paths: tuple[Path, ...], output: Path, labels: tuple[str, ...],
             --smooth 5 -o metrics.png
     """
     check_suffix(output, STATIC_SUFFIXES)
-    _done(plot_metrics(_read_tables(csv_paths, labels), output, metrics, smooth))
+    _done(plot_metrics(_read_tables(csv_paths, labels), output, metrics, smooth, dpi))
 
 
 @click.command("training")
@@ -125,7 +129,7 @@ def metrics(csv_paths: tuple[Path, ...], output: Path, labels: tuple[str, ...],
 @_output
 @_labels
 @_metrics
-def training(log_paths: tuple[Path, ...], output: Path, labels: tuple[str, ...],
+def training(log_paths: tuple[Path, ...], output: Path, dpi: int, labels: tuple[str, ...],
              metrics: tuple[str, ...]) -> None:
     """Training log: loss and validation scores per epoch (gnn baseline dashed), a line per run.
 
@@ -135,7 +139,7 @@ def training(log_paths: tuple[Path, ...], output: Path, labels: tuple[str, ...],
             --label sinkhorn -o training.png
     """
     check_suffix(output, STATIC_SUFFIXES)
-    _done(plot_training(_read_tables(log_paths, labels), output, metrics))
+    _done(plot_training(_read_tables(log_paths, labels), output, metrics, dpi))
 
 
 @click.command("bench")
@@ -143,7 +147,8 @@ def training(log_paths: tuple[Path, ...], output: Path, labels: tuple[str, ...],
 @_output
 @_metrics
 @click.option("--title", default=None, help="Figure title (default: the results folder name).")
-def bench(results_path: Path, output: Path, metrics: tuple[str, ...], title: str | None) -> None:
+def bench(results_path: Path, output: Path, dpi: int, metrics: tuple[str, ...],
+          title: str | None) -> None:
     """Benchmark results of `hste bench sorting|jigsaw`: each metric against N or M, a line per
     method (mean over seeds, band = +- one standard deviation).
 
@@ -153,4 +158,5 @@ def bench(results_path: Path, output: Path, metrics: tuple[str, ...], title: str
     """
     check_suffix(output, STATIC_SUFFIXES)
     table = read_columns(results_path)
-    _done(plot_bench(table, output, metrics, title or results_path.parent.name or "Benchmark"))
+    title = title or f"Benchmark: {results_path.parent.resolve().name}"
+    _done(plot_bench(table, output, metrics, title, dpi))

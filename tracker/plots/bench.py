@@ -7,17 +7,22 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+from matplotlib.ticker import NullLocator, ScalarFormatter
 
 from sim.errors import InputError
-from tracker.plots.lines import draw_lines, panel_grid, save_lines
+from tracker.plots import style
+from tracker.plots.lines import draw_lines, panel_grid, shared_legend
 from tracker.plots.tables import numeric_columns
 
 SIZE_COLUMNS = ("size", "N", "M")
+SIZE_LABELS = {"size": "problem size (N or M)", "N": "N (numbers to sort)",
+               "M": "M (pieces per side)"}
 KEY_COLUMNS = ("method", "seed")
 
 
 def plot_bench(table: Mapping[str, np.ndarray], out_path: str | os.PathLike,
-               metrics: Sequence[str] | None = None, title: str = "Benchmark") -> Path:
+               metrics: Sequence[str] | None = None, title: str = "Benchmark",
+               dpi: int = style.DEFAULT_DPI) -> Path:
     """One panel per metric against problem size, one line per method: mean over seeds, with a
     band of +- one standard deviation over seeds (none with one seed).
 
@@ -42,10 +47,14 @@ def plot_bench(table: Mapping[str, np.ndarray], out_path: str | os.PathLike,
             rows = methods == method
             x[method], mean[method], spread[method] = mean_over_seeds(sizes[rows],
                                                                       table[name][rows])
-        draw_lines(ax, x, mean, name, size_name, spread)
+        draw_lines(ax, x, mean, name, SIZE_LABELS[size_name], spread)
         if sizes.min() > 0 and sizes.max() / sizes.min() >= 8:
-            ax.set_xscale("log", base=2)
-    return save_lines(figure, out_path)
+            ax.set_xscale("log")
+            ax.set_xticks(np.unique(sizes), minor=False)
+            ax.xaxis.set_major_formatter(ScalarFormatter())
+            ax.xaxis.set_minor_locator(NullLocator())
+    shared_legend(figure, axes)
+    return style.save_figure(figure, out_path, dpi)
 
 
 def mean_over_seeds(sizes: np.ndarray, values: np.ndarray

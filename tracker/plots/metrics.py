@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from sim.errors import InputError
-from tracker.plots.lines import draw_lines, panel_grid, save_lines
+from tracker.plots import style
+from tracker.plots.lines import draw_lines, panel_grid, shared_legend
 from tracker.plots.tables import numeric_columns
 
 DEFAULT_METRICS = ("gospa", "gospa_localisation", "gospa_missed", "gospa_false", "prop_wrong",
@@ -27,7 +28,8 @@ AXIS_LABELS = {
 
 
 def plot_metrics(tables: Mapping[str, Mapping[str, np.ndarray]], out_path: str | os.PathLike,
-                 metrics: Sequence[str] | None = None, smooth: int = 1) -> Path:
+                 metrics: Sequence[str] | None = None, smooth: int = 1,
+                 dpi: int = style.DEFAULT_DPI) -> Path:
     """One panel per metric against frame, one line per tracker (label -> per-frame columns).
 
     metrics: columns to draw (default: those of DEFAULT_METRICS present, else every numeric
@@ -51,7 +53,8 @@ def plot_metrics(tables: Mapping[str, Mapping[str, np.ndarray]], out_path: str |
     for ax, name in zip(axes, chosen, strict=True):
         values = {label: moving_average(table[name], smooth) for label, table in tables.items()}
         draw_lines(ax, frames, values, AXIS_LABELS.get(name, name), "frame")
-    return save_lines(figure, out_path)
+    shared_legend(figure, axes)
+    return style.save_figure(figure, out_path, dpi)
 
 
 def moving_average(values: np.ndarray, window: int) -> np.ndarray:

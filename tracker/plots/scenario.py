@@ -22,7 +22,7 @@ MAX_DRAWN_DETECTIONS = 200_000
 
 
 def plot_scenario(scene, out_path: str | os.PathLike, frames: tuple[int, int] | None = None,
-                  panel_size: float = 7.0, seed: int = 0) -> Path:
+                  panel_size: float = 7.0, seed: int = 0, dpi: int = style.DEFAULT_DPI) -> Path:
     """Draw ``scene`` (frames FIRST..LAST, 1-based inclusive; default all) to a PNG/PDF/SVG.
 
     True trajectories get one colour per target with a marker where each starts; detections are
@@ -71,7 +71,7 @@ def plot_scenario(scene, out_path: str | os.PathLike, frames: tuple[int, int] | 
     handles = [style.legend_entry(name) for name in names]
     handles.insert(2, style.legend_entry("true trajectory (colour per target)"))
     figure.legend(handles=handles, loc="lower center", ncol=columns, fontsize=8, frameon=False)
-    return style.save_figure(figure, out_path)
+    return style.save_figure(figure, out_path, dpi)
 
 
 def _first_rows(rows: PointRows) -> np.ndarray:

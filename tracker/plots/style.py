@@ -35,6 +35,7 @@ FALSE_TRACK_COLOUR = "darkorange"
 TRACK_EXAMPLE_COLOUR = "tab:green"
 
 STATIC_SUFFIXES = (".png", ".pdf", ".svg")
+DEFAULT_DPI = 150
 
 
 def key_colours() -> np.ndarray:
@@ -62,7 +63,7 @@ def check_suffix(path: str | os.PathLike, allowed: tuple[str, ...]) -> Path:
     return path
 
 
-def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 150) -> Path:
+def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = DEFAULT_DPI) -> Path:
     """Write ``fig`` atomically as PNG, PDF or SVG (from the extension); return the path."""
     path = check_suffix(path, STATIC_SUFFIXES)
     with atomic_path(path) as tmp:

@@ -23,7 +23,8 @@ from tracker.plots.scene import (
 
 def plot_tracks(scene, tracks: Mapping[str, object], out_path: str | os.PathLike,
                 frames: tuple[int, int] | None = None,
-                events: Mapping[str, EventRows] | None = None, panel_size: float = 6.0) -> Path:
+                events: Mapping[str, EventRows] | None = None, panel_size: float = 6.0,
+                dpi: int = style.DEFAULT_DPI) -> Path:
     """Draw each tracks table (label -> TrackTable) over ``scene``'s truth, one panel each.
 
     frames: FIRST..LAST, 1-based inclusive (default all). Confirmed stretches of a track are solid,
@@ -54,7 +55,7 @@ def plot_tracks(scene, tracks: Mapping[str, object], out_path: str | os.PathLike
                 fontsize=9)
     figure.legend(handles=[style.legend_entry(name) for name in names], loc="lower center",
                   ncol=columns, fontsize=8, frameon=False)
-    return style.save_figure(figure, out_path)
+    return style.save_figure(figure, out_path, dpi)
 
 
 def _window(rows: PointRows, first: int, last: int) -> PointRows:

@@ -7,9 +7,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from sim.errors import InputError
-from tracker.plots.lines import draw_lines, panel_grid, save_lines
+from tracker.plots import style
+from tracker.plots.lines import draw_lines, panel_grid, shared_legend
 
 AXIS_LABELS = {
     "loss": "training loss",
@@ -25,7 +27,7 @@ def default_columns(table: Mapping[str, np.ndarray]) -> list[str]:
 
 
 def plot_training(logs: Mapping[str, Mapping[str, np.ndarray]], out_path: str | os.PathLike,
-                  columns: Sequence[str] | None = None) -> Path:
+                  columns: Sequence[str] | None = None, dpi: int = style.DEFAULT_DPI) -> Path:
     """One panel per logged quantity against epoch, one line per run (label -> log columns).
 
     A ``gnn_<column>`` column, when the log has one, is drawn dashed beside ``<column>``: the
@@ -45,11 +47,12 @@ def plot_training(logs: Mapping[str, Mapping[str, np.ndarray]], out_path: str | 
     for ax, name in zip(axes, chosen, strict=True):
         draw_lines(ax, epochs, {label: table[name] for label, table in logs.items()},
                    AXIS_LABELS.get(name, name), "epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         for label, table in logs.items():
             baseline = table.get(BASELINE_PREFIX + name)
             if baseline is not None and np.isfinite(baseline).any():
                 suffix = f" ({label})" if len(logs) > 1 else ""
                 ax.plot(table["epoch"], baseline, ls="--", color="0.35", lw=1.3,
                         label=f"gnn baseline{suffix}")
-                ax.legend(fontsize=8)
-    return save_lines(figure, out_path)
+    shared_legend(figure, axes)
+    return style.save_figure(figure, out_path, dpi)
