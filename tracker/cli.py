@@ -52,8 +52,15 @@ BENCH_COMMANDS: dict[str, str] = {
 DATA_COMMANDS: dict[str, str] = {
     "fetch-mnist": "tracker.commands.data:fetch_mnist_command",
 }
-PLOT_COMMANDS: dict[str, str] = {}
+PLOT_COMMANDS: dict[str, str] = {
+    "bench": "tracker.commands.plot:bench",
+    "metrics": "tracker.commands.plot:metrics",
+    "scenario": "tracker.commands.plot:scenario",
+    "tracks": "tracker.commands.plot:tracks",
+    "training": "tracker.commands.plot:training",
+}
 TOP_COMMANDS: dict[str, str] = {
+    "animate": "tracker.commands.animate:animate_command",
     "simulate": "sim.cli:simulate_command",
 }
 
