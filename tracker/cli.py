@@ -61,7 +61,9 @@ PLOT_COMMANDS: dict[str, str] = {
 }
 TOP_COMMANDS: dict[str, str] = {
     "animate": "tracker.commands.animate:animate_command",
+    "evaluate": "tracker.commands.evaluate:evaluate_command",
     "simulate": "sim.cli:simulate_command",
+    "track": "tracker.commands.track:track_command",
 }
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +23,9 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from sim.config import build_config, read_toml
 from sim.errors import InputError
+from sim.scenario import frame_offsets
 from tracker.association.base import AssociationInput, Associator, check_assignment
 from tracker.association.gnn import GnnConfig
 from tracker.filtering import innovation_covariance, predict, update
@@ -83,38 +84,19 @@ class TrackerConfig:
         try:
             sections = {"management": ManagementConfig, "gnn": GnnConfig}
             for name, section in sections.items():
-                data[name] = _build(section, data.get(name, {}), name)
-            return _build(cls, data, "tracker")
+                data[name] = build_config(section, data.get(name, {}), name)
+            return build_config(cls, data, "tracker")
         except ValueError as error:
             raise InputError(f"bad tracker config: {error}") from None
 
     @classmethod
     def from_toml(cls, path: str | os.PathLike) -> TrackerConfig:
         """Read a TOML file; InputError if missing, not TOML or invalid."""
+        data = read_toml(path, "tracker config")
         try:
-            with open(path, "rb") as handle:
-                data = tomllib.load(handle)
-        except FileNotFoundError:
-            raise InputError(f"{path}: no such tracker config file") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-            raise InputError(f"{path}: not valid TOML ({error})") from None
-        return cls.from_dict(data)
-
-
-def _build(cls: type, data: Any, where: str) -> Any:
-    """``cls(**data)`` with InputError naming unknown keys or a non-table value."""
-    if isinstance(data, cls):
-        return data
-    if not isinstance(data, dict):
-        raise InputError(f"{where} must be a table of settings")
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise InputError(f"{where}: unknown setting(s) {', '.join(unknown)}")
-    try:
-        return cls(**data)
-    except TypeError as error:
-        raise InputError(f"{where}: wrong value type ({error})") from None
+            return cls.from_dict(data)
+        except InputError as error:
+            raise InputError(f"{path}: {error}") from None
 
 
 class Tracker:
@@ -251,3 +233,20 @@ def association_input(tracks: TrackSet, measurements: Measurements, sensor) -> A
         detection_probability=detection_probability(sensor, tracks.states[:, :2]),
         clutter_density=measurements.clutter_density,
     )
+
+
+def drop_invalid_detections(scenario) -> tuple[object, int]:
+    """The scenario without detections whose position, range or azimuth is NaN or infinite.
+
+    Returns ``(scenario, dropped)``; the scenario is returned unchanged when nothing is dropped.
+    """
+    valid = (np.isfinite(scenario.det_xy).all(axis=1) & np.isfinite(scenario.det_range)
+             & np.isfinite(scenario.det_azimuth))
+    dropped = int(valid.size - np.count_nonzero(valid))
+    if dropped == 0:
+        return scenario, 0
+    names = [f.name for f in dataclasses.fields(scenario)
+             if f.name.startswith("det_") and f.name != "det_offsets"]
+    kept = {name: getattr(scenario, name)[valid] for name in names}
+    return dataclasses.replace(scenario, **kept, det_offsets=frame_offsets(
+        kept["det_frame"], scenario.num_frames)), dropped

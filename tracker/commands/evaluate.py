@@ -1,0 +1,112 @@
+"""``hste evaluate``: score tracks files against a scene's ground truth, one comparison table."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import click
+import numpy as np
+
+from sim.atomic import atomic_path, write_text_atomic
+from sim.errors import InputError
+from tracker.commands.track import load_scene
+from tracker.evaluation import PER_FRAME_COLUMNS, Evaluation, EvaluationConfig, evaluate_many
+from tracker.tracks_io import read_tracks
+
+TABLE_COLUMNS = ("MOTA", "MOTP_m", "IDF1", "IDSW", "MT", "ML", "FP", "FN", "GOSPA_mean",
+                 "prop_wrong_mean", "prop_any_wrong_mean")
+
+
+def names_for(paths: list[Path]) -> list[str]:
+    """Short unique names for tracks files: the file stems, or the full paths if stems repeat."""
+    stems = [path.stem for path in paths]
+    return stems if len(set(stems)) == len(stems) else [str(path) for path in paths]
+
+
+def format_table(results: dict[str, Evaluation]) -> str:
+    """The comparison table: one row per tracks file, the columns of ``TABLE_COLUMNS``."""
+    width = max(len("tracks"), *(len(name) for name in results))
+    header = f"{'tracks':<{width}} " + " ".join(f"{c:>{max(len(c), 7)}}" for c in TABLE_COLUMNS)
+    lines = [header]
+    for name, result in results.items():
+        cells = []
+        for column in TABLE_COLUMNS:
+            value = result.summary[column]
+            text = f"{value:.0f}" if column in ("IDSW", "MT", "ML", "FP", "FN") else f"{value:.3f}"
+            cells.append(f"{text:>{max(len(column), 7)}}")
+        lines.append(f"{name:<{width}} " + " ".join(cells))
+    return "\n".join(lines)
+
+
+def per_frame_paths(path: Path, names: list[str]) -> list[Path]:
+    """Where each tracks file's per-frame CSV goes: ``path`` itself for one file, else
+    ``<stem>_<name><suffix>`` beside it."""
+    if len(names) == 1:
+        return [path]
+    return [path.with_name(f"{path.stem}_{Path(name).stem}{path.suffix or '.csv'}")
+            for name in names]
+
+
+def write_per_frame(path: Path, evaluation: Evaluation) -> None:
+    """One row per frame with the columns of ``PER_FRAME_COLUMNS``, atomically."""
+    matrix = np.stack([evaluation.per_frame[c] for c in PER_FRAME_COLUMNS], axis=1)
+    with atomic_path(path) as tmp:
+        np.savetxt(tmp, matrix, delimiter=",", header=",".join(PER_FRAME_COLUMNS), comments="",
+                   fmt=["%d", "%d", "%d", "%.4f", "%.4f", "%d", "%d", "%.4f", "%.4f"])
+
+
+def _json_value(value: float) -> float | None:
+    """JSON has no NaN: missing values become null."""
+    return None if math.isnan(value) else value
+
+
+@click.command("evaluate")
+@click.argument("scene", type=click.Path(path_type=Path))
+@click.argument("tracks", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              required=True, help="Write the scores of every tracks file here (JSON).")
+@click.option("--per-frame", "per_frame_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Also write per-frame GOSPA and association accuracy (CSV; "
+                                 "with several tracks files one CSV each, named PATH-STEM_NAME).")
+@click.option("--match-distance", type=click.FloatRange(min=0.0, min_open=True),
+              default=EvaluationConfig.match_distance, show_default=True,
+              help="Largest track-target distance (m) that counts as a match.")
+@click.option("--gospa-cutoff", type=click.FloatRange(min=0.0, min_open=True),
+              default=EvaluationConfig.gospa_cutoff, show_default=True, help="GOSPA c, m.")
+@click.option("--all-tracks", is_flag=True, help="Score tentative tracks too (default: only "
+                                                 "confirmed ones).")
+def evaluate_command(scene: Path, tracks: tuple[Path, ...], json_path: Path,
+                     per_frame_path: Path | None, match_distance: float, gospa_cutoff: float,
+                     all_tracks: bool) -> None:
+    """Score TRACKS files (from ``hste track``) against SCENE's ground truth.
+
+    Prints one table (a row per tracks file): MOTA, MOTP (mean matched distance, m), IDF1,
+    ID switches, mostly tracked / lost, FP, FN (py-motmetrics), mean GOSPA (p = 2, alpha = 2)
+    and the paper's association metrics Prop. wrong and Prop. any wrong averaged over frames.
+
+    \b
+    Example:
+        hste evaluate scene.npz gnn.csv learned.csv --json scores.json --per-frame frames.csv
+    """
+    scenario = load_scene(scene)
+    if len(scenario.truth_id) == 0:
+        raise InputError(f"{scene}: the scene has no targets to score against")
+    names = names_for(list(tracks))
+    tables = {name: read_tracks(path) for name, path in zip(names, tracks, strict=True)}
+    config = EvaluationConfig(match_distance, gospa_cutoff, not all_tracks)
+    results = evaluate_many(scenario, tables, config)
+    document = {
+        "scene": str(scene),
+        "settings": {"match_distance_m": match_distance, "gospa_cutoff_m": gospa_cutoff,
+                     "gospa_p": 2, "gospa_alpha": 2, "confirmed_only": not all_tracks},
+        "tracks": {name: {"path": str(path),
+                          **{k: _json_value(v) for k, v in results[name].summary.items()}}
+                   for name, path in zip(names, tracks, strict=True)},
+    }
+    write_text_atomic(json_path, json.dumps(document, indent=2) + "\n")
+    if per_frame_path is not None:
+        for name, path in zip(names, per_frame_paths(per_frame_path, names), strict=True):
+            write_per_frame(path, results[name])
+    click.echo(format_table(results))
