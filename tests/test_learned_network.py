@@ -22,7 +22,7 @@ from tracker.association.network import (
     gather_assignment,
     segment_softmax,
 )
-from tracker.perm import augmented_scores, hungarian
+from tracker.perm import augmented_scores, hungarian, hungarian_augmented
 
 CONFIG = GnnConfig()
 
@@ -45,25 +45,39 @@ def perturbed_network(seed: int = 0) -> AssociationNetwork:
 @settings(max_examples=15)
 @given(sizes=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 4), st.integers(0, 4)),
                       min_size=1, max_size=4), seed=st.integers(0, 1000))
-def test_batched_augmented_matrix_is_each_frames_augmented_scores(sizes, seed):
+def test_each_group_gets_the_augmented_scores_of_its_tracks_and_detections(sizes, seed):
     rng = np.random.default_rng(seed)
-    graphs = [graph_of(random_scan(rng, t, s, c, spacing=20.0)) for t, s, c in sizes]
-    batch = collate(graphs)
+    batch = collate([graph_of(random_scan(rng, t, s, c, spacing=20.0)) for t, s, c in sizes])
     scores = perturbed_network(seed)(batch)
     matrix = augmented_matrix(scores, augmented_layout(batch))
-    start_pair = start_track = start_det = 0
-    for frame, graph in enumerate(graphs):
-        t, d, p = (graph.track_features.shape[0], graph.det_features.shape[0],
-                   graph.pair_features.shape[0])
-        dense = torch.full((t, d), -torch.inf)
-        dense[graph.pair_track, graph.pair_det] = scores.pair[start_pair:start_pair + p]
-        expected = augmented_scores(dense, scores.missed[start_track:start_track + t],
-                                    scores.clutter[start_det:start_det + d])
-        assert torch.equal(matrix[frame, :t + d, :t + d], expected.detach())
-        padding = matrix[frame, t + d:, t + d:]
+    assert matrix.shape[0] == batch.num_groups
+    for group in range(batch.num_groups):
+        tracks = torch.nonzero(batch.track_group == group).flatten()
+        dets = torch.nonzero(batch.det_group == group).flatten()
+        t, d = tracks.numel(), dets.numel()
+        dense = torch.full((batch.track_features.shape[0], batch.det_features.shape[0]),
+                           -torch.inf)
+        dense[batch.pair_track, batch.pair_det] = scores.pair.detach()
+        expected = augmented_scores(dense[tracks][:, dets], scores.missed[tracks].detach(),
+                                    scores.clutter[dets].detach())
+        assert torch.equal(matrix[group, :t + d, :t + d].detach(), expected)
+        padding = matrix[group, t + d:, t + d:].detach()
         assert torch.equal(padding, torch.where(torch.eye(padding.shape[0], dtype=torch.bool),
                                                 0.0, -torch.inf))
-        start_pair, start_track, start_det = start_pair + p, start_track + t, start_det + d
+
+
+def test_solving_group_by_group_equals_solving_the_whole_frame():
+    rng = np.random.default_rng(11)
+    scan = random_scan(rng, 12, 9, 14, spacing=25.0)
+    graph = graph_of(scan)
+    assert graph.num_groups > 1
+    scores = perturbed_network()(graph)
+    layout = augmented_layout(graph)
+    grouped = gather_assignment(hungarian(augmented_matrix(scores, layout)), layout)
+    dense = torch.full((12, scan.num_detections), -torch.inf)
+    dense[graph.pair_track, graph.pair_det] = scores.pair.detach()
+    whole = hungarian_augmented(dense, scores.missed.detach(), scores.clutter.detach())
+    assert torch.equal(grouped.pair, whole[graph.pair_track, graph.pair_det])
 
 
 def test_gather_reads_back_what_the_matrix_holds():

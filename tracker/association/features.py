@@ -143,7 +143,9 @@ def detection_features(inputs: AssociationInput) -> np.ndarray:
 
 def build_graph(inputs: AssociationInput, pairs: GatedPairs, baseline: BaselineScores,
                 dtype: torch.dtype = torch.float32) -> PairGraph:
-    """The one-frame :class:`PairGraph` of a scan, its gated pairs and their gnn scores."""
+    """The one-frame :class:`PairGraph` of a scan, its gated pairs and their gnn scores; its
+    groups are the connected components of the gate graph."""
+    track_group, det_group, groups = pairs.components()
 
     def tensor(array: np.ndarray, kind: torch.dtype = dtype) -> torch.Tensor:
         return torch.as_tensor(np.ascontiguousarray(array), dtype=kind)
@@ -157,17 +159,17 @@ def build_graph(inputs: AssociationInput, pairs: GatedPairs, baseline: BaselineS
         pair_prior=tensor(baseline.pair),
         track_prior=tensor(baseline.missed),
         det_prior=tensor(baseline.clutter),
-        track_frame=torch.zeros(inputs.num_tracks, dtype=torch.long),
-        det_frame=torch.zeros(inputs.num_detections, dtype=torch.long),
-        num_frames=1,
+        track_group=tensor(track_group, torch.long),
+        det_group=tensor(det_group, torch.long),
+        num_groups=groups,
     )
 
 
 def collate(graphs: list[PairGraph]) -> PairGraph:
-    """Concatenate several frames' graphs into one batch, re-indexing pairs and frames."""
+    """Concatenate several frames' graphs into one batch, re-indexing pairs and groups."""
     track_offsets = np.cumsum([0] + [g.track_features.shape[0] for g in graphs])
     det_offsets = np.cumsum([0] + [g.det_features.shape[0] for g in graphs])
-    frame_offsets = np.cumsum([0] + [g.num_frames for g in graphs])
+    group_offsets = np.cumsum([0] + [g.num_groups for g in graphs])
 
     def cat(name: str, offsets: np.ndarray | None = None) -> torch.Tensor:
         parts = [getattr(g, name) + (int(offsets[i]) if offsets is not None else 0)
@@ -183,7 +185,7 @@ def collate(graphs: list[PairGraph]) -> PairGraph:
         pair_prior=cat("pair_prior"),
         track_prior=cat("track_prior"),
         det_prior=cat("det_prior"),
-        track_frame=cat("track_frame", frame_offsets),
-        det_frame=cat("det_frame", frame_offsets),
-        num_frames=int(frame_offsets[-1]),
+        track_group=cat("track_group", group_offsets),
+        det_group=cat("det_group", group_offsets),
+        num_groups=int(group_offsets[-1]),
     )

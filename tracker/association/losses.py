@@ -2,7 +2,7 @@
 operator that turns scores into assignments (HSTE or Gumbel-Sinkhorn).
 
 All three losses take the assignment entries read back from the augmented matrix (pairs,
-missed, clutter; a leading Gumbel-sample dimension S) and the per-frame targets of the batch, and
+missed, clutter; a leading Gumbel-sample dimension S) and the targets of the batch's problems, and
 return the mean over scenes of a per-scene loss, so that data-parallel ranks holding equal numbers
 of scenes average to exactly the single-process loss.
 
@@ -41,7 +41,7 @@ POSITION_SCALE = 10.0
 class OperatorConfig:
     """How scores become assignments in training: ``operator`` ``hste`` (Hungarian forward,
     straight-through backward) or ``sinkhorn`` (Gumbel-Sinkhorn, ``sinkhorn_iters`` iterations);
-    temperature ``tau``, Gumbel noise scale ``noise`` and ``samples`` noise samples per frame."""
+    temperature ``tau``, Gumbel noise scale ``noise`` and ``samples`` noise samples per problem."""
 
     operator: str = "hste"
     tau: float = 1.0
@@ -93,11 +93,12 @@ class FrameTargets:
         return cls(**{f.name: torch.cat([getattr(p, f.name) for p in parts]) for f in fields(cls)})
 
 
-def _per_scene(values: torch.Tensor, frame: torch.Tensor, frame_scene: torch.Tensor,
+def _per_scene(values: torch.Tensor, group: torch.Tensor, group_scene: torch.Tensor,
                num_scenes: int) -> torch.Tensor:
-    """Sum (S, K) element values into (num_scenes,) scene totals, averaged over the S samples."""
+    """Sum (S, K) element values into (num_scenes,) scene totals, averaged over the S samples;
+    ``group`` (K,) is each element's group, ``group_scene`` (B,) each group's scene."""
     totals = torch.zeros(num_scenes, dtype=values.dtype, device=values.device)
-    return totals.index_add(0, frame_scene[frame], values.mean(0))
+    return totals.index_add(0, group_scene[group], values.mean(0))
 
 
 def _scene_average(total: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
@@ -105,52 +106,52 @@ def _scene_average(total: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
 
 
 def supervised_loss(assignment: AssociationScores, targets: FrameTargets, graph: PairGraph,
-                    frame_scene: torch.Tensor, num_scenes: int) -> torch.Tensor:
+                    group_scene: torch.Tensor, num_scenes: int) -> torch.Tensor:
     """Squared error against the true association, per augmented row, mean over scenes."""
-    pair_frame = graph.track_frame[graph.pair_track]
+    pair_group = graph.track_group[graph.pair_track]
     total = (
-        _per_scene((assignment.pair - targets.pair_label) ** 2, pair_frame, frame_scene, num_scenes)
-        + _per_scene((assignment.missed - targets.missed_label) ** 2, graph.track_frame,
-                     frame_scene, num_scenes)
-        + _per_scene((assignment.clutter - targets.clutter_label) ** 2, graph.det_frame,
-                     frame_scene, num_scenes)
+        _per_scene((assignment.pair - targets.pair_label) ** 2, pair_group, group_scene, num_scenes)
+        + _per_scene((assignment.missed - targets.missed_label) ** 2, graph.track_group,
+                     group_scene, num_scenes)
+        + _per_scene((assignment.clutter - targets.clutter_label) ** 2, graph.det_group,
+                     group_scene, num_scenes)
     )
-    return _scene_average(total, _row_count(graph, frame_scene, num_scenes))
+    return _scene_average(total, _row_count(graph, group_scene, num_scenes))
 
 
 def end_to_end_loss(assignment: AssociationScores, targets: FrameTargets, graph: PairGraph,
-                    frame_scene: torch.Tensor, num_scenes: int) -> torch.Tensor:
+                    group_scene: torch.Tensor, num_scenes: int) -> torch.Tensor:
     """Squared error of the updated track positions against the truth (in POSITION_SCALE units)."""
     samples, num_tracks = assignment.missed.shape
     updated = assignment.missed.unsqueeze(-1) * targets.track_position
     updated = updated.index_add(1, graph.pair_track,
                                 assignment.pair.unsqueeze(-1) * targets.pair_position)
     error = ((updated - targets.track_truth) ** 2).sum(-1) / POSITION_SCALE**2
-    total = _per_scene(error * targets.track_has_truth, graph.track_frame, frame_scene, num_scenes)
-    count = _per_scene(targets.track_has_truth.expand(samples, num_tracks), graph.track_frame,
-                       frame_scene, num_scenes)
+    total = _per_scene(error * targets.track_has_truth, graph.track_group, group_scene, num_scenes)
+    count = _per_scene(targets.track_has_truth.expand(samples, num_tracks), graph.track_group,
+                       group_scene, num_scenes)
     return _scene_average(total, count)
 
 
 def unsupervised_loss(assignment: AssociationScores, targets: FrameTargets, graph: PairGraph,
-                      frame_scene: torch.Tensor, num_scenes: int) -> torch.Tensor:
+                      group_scene: torch.Tensor, num_scenes: int) -> torch.Tensor:
     """Measurement reconstruction cost of the assignment, per augmented row, mean over scenes."""
-    pair_frame = graph.track_frame[graph.pair_track]
+    pair_group = graph.track_group[graph.pair_track]
     total = (
-        _per_scene(assignment.pair * targets.pair_cost, pair_frame, frame_scene, num_scenes)
-        + _per_scene(assignment.missed * targets.track_unmatched_cost, graph.track_frame,
-                     frame_scene, num_scenes)
-        + _per_scene(assignment.clutter * targets.det_unmatched_cost, graph.det_frame,
-                     frame_scene, num_scenes)
+        _per_scene(assignment.pair * targets.pair_cost, pair_group, group_scene, num_scenes)
+        + _per_scene(assignment.missed * targets.track_unmatched_cost, graph.track_group,
+                     group_scene, num_scenes)
+        + _per_scene(assignment.clutter * targets.det_unmatched_cost, graph.det_group,
+                     group_scene, num_scenes)
     )
-    return _scene_average(total, _row_count(graph, frame_scene, num_scenes))
+    return _scene_average(total, _row_count(graph, group_scene, num_scenes))
 
 
-def _row_count(graph: PairGraph, frame_scene: torch.Tensor, num_scenes: int) -> torch.Tensor:
+def _row_count(graph: PairGraph, group_scene: torch.Tensor, num_scenes: int) -> torch.Tensor:
     """(num_scenes,) tracks plus detections per scene: the rows of its augmented matrices."""
-    frames = torch.cat([graph.track_frame, graph.det_frame])
-    counts = torch.zeros(num_scenes, device=frames.device)
-    return counts.index_add(0, frame_scene[frames], torch.ones(frames.shape, device=frames.device))
+    groups = torch.cat([graph.track_group, graph.det_group])
+    counts = torch.zeros(num_scenes, device=groups.device)
+    return counts.index_add(0, group_scene[groups], torch.ones(groups.shape, device=groups.device))
 
 
 LOSSES = {
@@ -161,11 +162,12 @@ LOSSES = {
 
 
 def association_loss(mode: str, scores: AssociationScores, graph: PairGraph,
-                     layout: AugmentedLayout, targets: FrameTargets, frame_scene: torch.Tensor,
+                     layout: AugmentedLayout, targets: FrameTargets, group_scene: torch.Tensor,
                      num_scenes: int, operator: OperatorConfig,
                      generator: torch.Generator | None = None) -> torch.Tensor:
-    """The training loss of ``mode`` for network ``scores`` on a batch: augmented matrix ->
-    HSTE / Gumbel-Sinkhorn assignment -> loss; a scalar, mean over the batch's scenes."""
+    """The training loss of ``mode`` for network ``scores`` on a batch: augmented matrices ->
+    HSTE / Gumbel-Sinkhorn assignment -> loss; a scalar, mean over the batch's scenes.
+    ``group_scene`` (B,) long: the scene (0..num_scenes-1) of each group of ``graph``."""
     matrix = assign(augmented_matrix(scores, layout), operator, generator)
     entries = gather_assignment(matrix, layout)
-    return LOSSES[mode](entries, targets, graph, frame_scene, num_scenes)
+    return LOSSES[mode](entries, targets, graph, group_scene, num_scenes)

@@ -1,20 +1,24 @@
 """The association network: scores for every gated (track, detection) pair, per-track "missed"
 and per-detection "clutter/new" scores, and the augmented assignment matrix built from them.
 
-Frames are batched like graphs: the tracks, detections and gated pairs of all frames in a batch
-are concatenated; ``pair_track`` / ``pair_det`` index the concatenated tracks / detections, so
-pairs never cross frames. The network is a pair MLP followed by attention message passing along
-rows (all pairs of one track) and columns (all pairs of one detection), so one pair's score
-depends on its competitors. Each head adds a learned correction to a *prior* score (the gnn
-baseline's log-likelihood ratios, :func:`tracker.association.features.baseline_scores`); the
-output layers start at zero, so an untrained network is the gnn tracker and training learns
-corrections from the information gnn ignores (range rate, amplitude, ...).
+Association problems are batched like graphs: the tracks, detections and gated pairs of all
+frames in a batch are concatenated; ``pair_track`` / ``pair_det`` index the concatenated tracks /
+detections. Each frame splits into independent *groups*, the connected components of its gate
+graph (pairs never cross groups), and every group gets its own augmented matrix: small matrices
+instead of one per frame, with the same optimal assignment.
 
-Augmented matrix of one frame with T tracks and D detections, size (T+D) x (D+T): rows are
+The network is a pair MLP followed by attention message passing along rows (all pairs of one
+track) and columns (all pairs of one detection), so one pair's score depends on its competitors.
+Each head adds a learned correction to a *prior* score (the gnn baseline's log-likelihood ratios,
+:func:`tracker.association.features.baseline_scores`); the output layers start at zero, so an
+untrained network is the gnn tracker and training learns corrections from the information gnn
+ignores (range rate, amplitude, ...).
+
+Augmented matrix of one group with T tracks and D detections, size (T+D) x (D+T): rows are
 tracks then one "clutter/new" row per detection; columns are detections then one "missed" column
 per track. ``[:T, :D]`` pair scores (-inf outside the gate), ``[i, D+i]`` missed score of track i,
 ``[T+j, j]`` clutter score of detection j, ``[T:, D:]`` zeros (the dummy block), -inf elsewhere.
-Frames of a batch are padded to one size N with a zero diagonal in the padding.
+Groups of a batch are padded to one size N with a zero diagonal in the padding.
 """
 
 from __future__ import annotations
@@ -48,12 +52,12 @@ class NetworkConfig:
 class PairGraph:
     """One batch of association problems (one or several frames), concatenated.
 
-    Shapes: T tracks, D detections, P gated pairs, B frames in the batch.
+    Shapes: T tracks, D detections, P gated pairs, B groups (independent sub-problems).
     ``pair_features`` (P, Fp), ``track_features`` (T, Ft), ``det_features`` (D, Fd);
     ``pair_track`` (P,) long into tracks, ``pair_det`` (P,) long into detections;
     ``pair_prior`` (P,), ``track_prior`` (T,), ``det_prior`` (D,): the baseline scores;
-    ``track_frame`` (T,) long and ``det_frame`` (D,) long: which frame of the batch each belongs to;
-    ``num_frames``: B.
+    ``track_group`` (T,) long and ``det_group`` (D,) long: the group each belongs to;
+    ``num_groups``: B.
     """
 
     pair_features: torch.Tensor
@@ -64,9 +68,9 @@ class PairGraph:
     pair_prior: torch.Tensor
     track_prior: torch.Tensor
     det_prior: torch.Tensor
-    track_frame: torch.Tensor
-    det_frame: torch.Tensor
-    num_frames: int
+    track_group: torch.Tensor
+    det_group: torch.Tensor
+    num_groups: int
 
 
 @dataclass
@@ -157,13 +161,15 @@ class AssociationNetwork(nn.Module):
         )
 
 
-def _local_index(frame: torch.Tensor, num_frames: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Position of each element within its frame, and the element count per frame.
-
-    ``frame`` (K,) must be sorted (elements of one frame contiguous)."""
-    counts = torch.bincount(frame, minlength=num_frames)
+def _local_index(group: torch.Tensor, num_groups: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Position of each element within its group (in order of appearance), and the element
+    count per group; ``group`` (K,) long."""
+    counts = torch.bincount(group, minlength=num_groups)
     starts = torch.cumsum(counts, 0) - counts
-    return torch.arange(frame.shape[0], device=frame.device) - starts[frame], counts
+    order = torch.sort(group, stable=True).indices
+    local = torch.empty_like(group)
+    local[order] = torch.arange(group.shape[0], device=group.device) - starts[group[order]]
+    return local, counts
 
 
 @dataclass
@@ -180,15 +186,15 @@ class AugmentedLayout:
 
 
 def augmented_layout(graph: PairGraph) -> AugmentedLayout:
-    """Index layout of the padded augmented matrices of the frames in ``graph``."""
-    track_local, tracks = _local_index(graph.track_frame, graph.num_frames)
-    det_local, dets = _local_index(graph.det_frame, graph.num_frames)
+    """Index layout of the padded augmented matrices of the groups in ``graph``."""
+    track_local, tracks = _local_index(graph.track_group, graph.num_groups)
+    det_local, dets = _local_index(graph.det_group, graph.num_groups)
     sizes = tracks + dets
-    size = int(sizes.max()) if graph.num_frames else 0
-    pair_frame = graph.track_frame[graph.pair_track]
-    pair_index = (pair_frame, track_local[graph.pair_track], det_local[graph.pair_det])
-    missed_index = (graph.track_frame, track_local, dets[graph.track_frame] + track_local)
-    clutter_index = (graph.det_frame, tracks[graph.det_frame] + det_local, det_local)
+    size = int(sizes.max()) if graph.num_groups else 0
+    pair_group = graph.track_group[graph.pair_track]
+    pair_index = (pair_group, track_local[graph.pair_track], det_local[graph.pair_det])
+    missed_index = (graph.track_group, track_local, dets[graph.track_group] + track_local)
+    clutter_index = (graph.det_group, tracks[graph.det_group] + det_local, det_local)
     position = torch.arange(size, device=sizes.device)
     rows = position.view(1, -1, 1)
     cols = position.view(1, 1, -1)

@@ -1,0 +1,145 @@
+"""``hste train``: train the association network on freshly simulated scenes.
+
+Runs alone, under ``torchrun`` (one process per rank; gloo on CPU, nccl on GPU) or with
+``--nproc K`` spawning K ranks on this machine; see :mod:`tracker.distributed`. Also runnable as
+``python -m tracker.commands.train`` (what ``torchrun -m`` needs).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+import torch
+
+from sim.errors import InputError
+from sim.presets import PRESETS
+from tracker.association.learned import read_checkpoint
+from tracker.association.losses import MODES, OPERATORS
+from tracker.distributed import destroy_process_group, init_process_group, spawn
+from tracker.training import TrainingConfig, resume_state, train
+
+# option name -> click type; each overrides the TrainingConfig field of the same name when given.
+OVERRIDES: dict[str, Any] = {
+    "preset": click.Choice(sorted(PRESETS)),
+    "scenario_config": click.Path(dir_okay=False),
+    "frames": click.IntRange(min=1),
+    "mode": click.Choice(MODES),
+    "operator": click.Choice(OPERATORS),
+    "epochs": click.IntRange(min=0),
+    "scenes_per_epoch": click.IntRange(min=1),
+    "batch_scenes": click.IntRange(min=1),
+    "passes": click.IntRange(min=1),
+    "lr": click.FloatRange(min=0.0, min_open=True),
+    "hidden": click.IntRange(min=1),
+    "rounds": click.IntRange(min=0),
+    "tau": click.FloatRange(min=0.0, min_open=True),
+    "noise": click.FloatRange(min=0.0),
+    "samples": click.IntRange(min=1),
+    "validation_scenes": click.IntRange(min=0),
+    "seed": int,
+}
+HELP = {
+    "preset": "Scene preset to simulate training scenes from.",
+    "scenario_config": "Scenario TOML to simulate from instead of the preset.",
+    "frames": "Frames per training scene.",
+    "mode": "supervised (true association), end-to-end (true positions only), unsupervised.",
+    "operator": "hste (Hungarian + straight-through) or sinkhorn (Gumbel-Sinkhorn).",
+    "epochs": "Epochs; each simulates fresh scenes.",
+    "scenes_per_epoch": "Scenes simulated per epoch (global, over all ranks).",
+    "batch_scenes": "Scenes per optimiser step (global batch; divisible by the ranks).",
+    "passes": "Passes over each epoch's scenes.",
+    "lr": "AdamW learning rate (cosine decay to lr/10); for the global batch.",
+    "hidden": "Width of the network.",
+    "rounds": "Message-passing rounds across pairs.",
+    "tau": "Temperature of the permutation operator.",
+    "noise": "Gumbel noise scale.",
+    "samples": "Gumbel samples per association problem.",
+    "validation_scenes": "Scenes scored (MOTA, IDF1 vs gnn) after every epoch.",
+    "seed": "Seed of scenes, initial weights and noise.",
+}
+
+
+def resolve_config(config_path: Path | None, out: Path, resume: bool,
+                   overrides: dict[str, Any]) -> TrainingConfig:
+    """The run's config: the checkpoint's (``--resume``) or the TOML file's or the defaults,
+    with the options given on the command line on top."""
+    if resume:
+        saved = read_checkpoint(out / "checkpoint.pt").get("training")
+        if not isinstance(saved, dict):
+            raise InputError(f"{out / 'checkpoint.pt'}: no training state to resume")
+        base = TrainingConfig.from_dict(saved)
+    elif config_path is not None:
+        base = TrainingConfig.from_toml(config_path)
+    else:
+        base = TrainingConfig()
+    return base.replace(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def run_rank(config: TrainingConfig, out: Path, resume: bool, threads: int | None) -> bool:
+    """One rank's training (rank 0 alone when not distributed); True on rank 0."""
+    if threads:
+        torch.set_num_threads(threads)
+    context = init_process_group()
+    try:
+        train(config, out, resume=resume, context=context)
+    finally:
+        destroy_process_group()
+    return context.is_main
+
+
+def _with_overrides(command):
+    for name in reversed(OVERRIDES):
+        command = click.option(f"--{name.replace('_', '-')}", name, type=OVERRIDES[name],
+                               default=None, help=HELP[name])(command)
+    return command
+
+
+@click.command("train")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Training config TOML (flat keys, the options below); options override it.")
+@_with_overrides
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("out/train"), show_default=True,
+              help="Folder for checkpoint.pt, best.pt and log.csv.")
+@click.option("--resume", is_flag=True,
+              help="Continue from OUT/checkpoint.pt (its config; only --epochs may change).")
+@click.option("--nproc", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Ranks to spawn on this machine (data parallel; gloo on CPU).")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="torch threads per rank (default: torch's; 1 with --nproc > 1).")
+def train_command(config_path: Path | None, out: Path, resume: bool, nproc: int,
+                  threads: int | None, **overrides: Any) -> None:
+    """Train the association network (HSTE or Gumbel-Sinkhorn) on simulated scenes.
+
+    Each epoch simulates fresh scenes, records the association problems a gnn tracker meets,
+    trains on them, then scores the network on validation scenes against gnn. OUT gets
+    checkpoint.pt (every epoch, with optimiser state), best.pt (best validation MOTA; use it
+    with `hste track --assoc learned --model`) and log.csv. Batch sizes are global: with K
+    ranks each simulates and processes 1/K of every batch.
+
+    \b
+    Example:
+        hste train --preset crossing --epochs 6 --out out/crossing
+        hste train --out out/crossing --resume --epochs 10
+        hste train --preset crossing --nproc 2 --out out/ddp
+        torchrun --nproc-per-node 2 -m tracker.commands.train --out out/ddp
+    """
+    config = resolve_config(config_path, out, resume, overrides)
+    if resume:
+        resume_state(out / "checkpoint.pt", config)
+    if nproc > 1:
+        spawn(nproc, run_rank, (config, out, resume, None), threads=threads or 1)
+    elif not run_rank(config, out, resume, threads):
+        return
+    click.echo(f"checkpoint: {out / 'checkpoint.pt'}\nbest model: {out / 'best.pt'}\n"
+               f"log:        {out / 'log.csv'}")
+
+
+if __name__ == "__main__":
+    import sys
+
+    from tracker.cli import main
+
+    main(["train", *sys.argv[1:]], prog_name="hste")

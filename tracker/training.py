@@ -1,0 +1,367 @@
+"""Training the association network on freshly simulated scenes (``hste train``).
+
+One plain loop, nanoGPT style. Per epoch: simulate ``scenes_per_epoch`` new scenes (each rank its
+share), record every association problem a gnn tracker meets on them
+(:mod:`tracker.training_data`), then ``passes`` passes over them in batches of ``batch_scenes``
+scenes: network -> augmented matrix -> HSTE or Gumbel-Sinkhorn -> the mode's loss -> AdamW step
+(gradients averaged over ranks by DDP). At the end of every epoch rank 0 tracks the validation
+scenes with the network, scores them (MOTA, IDF1 against gnn on the same scenes), appends a row to
+``log.csv`` and writes ``checkpoint.pt`` (model, config, optimiser state; atomically) and, when
+validation MOTA improved, ``best.pt``.
+
+Seeds: scene ``i`` of epoch ``e`` is simulated with the seed derived from ``(seed, e, i)``,
+validation scenes from ``(seed, validation, i)``, Gumbel noise per rank and step from
+``(seed, e, pass, step, rank)``; so a run is reproducible, resumes exactly, and its scenes do not
+depend on the number of ranks. Batch sizes are global (see :mod:`tracker.distributed`).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import functools
+import io
+import math
+import os
+import time
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from sim import generate
+from sim.atomic import write_text_atomic
+from sim.config import ScenarioConfig
+from sim.errors import InputError
+from sim.presets import get_preset
+from tracker.association.features import collate
+from tracker.association.gnn import GnnAssociator, GnnConfig
+from tracker.association.learned import (
+    AssociationModel,
+    LearnedAssociator,
+    model_from_checkpoint,
+    read_checkpoint,
+    save_checkpoint,
+)
+from tracker.association.losses import (
+    MODES,
+    OPERATORS,
+    FrameTargets,
+    OperatorConfig,
+    association_loss,
+)
+from tracker.association.network import AssociationNetwork, NetworkConfig, augmented_layout
+from tracker.distributed import RankContext, barrier, mean_over_ranks, wrap
+from tracker.evaluation import evaluate_many
+from tracker.pipeline import Tracker, TrackerConfig
+from tracker.training_data import TrainingFrame, record_scene
+
+LOG_COLUMNS = ("epoch", "steps", "scenes", "loss", "val_mota", "val_idf1", "gnn_val_mota",
+               "gnn_val_idf1", "seconds", "scenes_per_s")
+_TRAIN_STREAM, _VALIDATION_STREAM, _NOISE_STREAM = 1, 2, 3
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Everything a training run depends on; loadable from a flat TOML file.
+
+    Scenes: ``preset`` (a :mod:`sim.presets` name) or ``scenario_config`` (a scenario TOML path,
+    which wins), cut to ``frames`` frames. Model: ``hidden``, ``rounds``. Objective: ``mode`` (one
+    of ``MODES``), ``operator`` (``hste`` or ``sinkhorn``), ``tau``, Gumbel ``noise`` scale,
+    ``samples`` per problem, ``sinkhorn_iters``. Schedule: ``epochs``, ``scenes_per_epoch`` and
+    ``batch_scenes`` (both global, divisible by the number of ranks), ``passes`` over each epoch's
+    scenes, AdamW ``lr`` (cosine decay to ``lr / 10`` over the run), ``grad_clip``.
+    ``validation_scenes`` scored after every epoch (0: none). ``gate_probability`` of the gate
+    and gnn priors. ``seed`` for everything random.
+    """
+
+    preset: str = "crossing"
+    scenario_config: str = ""
+    frames: int = 60
+    mode: str = "supervised"
+    operator: str = "hste"
+    tau: float = 1.0
+    noise: float = 1.0
+    samples: int = 4
+    sinkhorn_iters: int = 20
+    hidden: int = 32
+    rounds: int = 2
+    epochs: int = 6
+    scenes_per_epoch: int = 8
+    batch_scenes: int = 2
+    passes: int = 2
+    lr: float = 3e-3
+    grad_clip: float = 5.0
+    validation_scenes: int = 2
+    gate_probability: float = 0.999
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.mode in MODES, f"mode must be one of {', '.join(MODES)}"),
+            (self.operator in OPERATORS, f"operator must be one of {', '.join(OPERATORS)}"),
+            (self.tau > 0, "tau must be > 0"),
+            (self.noise >= 0, "noise must be >= 0"),
+            (min(self.samples, self.sinkhorn_iters, self.hidden, self.frames) >= 1,
+             "samples, sinkhorn_iters, hidden and frames must be >= 1"),
+            (min(self.rounds, self.epochs, self.validation_scenes) >= 0,
+             "rounds, epochs and validation_scenes must be >= 0"),
+            (min(self.scenes_per_epoch, self.batch_scenes, self.passes) >= 1,
+             "scenes_per_epoch, batch_scenes and passes must be >= 1"),
+            (self.scenes_per_epoch % self.batch_scenes == 0,
+             "scenes_per_epoch must be a multiple of batch_scenes"),
+            (self.lr > 0 and self.grad_clip > 0, "lr and grad_clip must be > 0"),
+            (0 < self.gate_probability < 1, "gate_probability must be in (0, 1)"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise InputError(f"training config: {message}")
+
+    def replace(self, **changes: Any) -> TrainingConfig:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainingConfig:
+        """Build from plain values; InputError for unknown keys or wrong types."""
+        known = {f.name: f.type for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise InputError(f"training config: unknown setting(s) {', '.join(unknown)}")
+        for name, value in data.items():
+            expected = {"str": str, "int": int, "float": (int, float)}[known[name]]
+            if not isinstance(value, expected) or isinstance(value, bool):
+                raise InputError(f"training config: {name} must be a {known[name]}, got {value!r}")
+        return cls(**data)
+
+    @classmethod
+    def from_toml(cls, path: str | os.PathLike) -> TrainingConfig:
+        """Read a flat TOML file of settings; InputError if missing, not TOML or invalid."""
+        try:
+            with open(path, "rb") as handle:
+                return cls.from_dict(tomllib.load(handle))
+        except FileNotFoundError:
+            raise InputError(f"{path}: no such training config file") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise InputError(f"{path}: not valid TOML ({error})") from None
+
+    def scenario(self) -> ScenarioConfig:
+        """The training scenes' config: the TOML file if given, else the preset; ``frames`` long."""
+        base = (ScenarioConfig.from_toml(self.scenario_config) if self.scenario_config
+                else get_preset(self.preset))
+        return base.replace(frames=self.frames)
+
+    def tracker(self) -> TrackerConfig:
+        return TrackerConfig(gnn=GnnConfig(gate_probability=self.gate_probability))
+
+    def operator_config(self) -> OperatorConfig:
+        return OperatorConfig(self.operator, self.tau, self.noise, self.samples,
+                              self.sinkhorn_iters)
+
+    def network(self) -> NetworkConfig:
+        return NetworkConfig(hidden=self.hidden, rounds=self.rounds)
+
+
+def derived_seed(*keys: int) -> int:
+    """A 32-bit seed derived from integer keys (numpy SeedSequence hashing)."""
+    return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(1)[0])
+
+
+def scene_seed(seed: int, epoch: int, index: int) -> int:
+    """Seed of global training scene ``index`` in ``epoch``."""
+    return derived_seed(seed, _TRAIN_STREAM, epoch, index)
+
+
+def validation_seed(seed: int, index: int) -> int:
+    """Seed of validation scene ``index`` (a stream training scenes never use)."""
+    return derived_seed(seed, _VALIDATION_STREAM, index)
+
+
+@dataclass
+class Batch:
+    """Training frames of a batch's scenes concatenated, with each group's scene (0..scenes-1)."""
+
+    frames: list[TrainingFrame]
+    group_scene: torch.Tensor
+    scenes: int
+
+
+def make_batch(scenes: list[list[TrainingFrame]]) -> Batch:
+    groups = torch.tensor([sum(frame.graph.num_groups for frame in scene) for scene in scenes])
+    return Batch([frame for scene in scenes for frame in scene],
+                 torch.repeat_interleave(torch.arange(len(scenes)), groups), len(scenes))
+
+
+def batch_loss(network: torch.nn.Module, batch: Batch, config: TrainingConfig,
+               generator: torch.Generator | None) -> torch.Tensor:
+    """The mean over the batch's scenes of the mode's loss (0 for a batch without problems)."""
+    if not batch.frames:
+        return sum(p.sum() * 0.0 for p in network.parameters())
+    graph = collate([frame.graph for frame in batch.frames])
+    targets = FrameTargets.concatenate([frame.targets for frame in batch.frames])
+    scores = network(graph)
+    return association_loss(config.mode, scores, graph, augmented_layout(graph), targets,
+                            batch.group_scene, batch.scenes, config.operator_config(), generator)
+
+
+def simulate_scenes(config: TrainingConfig, seeds: list[int]) -> list[list[TrainingFrame]]:
+    """The recorded association problems of one simulated scene per seed."""
+    scenario_config, tracker_config = config.scenario(), config.tracker()
+    behaviour = GnnAssociator(tracker_config.gnn)
+    return [record_scene(generate(scenario_config, seed), tracker_config, behaviour)
+            for seed in seeds]
+
+
+def validation_scores(associator, config: TrainingConfig, prefix: str) -> dict[str, float]:
+    """Mean MOTA and IDF1 of ``associator`` on the validation scenes, keys ``{prefix}_mota`` and
+    ``{prefix}_idf1``."""
+    tracker_config = config.tracker()
+    summaries = []
+    for index in range(config.validation_scenes):
+        scenario = generate(config.scenario(), validation_seed(config.seed, index))
+        table = Tracker(associator, scenario.sensors, tracker_config).run(scenario)
+        summaries.append(evaluate_many(scenario, {prefix: table})[prefix].summary)
+    return {f"{prefix}_{metric.lower()}": float(np.mean([s[metric] for s in summaries]))
+            for metric in ("MOTA", "IDF1")}
+
+
+@functools.lru_cache(maxsize=4)
+def gnn_validation_scores(config: TrainingConfig) -> dict[str, float]:
+    """The gnn baseline's validation scores (computed once per config)."""
+    return validation_scores(GnnAssociator(config.tracker().gnn), config, "gnn_val")
+
+
+@dataclass
+class TrainingState:
+    """What a checkpoint restores: model, optimiser, the next epoch, the log so far."""
+
+    model: AssociationModel
+    optimizer: torch.optim.Optimizer
+    epoch: int
+    log: list[dict[str, float]]
+    best_mota: float
+
+
+def new_state(config: TrainingConfig) -> TrainingState:
+    torch.manual_seed(derived_seed(config.seed, 0))
+    network = AssociationNetwork(config.network())
+    model = AssociationModel(network, config.operator, config.tracker().gnn)
+    optimizer = torch.optim.AdamW(network.parameters(), lr=config.lr)
+    return TrainingState(model, optimizer, 0, [], -math.inf)
+
+
+def resume_state(path: Path, config: TrainingConfig) -> TrainingState:
+    """The training state of checkpoint ``path``; its config must equal ``config`` up to
+    ``epochs`` (a run may be extended). InputError otherwise."""
+    content = read_checkpoint(path)
+    saved = content.get("training")
+    if not isinstance(saved, dict) or "optimizer" not in content:
+        raise InputError(f"{path}: a model checkpoint without training state; cannot resume")
+    saved_config = TrainingConfig.from_dict(saved)
+    if saved_config.replace(epochs=config.epochs) != config:
+        changed = sorted(k for k, v in config.to_dict().items()
+                         if k != "epochs" and saved[k] != v)
+        raise InputError(f"{path}: checkpoint of another training config (differs in "
+                         f"{', '.join(changed)}); resume with the same settings")
+    model = model_from_checkpoint(content, path)
+    model.network.train()
+    optimizer = torch.optim.AdamW(model.network.parameters(), lr=config.lr)
+    optimizer.load_state_dict(content["optimizer"])
+    return TrainingState(model, optimizer, int(content["epoch"]) + 1, list(content["log"]),
+                         float(content["best_mota"]))
+
+
+def learning_rate(config: TrainingConfig, progress: float) -> float:
+    """Cosine decay from ``lr`` to ``lr / 10`` as ``progress`` goes from 0 to 1."""
+    return config.lr * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0))))
+
+
+def write_log(path: Path, rows: list[dict[str, float]]) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=LOG_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text_atomic(path, buffer.getvalue())
+
+
+def train(config: TrainingConfig, out_dir: str | os.PathLike, resume: bool = False,
+          context: RankContext | None = None, progress: bool = True) -> TrainingState:
+    """Run (or resume) training; rank 0 writes ``out_dir``/{checkpoint.pt, best.pt, log.csv}.
+
+    Returns the final training state (on every rank; identical models).
+    """
+    context = context or RankContext()
+    out = Path(out_dir)
+    checkpoint_path = out / "checkpoint.pt"
+    if resume and not checkpoint_path.is_file():
+        raise InputError(f"{checkpoint_path}: nothing to resume (no checkpoint)")
+    state = resume_state(checkpoint_path, config) if resume else new_state(config)
+    network = wrap(state.model.network, context)
+    steps_per_epoch = config.passes * config.scenes_per_epoch // config.batch_scenes
+    total_steps = max(1, config.epochs * steps_per_epoch)
+    for epoch in range(state.epoch, config.epochs):
+        started = time.perf_counter()
+        mine = [[start + i for i in context.share(config.batch_scenes)]
+                for start in range(0, config.scenes_per_epoch, config.batch_scenes)]
+        indices = [i for share in mine for i in share]
+        seeds = [scene_seed(config.seed, epoch, i) for i in indices]
+        recorded = dict(zip(indices, simulate_scenes(config, seeds), strict=True))
+        losses = []
+        bar = tqdm(total=steps_per_epoch, desc=f"epoch {epoch + 1}/{config.epochs}",
+                   unit="step", disable=not (progress and context.is_main), leave=False)
+        for step in range(steps_per_epoch):
+            for group in state.optimizer.param_groups:
+                group["lr"] = learning_rate(config, (epoch * steps_per_epoch + step) / total_steps)
+            share = mine[step % len(mine)]
+            generator = torch.Generator().manual_seed(
+                derived_seed(config.seed, _NOISE_STREAM, epoch, step, context.rank))
+            loss = batch_loss(network, make_batch([recorded[i] for i in share]), config,
+                              generator)
+            state.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(state.model.network.parameters(), config.grad_clip)
+            state.optimizer.step()
+            losses.append(float(loss.detach()))
+            bar.update()
+            bar.set_postfix(loss=f"{losses[-1]:.4f}")
+        bar.close()
+        epoch_loss = mean_over_ranks(float(np.mean(losses)), context)
+        seconds = time.perf_counter() - started
+        state.epoch = epoch
+        if context.is_main:
+            finish_epoch(state, config, out, epoch_loss, steps_per_epoch, seconds)
+        barrier(context)
+    return state
+
+
+def finish_epoch(state: TrainingState, config: TrainingConfig, out: Path, loss: float,
+                 steps: int, seconds: float) -> None:
+    """Rank 0's end of an epoch: validate, log, checkpoint (and best.pt when MOTA improved)."""
+    scores = {key: math.nan for key in LOG_COLUMNS[4:8]}
+    if config.validation_scenes:
+        state.model.network.eval()
+        scores = {**validation_scores(LearnedAssociator(state.model), config, "val"),
+                  **gnn_validation_scores(config)}
+        state.model.network.train()
+    row = {"epoch": state.epoch + 1, "steps": steps, "scenes": config.scenes_per_epoch,
+           "loss": loss, **scores, "seconds": seconds,
+           "scenes_per_s": config.scenes_per_epoch / seconds}
+    state.log.append(row)
+    improved = not config.validation_scenes or scores["val_mota"] > state.best_mota
+    if improved and config.validation_scenes:
+        state.best_mota = scores["val_mota"]
+    extra = {"training": config.to_dict(), "optimizer": state.optimizer.state_dict(),
+             "epoch": state.epoch, "log": state.log, "best_mota": state.best_mota}
+    save_checkpoint(out / "checkpoint.pt", state.model, **extra)
+    if improved:
+        save_checkpoint(out / "best.pt", state.model, **extra)
+    write_log(out / "log.csv", state.log)
+    tqdm.write(f"epoch {state.epoch + 1}: loss {loss:.4f}  val MOTA {scores['val_mota']:.3f} "
+               f"(gnn {scores['gnn_val_mota']:.3f})  IDF1 {scores['val_idf1']:.3f} "
+               f"(gnn {scores['gnn_val_idf1']:.3f})  {seconds:.0f} s")
