@@ -61,9 +61,11 @@ PLOT_COMMANDS: dict[str, str] = {
 }
 TOP_COMMANDS: dict[str, str] = {
     "animate": "tracker.commands.animate:animate_command",
+    "demo": "tracker.commands.demo:demo_command",
     "evaluate": "tracker.commands.evaluate:evaluate_command",
     "simulate": "sim.cli:simulate_command",
     "track": "tracker.commands.track:track_command",
+    "train": "tracker.commands.train:train_command",
 }
 
 
