@@ -1,10 +1,11 @@
 """Track animations: a scene's detections, truth and one or more trackers' tracks, frame by frame.
 
 ``animate(scene, {"gnn": table, ...}, "out.gif")`` draws, per frame and per tracker panel, the
-detections (target returns apart from clutter), the true trajectories as faint fading trails, each
-track in a stable colour per id with a fading trail, its covariance ellipse and its id label
-(tentative tracks hollow and dashed), the sensors with their fields of view, a frame counter, a
-legend and, when the evaluation's events are given, markers for ID switches and false tracks.
+detections (target returns apart from clutter), the true trajectories as faint trails, each track
+in a stable colour per id with a fading trail, its covariance ellipse and its id label (tentative
+tracks small, hollow, dashed and unlabelled, so that clutter-born tracks stay quiet), the
+sensors with their fields of view, a frame counter, a legend and, when the evaluation's events
+are given, markers for ID switches and false tracks.
 
 Speed comes from blitting: the static part of the figure (axes, sensors, legend) is drawn once, and
 each frame restores that background and draws only the moving artists, whose data are array
@@ -233,11 +234,13 @@ class Panel:
         now = self.tracks.at(k)
         xy, ids, confirmed = self.tracks.xy[now], self.tracks.ids[now], self.tracks.confirmed[now]
         colours = style.id_colours(ids)
+        colours[~confirmed, 3] = 0.7
         faces = colours.copy()
-        faces[~confirmed] = (1.0, 1.0, 1.0, 1.0)
+        faces[~confirmed] = (1.0, 1.0, 1.0, 0.0)
         self.points.set_offsets(xy)
         self.points.set_facecolors(faces)
         self.points.set_edgecolors(colours)
+        self.points.set_sizes(np.where(confirmed, 28.0, 14.0))
         widths, heights, angles = ellipse_axes(self.tracks.cov[now], self.sigma)
         self.ellipses.set_offsets(xy)
         self.ellipses.set_widths(widths)
@@ -245,7 +248,7 @@ class Panel:
         self.ellipses.set_angles(angles)
         self.ellipses.set_edgecolor(colours)
         self.ellipses.set_linestyle(["-" if c else "--" for c in confirmed])
-        self.id_labels.show(ids, xy, colours)
+        self.id_labels.show(ids[confirmed], xy[confirmed], colours[confirmed])
 
     def _update_events(self, k: int) -> None:
         recent = self.events.window(k, self.trail)

@@ -44,7 +44,9 @@ def animate_command(scene_path: Path, tracks_paths: tuple[Path, ...], output: Pa
 
     Per frame: detections (clutter apart from target returns), the true trajectories as faint
     trails, each track in a stable colour per id with a fading trail, covariance ellipse and id
-    (tentative tracks hollow and dashed), the sensors' fields of view, a frame counter.
+    (tentative tracks small, hollow, dashed and without id), the sensors' fields of view, a frame
+    counter. With --mark-events, ID switches get a red star (kept for --trail frames) and tracks
+    that match no target an orange square.
 
     \b
     Example:
