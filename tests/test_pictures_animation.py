@@ -66,6 +66,16 @@ def test_panels_side_by_side_and_a_scene_without_tracks(scene, tmp_path):
     assert two.height == one.height + 10  # two legend rows more at 40 dpi (0.25 inch each)
 
 
+def test_a_png_still_is_the_same_picture_as_that_gif_frame(scene, tmp_path):
+    tracks = {"t": truth_tracks(scene)}
+    still = animate(scene, tracks, tmp_path / "s.png", frames=(7, 7), **SMALL)
+    frames = gif_frames(animate(scene, tracks, tmp_path / "a.gif", frames=(5, 7), **SMALL).path)
+    with Image.open(still.path) as image:
+        pixels = np.asarray(image.convert("RGB")).astype(int)
+    assert still.frames == 1 and pixels.shape == frames[-1].shape
+    assert np.abs(pixels - frames[-1]).mean() < 3  # only the GIF palette differs
+
+
 def test_blitting_leaves_nothing_behind(scene):
     renderer = FrameRenderer(scene, {"t": truth_tracks(scene)}, {}, trail=4, panel_size=3.0,
                              dpi=40, sigma=2.0)
@@ -116,6 +126,7 @@ def test_mp4_frames_are_piped_to_ffmpeg_at_even_size(scene, tmp_path, monkeypatc
     ("change", "message"),
     [
         (dict(out="a.avi"), "unknown output extension '.avi'"),
+        (dict(out="a.png", frames=(2, 3)), "a .png holds one frame, not frames 2..3"),
         (dict(frames=(0, 3)), "outside the scene's frames 1..12"),
         (dict(frames=(5, 13)), "outside the scene's frames 1..12"),
         (dict(tracks=dict(id_offset=0, shift=1e7)), "far outside the scene"),

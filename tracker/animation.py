@@ -48,7 +48,7 @@ from tracker.plots.scene import (
     scene_extent,
 )
 
-SUFFIXES = (".gif", ".mp4")
+SUFFIXES = (".gif", ".mp4", ".png")
 PALETTE_SAMPLES = 6
 
 
@@ -77,7 +77,8 @@ def animate(
     sigma: float = 2.0,
     progress: bool = True,
 ) -> AnimationSummary:
-    """Animate ``scene``, one panel per ``tracks`` entry (label -> TrackTable), into a GIF or MP4.
+    """Animate ``scene``, one panel per ``tracks`` entry (label -> TrackTable), into a GIF or MP4
+    (or draw one frame of it as a PNG still).
 
     frames: first and last frame to draw, 1-based inclusive like the tracks file (default: all);
     fps: frames per second of the output; trail: length of the fading trails in frames;
@@ -91,12 +92,18 @@ def animate(
     start_time = time.perf_counter()
     path, ffmpeg = check_output(out_path)
     first, last = frame_range(scene, frames)
+    if path.suffix.lower() == ".png" and first != last:
+        raise InputError(f"a .png holds one frame, not frames {first}..{last}; pick it with "
+                         "--frames K:K")
     if fps <= 0 or trail < 1 or panel_size <= 0 or dpi < 10:
         raise InputError("fps and panel size must be > 0, trail >= 1 frame and dpi >= 10")
     renderer = FrameRenderer(scene, dict(tracks or {}), dict(events or {}), trail, panel_size, dpi,
                              sigma)
     indices = range(first - 1, last)
-    if ffmpeg is None:
+    if path.suffix.lower() == ".png":
+        with atomic_path(path) as tmp:
+            renderer.render(indices[0]).save(tmp)
+    elif ffmpeg is None:
         _write_gif(path, renderer, indices, fps, progress)
     else:
         _write_mp4(path, ffmpeg, renderer, indices, fps, progress)

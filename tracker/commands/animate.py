@@ -16,7 +16,8 @@ from tracker.plots.inputs import FrameRange, read_labelled_tracks, resolve_frame
 @click.argument("tracks_paths", metavar="[TRACKS.csv]...", nargs=-1,
                 type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Animation to write: .gif (Pillow) or .mp4 (needs ffmpeg).")
+              help="Animation to write: .gif (Pillow) or .mp4 (needs ffmpeg); or .png for "
+                   "one frame (--frames K:K).")
 @click.option("--label", "labels", multiple=True,
               help="Panel title per tracks file, in order (default: the file names).")
 @click.option("--frames", type=FrameRange(), default=None,
@@ -54,6 +55,7 @@ def animate_command(scene_path: Path, tracks_paths: tuple[Path, ...], output: Pa
         hste track scene.npz --assoc gnn -o gnn.csv
         hste animate scene.npz gnn.csv --label gnn --mark-events -o gnn.gif
         hste animate scene.npz gnn.csv learned.csv --frames 20:80 -o compare.gif
+        hste animate scene.npz gnn.csv --frames 50:50 -o frame50.png
     """
     check_output(output)
     scene = sim.load(scene_path)
