@@ -47,6 +47,7 @@ class LazyGroup(click.Group):
 # name -> "module:click_command". One line per command; keep sorted.
 BENCH_COMMANDS: dict[str, str] = {
     "jigsaw": "experiments.cli_jigsaw:jigsaw_command",
+    "sinkhorn": "experiments.sinkhorn_diagnostics.cli:sinkhorn_command",
     "sorting": "experiments.cli_sorting:sorting_command",
 }
 DATA_COMMANDS: dict[str, str] = {
