@@ -58,7 +58,9 @@ def _method_list(text: str) -> list[str]:
               show_default=True, help="Output folder (per-run files in runs/, report, plots).")
 @click.option("--report-only", is_flag=True,
               help="Rebuild the report from the finished runs in --out; train nothing.")
-def sorting_command(sizes, methods, seeds, seed, config_path, jobs, out_dir, report_only,
+@click.option("--plots/--no-plots", default=True, show_default=True,
+              help="Draw one PNG per metric at the end.")
+def sorting_command(sizes, methods, seeds, seed, config_path, jobs, out_dir, report_only, plots,
                     **settings) -> None:
     """Learn to sort N numbers with Sinkhorn, Gumbel-Sinkhorn, HSTE and HSTE + Gumbel.
 
@@ -96,7 +98,7 @@ def sorting_command(sizes, methods, seeds, seed, config_path, jobs, out_dir, rep
         rows, wall, new_runs = run_sweep(configs, out_dir, jobs=jobs,
                                          on_result=lambda rows: report(rows, log, plots=False))
         log = record_invocation(out_dir, wall, new_runs, jobs)
-    paths = report(rows, log, plots=True)
+    paths = report(rows, log, plots=plots)
     click.echo(f"{len(rows)} of {len(configs)} runs; report: {paths['md']}")
 
 

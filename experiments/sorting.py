@@ -43,15 +43,17 @@ class Method:
 
     ``operator`` is ``"sinkhorn"`` (soft, doubly stochastic) or ``"hungarian"`` (HSTE: exact
     permutation forward, identity backward). ``noisy`` adds Gumbel noise with several samples per
-    sequence; ``noise_end`` (when set) anneals the noise scale geometrically from the config's
-    ``noise`` at the first epoch to ``noise_end`` at the last; ``samples`` (when set) overrides the
-    config's sample count.
+    sequence. The paper's four methods use the config's settings unchanged; a variant may set:
+    ``noise_end`` / ``lr_end``, to anneal the noise scale / learning rate geometrically from the
+    config's ``noise`` / ``lr`` at the first epoch to these values at the last; ``samples``, to
+    override the config's sample count.
     """
 
     name: str
     operator: str
     noisy: bool
     noise_end: float | None = None
+    lr_end: float | None = None
     samples: int | None = None
 
 
@@ -177,15 +179,22 @@ def reconstruct(perm: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return torch.einsum("...ij,...i->...j", perm, x)
 
 
-def _noise_scale(config: SortingConfig, method: Method, epoch: int) -> float:
-    """Gumbel noise scale at ``epoch`` (0-based): the config's ``noise``, annealed geometrically
-    to ``method.noise_end`` over the run when the method asks for it, 0 for noise-free methods."""
-    if not method.noisy:
-        return 0.0
-    if method.noise_end is None or config.epochs == 1:
-        return config.noise
-    fraction = epoch / (config.epochs - 1)
-    return config.noise * (method.noise_end / config.noise) ** fraction
+def anneal(start: float, end: float | None, epoch: int, epochs: int) -> float:
+    """Geometric schedule from ``start`` (epoch 0) to ``end`` (epoch ``epochs - 1``); constant
+    ``start`` when ``end`` is None."""
+    if end is None or epochs == 1 or start == 0:
+        return start
+    return start * (end / start) ** (epoch / (epochs - 1))
+
+
+def noise_scale(config: SortingConfig, method: Method, epoch: int) -> float:
+    """Gumbel noise scale at ``epoch`` (0-based); 0 for noise-free methods."""
+    return anneal(config.noise, method.noise_end, epoch, config.epochs) if method.noisy else 0.0
+
+
+def learning_rate(config: SortingConfig, method: Method, epoch: int) -> float:
+    """Adam learning rate at ``epoch`` (0-based)."""
+    return anneal(config.lr, method.lr_end, epoch, config.epochs)
 
 
 def permute(
@@ -244,7 +253,9 @@ def run_sorting(config: SortingConfig) -> dict[str, float | int | str]:
 
     start = time.perf_counter()
     for epoch in range(config.epochs):
-        noise = _noise_scale(config, method, epoch)
+        for group in optimiser.param_groups:
+            group["lr"] = learning_rate(config, method, epoch)
+        noise = noise_scale(config, method, epoch)
         perm = permute(model(train.x), config, method, noise, noise_gen)
         loss = (reconstruct(perm, train.x) - train.x_sorted).square().mean()
         optimiser.zero_grad(set_to_none=True)
