@@ -119,7 +119,7 @@ class DiagnosticsConfig:
     def quick(cls) -> DiagnosticsConfig:
         """A reduced run that takes seconds: for tests and a first look."""
         return cls(
-            patterns=PatternsConfig(sizes=(3,), n_iters=60),
+            patterns=PatternsConfig(sizes=(3,), n_iters=40),
             plateaus=PlateausConfig(
                 epsilons=(0.0, 1e-1, 1e-2, 1e-3, 1e-4),
                 max_iters=40,
@@ -129,7 +129,7 @@ class DiagnosticsConfig:
             variable_length=VariableLengthConfig(
                 sizes=(10,), matrices=(8,), taus=(1.0, 0.1), max_iters=1000
             ),
-            gradients=GradientConfig(ks=(4,), log10_tau=(-3.0, 1.0, 21), sinkhorn_size=4),
+            gradients=GradientConfig(ks=(4,), log10_tau=(-3.0, 1.0, 13), sinkhorn_size=4),
             landscapes=LandscapesConfig(sizes=(3,), resolution=21),
         )
 

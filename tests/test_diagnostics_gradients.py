@@ -1,0 +1,61 @@
+"""Parts 4 and 5 of ``hste bench sinkhorn``: vanishing gradients and assignment landscapes."""
+
+import numpy as np
+import pytest
+import torch
+
+from experiments.sinkhorn_diagnostics.landscapes import barycentric_grid, outcome_labels
+from experiments.sinkhorn_diagnostics.vanishing_gradient import (
+    hste_jvp_norm,
+    largest_zero_tau,
+    sinkhorn_jvp_norm,
+    softmax_exact,
+    softmax_formula,
+    softmax_self_derivative,
+)
+
+TAUS = np.array([0.05, 0.2, 1.0, 3.0])
+
+
+def test_softmax_autograd_matches_the_exact_derivative_in_float64():
+    measured = softmax_self_derivative(16, 1.0, TAUS, torch.float64)
+    # autograd forms 1 - sigma by subtraction: relative rounding ~ 1e-16 / (1 - sigma).
+    np.testing.assert_allclose(measured, softmax_exact(16, 1.0, TAUS), rtol=1e-7)
+
+
+def test_papers_formula_is_the_small_tau_limit():
+    tau = np.array([0.02])
+    assert softmax_formula(4, 1.0, tau)[0] == pytest.approx(softmax_exact(4, 1.0, tau)[0], rel=1e-9)
+
+
+def test_float32_softmax_derivative_is_exactly_zero_once_sigma_rounds_to_one():
+    taus = np.array([0.01, 0.03, 0.5])
+    measured = softmax_self_derivative(4, 1.0, taus, torch.float32)
+    assert measured[0] == 0.0 and measured[-1] > 0
+    assert largest_zero_tau(taus, measured) in (0.01, 0.03)
+    assert largest_zero_tau(taus, np.ones(3)) is None
+
+
+def test_hste_jacobian_is_identity_over_tau_and_sinkhorn_vanishes():
+    generator = torch.Generator().manual_seed(0)
+    scores = torch.randn(5, 5, generator=generator, dtype=torch.float64)
+    direction = torch.randn(5, 5, generator=generator, dtype=torch.float64)
+    direction /= direction.norm()
+    taus = np.array([1e-3, 1.0])
+    np.testing.assert_allclose(hste_jvp_norm(scores, direction, taus), 1.0 / taus, rtol=1e-12)
+    sinkhorn = sinkhorn_jvp_norm(scores, direction, taus, n_iters=20)
+    assert sinkhorn[0] < 1e-6 * sinkhorn[1]
+
+
+def test_barycentric_grid_covers_the_triangle():
+    grid = barycentric_grid(5)
+    assert grid.shape == (15, 3)
+    np.testing.assert_allclose(grid.sum(axis=1), 1.0)
+    assert {tuple(row) for row in grid} >= {(1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)}
+
+
+def test_outcome_labels_number_outcomes_by_decreasing_area():
+    outcomes = np.array([[2, 0], [1, 0], [1, 0], [2, 0], [1, 0], [5, 5]])
+    labels, distinct = outcome_labels(outcomes)
+    assert distinct == 3
+    assert labels.tolist() == [1, 0, 0, 1, 0, 2]
