@@ -33,6 +33,7 @@ from pathlib import Path
 from sim.atomic import atomic_path, write_text_atomic
 
 KEY_COLUMNS = ("method", "size", "seed")
+MARKERS = ("o", "s", "^", "D", "v", "P")
 
 # method -> size -> metric key -> value, as printed in the paper.
 PaperValues = Mapping[str, Mapping[int, Mapping[str, float]]]
@@ -152,10 +153,12 @@ def plot_metric(
     paper: PaperValues,
     size_label: str = "N",
     title: str = "",
+    log_x: bool = True,
 ) -> None:
     """PNG of one metric against size (log x axis): a line per method with error bars (spread
     over seeds); the paper's values, where given, dashed with hollow markers in the same colour."""
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -163,21 +166,30 @@ def plot_metric(
     chosen = [s for s in summaries if s.metric == metric.key]
     methods = ordered_unique([s.method for s in chosen])
     figure, axes = plt.subplots(figsize=(7.0, 4.5), dpi=120)
+    sizes = sorted({s.size for s in chosen})
     for index, method in enumerate(methods):
-        colour = f"C{index}"
+        style = dict(color=f"C{index}", marker=MARKERS[index % len(MARKERS)])
         points = sorted((s for s in chosen if s.method == method), key=lambda s: s.size)
-        axes.errorbar([s.size for s in points], [s.mean for s in points],
-                      yerr=[s.spread for s in points], color=colour, marker="o", markersize=4,
-                      capsize=3, label=method)
+        means, spreads = [s.mean for s in points], [s.spread for s in points]
+        # A log axis holds non-negative metrics: clip the lower error bar at zero.
+        lower = [min(d, m) for m, d in zip(means, spreads, strict=True)] if metric.log_y \
+            else spreads
+        axes.errorbar([s.size for s in points], means, yerr=[lower, spreads], markersize=5,
+                      capsize=3, alpha=0.85, label=method, **style)
         table = paper.get(method, {})
         paper_points = sorted((n, v[metric.key]) for n, v in table.items() if metric.key in v)
         if paper_points:
-            axes.plot(*zip(*paper_points, strict=True), color=colour, linestyle="--",
-                      marker="s", markerfacecolor="none", label=f"{method} (paper)")
-    axes.set_xscale("log")
+            axes.plot(*zip(*paper_points, strict=True), linestyle="--", markerfacecolor="none",
+                      label=f"{method} (paper)", **style)
+            sizes = sorted(set(sizes) | {n for n, _ in paper_points})
+    if log_x:
+        axes.set_xscale("log")
+    axes.set_xticks(sizes, [str(n) for n in sizes])
+    axes.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     if metric.log_y:
         axes.set_yscale("symlog", linthresh=1e-3)
-    axes.set_xlabel(f"{size_label} (log scale)")
+        axes.set_ylim(bottom=0.0)
+    axes.set_xlabel(f"{size_label} (log scale)" if log_x else size_label)
     axes.set_ylabel(metric.label)
     seeds = sorted({s.seeds for s in chosen})
     seed_text = "/".join(str(k) for k in seeds)
