@@ -116,8 +116,7 @@ def jigsaw_command(data_dir, out, sizes, methods, models, seeds, epochs, train_s
     configs = sweep_configs(base, sizes, methods, models, seeds, lr)
     train_images = load_split(data_dir, "train").images
     eval_images = load_split(data_dir, "test").images
-    command = "hste bench jigsaw " + shlex.join(sys.argv[sys.argv.index("jigsaw") + 1 :]) \
-        if "jigsaw" in sys.argv else "hste bench jigsaw"
+    command = command_line(click.get_current_context().params)
     history_rows, result_rows = [], []
     for config in configs:
         history = train_with_progress(config, train_images, eval_images, out)
@@ -129,6 +128,17 @@ def jigsaw_command(data_dir, out, sizes, methods, models, seeds, epochs, train_s
     write_jigsaw_report(out, result_rows, history_rows, configs, eval_images, command,
                         protocol_notes(base))
     click.echo(f"wrote {out / 'results.csv'}, {out / 'report.md'}")
+
+
+def command_line(params: dict) -> str:
+    """The full ``hste bench jigsaw`` command for resolved options (every option spelled out)."""
+    words = ["hste", "bench", "jigsaw"]
+    for name, value in params.items():
+        if value is None:
+            continue
+        text = ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+        words += ["--" + ("config" if name == "config_path" else name.replace("_", "-")), text]
+    return shlex.join(words)
 
 
 def protocol_notes(base: JigsawConfig) -> str:

@@ -8,6 +8,7 @@ import hypothesis.strategies as st
 import numpy as np
 import pytest
 import torch
+from click.testing import CliRunner
 from hypothesis import given, settings
 from torch import nn
 
@@ -27,6 +28,7 @@ from experiments.jigsaw import (
     train_epoch,
 )
 from sim.errors import InputError
+from tracker.cli import main
 
 
 def random_images(n: int, seed: int = 0) -> np.ndarray:
@@ -146,7 +148,7 @@ def test_training_lowers_the_loss_and_reports_constraint_error(method):
     torch.manual_seed(0)
     model = PaperScorer(2)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    images = torch.from_numpy(random_images(32))
+    images = torch.from_numpy(random_images(16))
     stats = train_epoch(model, optimizer, images, config, epoch=1)
     assert stats["loss"] > 0 and stats["epoch_time_s"] > 0
     if method == "hste":
@@ -163,8 +165,9 @@ def tiny_config(**changes) -> JigsawConfig:
 
 @pytest.mark.parametrize("model", ["paper", "ours"])
 def test_a_resumed_run_equals_an_uninterrupted_one(tmp_path, model):
-    train, held_out = random_images(24, 1), random_images(16, 2)
-    config = tiny_config(model=model, width=16, layers=1, heads=2)
+    train, held_out = random_images(16, 1), random_images(16, 2)
+    config = tiny_config(model=model, size=2 if model == "paper" else 4, width=16, layers=1,
+                         heads=2)
     straight = run(config, train, held_out, tmp_path / "a.pt")
     run(dataclasses.replace(config, epochs=1), train, held_out, tmp_path / "b.pt")
     resumed = run(config, train, held_out, tmp_path / "b.pt")
@@ -212,3 +215,47 @@ def test_config_from_toml(tmp_path):
     path.write_text("sizes = 4\n")
     with pytest.raises(InputError, match="unknown config keys"):
         JigsawConfig.from_toml(path)
+
+
+def write_tiny_mnist(folder, n_train: int = 16, n_test: int = 8):
+    from test_mnist import write_split  # the IDX writer of the reader's tests
+
+    folder.mkdir()
+    write_split(folder, n_train, "train", seed=1)
+    write_split(folder, n_test, "t10k", seed=2)
+    return folder
+
+
+def test_cli_sweep_writes_report_and_resumes(tmp_path):
+    data, out = write_tiny_mnist(tmp_path / "mnist"), tmp_path / "out"
+    args = ["bench", "jigsaw", "--data-dir", str(data), "--out", str(out), "--sizes", "2",
+            "--epochs", "1", "--methods", "hste,gumbel_sinkhorn", "--eval-subset", "8"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    results = (out / "results.csv").read_text().splitlines()
+    assert results[0].startswith("method,size,seed,") and len(results) == 3
+    report = (out / "report.md").read_text()
+    assert "REDUCED run" in report and "--sizes 2 --epochs 1" in report
+    assert "Complete: all 2 planned runs" in report and "Tie bound" in report
+    assert (out / "fig3_constraint_error.png").stat().st_size > 0
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == [
+        "M2_gumbel_sinkhorn_seed0.pt", "M2_hste_seed0.pt"]
+    history = (out / "history.csv").read_text()
+    again = CliRunner().invoke(main, args)  # finished runs: nothing retrained, same numbers
+    assert again.exit_code == 0 and "epoch 1/1" not in again.output
+    assert (out / "history.csv").read_text() == history
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--sizes", "2,x"], "comma-separated"), (["--methods", "hste,magic"], "'magic' is not"),
+     (["--sizes", "1"], "size M=1"), (["--data-dir", "/nonexistent/mnist"], "not found")],
+)
+def test_cli_bad_input_is_one_line_exit_2(tmp_path, args, message):
+    data = write_tiny_mnist(tmp_path / "mnist")
+    base = ["bench", "jigsaw", "--data-dir", str(data), "--out", str(tmp_path / "out"),
+            "--epochs", "1"]
+    result = CliRunner().invoke(main, base + args)
+    assert result.exit_code == 2 and message in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
