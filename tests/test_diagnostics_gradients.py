@@ -1,10 +1,20 @@
 """Parts 4 and 5 of ``hste bench sinkhorn``: vanishing gradients and assignment landscapes."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
-from experiments.sinkhorn_diagnostics.landscapes import barycentric_grid, outcome_labels
+from experiments.sinkhorn_diagnostics.landscapes import (
+    barycentric_grid,
+    expand_runs,
+    outcome_labels,
+    run_lengths,
+)
+from experiments.sinkhorn_diagnostics.report import compact_json
 from experiments.sinkhorn_diagnostics.vanishing_gradient import (
     hste_jvp_norm,
     largest_zero_tau,
@@ -56,6 +66,21 @@ def test_barycentric_grid_covers_the_triangle():
 
 def test_outcome_labels_number_outcomes_by_decreasing_area():
     outcomes = np.array([[2, 0], [1, 0], [1, 0], [2, 0], [1, 0], [5, 5]])
-    labels, distinct = outcome_labels(outcomes)
-    assert distinct == 3
+    labels, distinct, counts = outcome_labels(outcomes)
     assert labels.tolist() == [1, 0, 0, 1, 0, 2]
+    assert distinct.tolist() == [[1, 0], [2, 0], [5, 5]]
+    assert counts.tolist() == [3, 2, 1]
+
+
+@given(st.lists(st.integers(0, 3), min_size=1, max_size=50))
+def test_run_lengths_round_trip(labels):
+    values, lengths = run_lengths(np.array(labels))
+    assert expand_runs(values.tolist(), lengths.tolist()).tolist() == labels
+    assert (values[1:] != values[:-1]).all()
+
+
+def test_compact_json_keeps_numbers_and_puts_number_lists_on_one_line():
+    document = {"a": [1, 2.5, None, -3e-05], "b": [{"c": [1, 2]}], "d": "x [1, 2]"}
+    text = compact_json(document)
+    assert json.loads(text) == document
+    assert "[1, 2.5, null, -3e-05]" in text

@@ -34,18 +34,44 @@ def barycentric_grid(resolution: int) -> np.ndarray:
     return np.stack([i, j, steps - i - j], axis=1) / steps
 
 
-def outcome_labels(outcomes: np.ndarray) -> tuple[np.ndarray, int]:
-    """(P, D) integer outcomes -> (labels (P,) numbered by decreasing area, distinct count)."""
-    _, inverse, counts = np.unique(outcomes, axis=0, return_inverse=True, return_counts=True)
-    rank = np.empty_like(counts)
-    rank[np.argsort(-counts, kind="stable")] = np.arange(len(counts))
-    return rank[inverse.reshape(-1)], len(counts)
+def outcome_labels(outcomes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Number the distinct outcomes by decreasing area.
+
+    Args:
+        outcomes: (P, D) integer outcome per grid point (a permutation's indices, or an index).
+
+    Returns:
+        (labels (P,), distinct outcomes (U, D) in label order, points per outcome (U,)).
+    """
+    unique, inverse, counts = np.unique(outcomes, axis=0, return_inverse=True, return_counts=True)
+    order = np.argsort(-counts, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return rank[inverse.reshape(-1)], unique[order], counts[order]
+
+
+def run_lengths(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(P,) labels -> (values (R,), lengths (R,)) of its runs; :func:`expand_runs` inverts it."""
+    starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
+    return labels[starts], np.diff(np.r_[starts, len(labels)])
+
+
+def expand_runs(values: list[int], lengths: list[int]) -> np.ndarray:
+    """Inverse of :func:`run_lengths`."""
+    return np.repeat(np.asarray(values, dtype=np.int64), lengths)
 
 
 def panel(kind: str, outcomes: np.ndarray) -> dict:
-    """One panel's labels and distinct-outcome count."""
-    labels, distinct = outcome_labels(outcomes)
-    return {"kind": kind, "distinct": distinct, "labels": labels.tolist()}
+    """One panel: its distinct outcomes with their areas, and the per-point labels as runs."""
+    labels, distinct, counts = outcome_labels(outcomes)
+    values, lengths = run_lengths(labels)
+    return {
+        "kind": kind,
+        "distinct": len(counts),
+        "outcomes": distinct.tolist(),
+        "points_per_outcome": counts.tolist(),
+        "label_runs": {"values": values.tolist(), "lengths": lengths.tolist()},
+    }
 
 
 def measure(config: LandscapesConfig, seed: int) -> dict:
@@ -85,7 +111,7 @@ def draw(result: dict, out: Path) -> list[Path]:
     rows = len(panels) // 2
     figure, axes = plt.subplots(rows, 2, figsize=(9.0, 3.9 * rows), squeeze=False)
     for ax, entry in zip(axes.ravel(), panels, strict=True):
-        labels = np.array(entry["labels"])
+        labels = expand_runs(entry["label_runs"]["values"], entry["label_runs"]["lengths"])
         face_labels = labels[triangulation.triangles].min(axis=1)
         colours = categorical_colours(entry["distinct"])
         ax.tripcolor(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict
 from pathlib import Path
 
@@ -26,8 +27,18 @@ def write_report(run: Run, config: DiagnosticsConfig, seed: int, command: str, o
         "figures": run.figures,
         "results": run.results,
     }
-    write_text_atomic(out / JSON_NAME, json.dumps(document, indent=1) + "\n")
+    write_text_atomic(out / JSON_NAME, compact_json(document) + "\n")
     write_text_atomic(out / SUMMARY_NAME, summary(run, command))
+
+
+def compact_json(document: dict) -> str:
+    """Indented JSON with every list of plain numbers on one line."""
+    text = json.dumps(document, indent=1)
+    return re.sub(
+        r"\[\s*([-+.\deE,\s]*|(?:null|[-+.\deE]+)(?:,\s*(?:null|[-+.\deE]+))*)\s*\]",
+        lambda match: "[" + re.sub(r"\s+", " ", match.group(1)).strip() + "]",
+        text,
+    )
 
 
 def table(header: list[str], rows: list[list]) -> str:
@@ -261,7 +272,8 @@ def gradients_section(result: dict) -> str:
             "## 4. Vanishing gradients",
             "",
             f"Softmax, logits (c, 0, ..., 0) with c = {gap:g}; the largest tau (grid "
-            f"{number(taus[0])}..{number(taus[-1])}, {len(taus)} points) at which autograd's "
+            f"{number(taus[0])}..{number(taus[-1])}, {len(taus)} log-spaced points, each "
+            f"{taus[1] / taus[0]:.3f} times the previous) at which autograd's "
             "d sigma_m / d x_m is exactly 0:",
             "",
             table(
