@@ -82,6 +82,8 @@ def test_config_file_overrides_a_field(tmp_path):
         ("[landscapes]\nresolutoin = 7\n", "unknown field"),
         ("[nope]\nx = 1\n", "unknown table"),
         ("[landscapes\n", "cannot read config"),
+        ('[landscapes]\nresolution = "big"\n', "resolution must be int"),
+        ("[gradients]\nks = [4, true]\n", "ks must be a list of numbers"),
     ],
 )
 def test_bad_config_is_one_line_exit_2_and_no_output(tmp_path, toml, message):

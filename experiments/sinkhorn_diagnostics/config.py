@@ -156,6 +156,30 @@ class DiagnosticsConfig:
             unknown = set(values) - known
             if unknown:
                 raise InputError(f"{path}: unknown field(s) {sorted(unknown)} in [{part}]")
-            as_tuples = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
-            config = replace(config, **{part: replace(current, **as_tuples)})
+            checked = {
+                k: checked_value(path, part, k, v, getattr(current, k)) for k, v in values.items()
+            }
+            config = replace(config, **{part: replace(current, **checked)})
         return config
+
+
+def checked_value(path: str | Path, part: str, name: str, value: object, default: object) -> object:
+    """``value`` from TOML, checked against the type of the field's default (lists -> tuples).
+
+    Raises:
+        InputError: a value of the wrong kind, e.g. a string where a number belongs.
+    """
+    numbers = (int, float)
+    if isinstance(default, tuple):
+        ok = isinstance(value, list) and all(
+            isinstance(item, numbers) and not isinstance(item, bool) for item in value
+        )
+        value = tuple(value) if ok else value
+    elif isinstance(default, float):
+        ok = isinstance(value, numbers) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    if not ok:
+        expected = "a list of numbers" if isinstance(default, tuple) else type(default).__name__
+        raise InputError(f"{path}: [{part}] {name} must be {expected}; got {value!r}")
+    return value
