@@ -66,5 +66,6 @@ def animate_command(scene_path: Path, tracks_paths: tuple[Path, ...], output: Pa
     summary = animate(scene, tracks, output, events=events,
                       frames=resolve_frames(frames, scene.num_frames), fps=fps, trail=trail,
                       panel_size=panel_size, dpi=dpi, sigma=sigma)
-    click.echo(f"wrote {summary.path}: {summary.frames} frames of {summary.width} x "
+    frames_text = "1 frame" if summary.frames == 1 else f"{summary.frames} frames"
+    click.echo(f"wrote {summary.path}: {frames_text} of {summary.width} x "
                f"{summary.height} px in {summary.seconds:.1f} s")

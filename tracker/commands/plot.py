@@ -86,9 +86,11 @@ def scenario(scene_path: Path, output: Path, dpi: int, frames, seed: int) -> Non
 @_frames
 @click.option("--mark-switches", is_flag=True,
               help="Star the ID switches, as `hste evaluate` counts them.")
+@click.option("--all-tracks", is_flag=True,
+              help="Also draw the tracks that were never confirmed (hidden by default).")
 def tracks(scene_path: Path, tracks_paths: tuple[Path, ...], output: Path, dpi: int,
-           labels: tuple[str, ...], frames, mark_switches: bool) -> None:
-    """Tracks over truth, one panel per tracks file.
+           labels: tuple[str, ...], frames, mark_switches: bool, all_tracks: bool) -> None:
+    """Tracks over truth, one panel per tracks file (tracks never confirmed left out).
 
     \b
     Example:
@@ -99,7 +101,7 @@ def tracks(scene_path: Path, tracks_paths: tuple[Path, ...], output: Path, dpi: 
     tables = read_labelled_tracks(list(tracks_paths), labels)
     events = scored_events(scene, tables) if mark_switches else None
     _done(plot_tracks(scene, tables, output, resolve_frames(frames, scene.num_frames), events,
-                      dpi=dpi))
+                      dpi=dpi, all_tracks=all_tracks))
 
 
 @click.command("metrics")

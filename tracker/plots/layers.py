@@ -55,6 +55,11 @@ class PointRows:
             confirmed[order], offsets,
         )
 
+    def take(self, keep: np.ndarray | slice) -> PointRows:
+        """The rows selected by ``keep`` (bool mask, indices or slice), over the same frames."""
+        return PointRows.build(self.frame[keep], self.ids[keep], self.xy[keep],
+                               len(self.offsets) - 1, self.cov[keep], self.confirmed[keep])
+
     def at(self, k: int) -> slice:
         """Rows of 0-based frame ``k``."""
         return slice(self.offsets[k], self.offsets[k + 1])

@@ -51,9 +51,7 @@ def plot_scenario(scene, out_path: str | os.PathLike, frames: tuple[int, int] | 
                linewidths=0, rasterized=True, zorder=2)
 
     truth = truth_rows(scene)
-    in_window = (truth.frame >= first) & (truth.frame <= last)
-    window_rows = PointRows.build(truth.frame[in_window], truth.ids[in_window],
-                                  truth.xy[in_window], scene.num_frames)
+    window_rows = truth.take(slice(truth.offsets[first], truth.offsets[last + 1]))
     trails = Trails.from_rows(window_rows)
     ax.add_collection(LineCollection(trails.segments, colors=style.id_colours(trails.ids),
                                      linewidths=1.6, alpha=0.9, zorder=3), autolim=False)

@@ -24,12 +24,14 @@ from tracker.plots.scene import (
 def plot_tracks(scene, tracks: Mapping[str, object], out_path: str | os.PathLike,
                 frames: tuple[int, int] | None = None,
                 events: Mapping[str, EventRows] | None = None, panel_size: float = 6.0,
-                dpi: int = style.DEFAULT_DPI) -> Path:
+                dpi: int = style.DEFAULT_DPI, all_tracks: bool = False) -> Path:
     """Draw each tracks table (label -> TrackTable) over ``scene``'s truth, one panel each.
 
     frames: FIRST..LAST, 1-based inclusive (default all). Confirmed stretches of a track are solid,
     tentative ones thin and faded; a hollow circle marks where each track starts and its id is
-    written where it ends. With ``events`` (label -> EventRows), ID switches are starred.
+    written where it ends. Tracks that were never confirmed (in clutter, most tracks) are left
+    out unless ``all_tracks``; the panel title counts them. With ``events`` (label -> EventRows),
+    ID switches are starred.
     """
     style.check_suffix(out_path, style.STATIC_SUFFIXES)
     first, last = (frame - 1 for frame in frame_range(scene, frames))
@@ -41,11 +43,14 @@ def plot_tracks(scene, tracks: Mapping[str, object], out_path: str | os.PathLike
     figure, axes, columns = panel_figure(len(rows), panel_size, len(names), dpi=100)
     truth = Trails.from_rows(_window(truth_rows(scene), first, last))
     for ax, (label, table) in zip(axes, rows.items(), strict=True):
-        prepare_axes(ax, extent, f"{label}: {len(np.unique(table.ids))} tracks")
+        shown = table if all_tracks else _ever_confirmed(table)
+        hidden = len(np.unique(table.ids)) - len(np.unique(shown.ids))
+        prepare_axes(ax, extent, f"{label}: {len(np.unique(shown.ids))} tracks"
+                     + (f" (+{hidden} never confirmed, not drawn)" if hidden else ""))
         draw_sensors(ax, scene.sensors)
         ax.add_collection(LineCollection(truth.segments, colors=[style.TRUTH_TRAIL_RGBA],
                                          linewidths=3.0, zorder=1), autolim=False)
-        _draw_tracks(ax, table)
+        _draw_tracks(ax, shown)
         if events and label in events:
             placed = events[label].located(table)
             switches = placed.kind == "switch"
@@ -60,9 +65,12 @@ def plot_tracks(scene, tracks: Mapping[str, object], out_path: str | os.PathLike
 
 def _window(rows: PointRows, first: int, last: int) -> PointRows:
     """The rows of 0-based frames first..last."""
-    keep = slice(rows.offsets[first], rows.offsets[last + 1])
-    return PointRows.build(rows.frame[keep], rows.ids[keep], rows.xy[keep],
-                           len(rows.offsets) - 1, rows.cov[keep], rows.confirmed[keep])
+    return rows.take(slice(rows.offsets[first], rows.offsets[last + 1]))
+
+
+def _ever_confirmed(rows: PointRows) -> PointRows:
+    """The rows of the ids that are confirmed in at least one frame."""
+    return rows.take(np.isin(rows.ids, rows.ids[rows.confirmed]))
 
 
 def _draw_tracks(ax, rows: PointRows) -> None:
