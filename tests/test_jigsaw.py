@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import hypothesis.strategies as st
 import numpy as np
@@ -29,6 +30,8 @@ from experiments.jigsaw import (
 )
 from sim.errors import InputError
 from tracker.cli import main
+
+SHARED_MNIST = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mnist"
 
 
 def random_images(n: int, seed: int = 0) -> np.ndarray:
@@ -259,3 +262,17 @@ def test_cli_bad_input_is_one_line_exit_2(tmp_path, args, message):
     assert result.exit_code == 2 and message in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason="no MNIST copy at ../shared/data/mnist")
+def test_short_real_training_beats_chance(tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, [
+        "bench", "jigsaw", "--data-dir", str(SHARED_MNIST), "--out", str(out), "--sizes", "2",
+        "--methods", "hste", "--epochs", "2", "--train-subset", "1024", "--eval-subset", "500"])
+    assert result.exit_code == 0, result.output
+    header, row = (out / "results.csv").read_text().splitlines()
+    values = dict(zip(header.split(","), row.split(","), strict=True))
+    assert float(values["eval_kendall_tau"]) > 0.5  # a random placement scores 0 on average
+    assert float(values["step_constraint_error_max"]) == 0.0
