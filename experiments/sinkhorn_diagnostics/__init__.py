@@ -6,6 +6,9 @@
 - :mod:`.vanishing_gradient`: softmax / Sinkhorn / HSTE gradient size as the temperature shrinks.
 - :mod:`.landscapes`: which permutation (or argmax index) wins on a triangle of score matrices.
 
-Every Sinkhorn and Hungarian call goes through :mod:`tracker.perm`. :mod:`.report` writes the JSON
-and the markdown summary, :mod:`.cli` is the click command.
+Every Sinkhorn and Hungarian call goes through :mod:`tracker.perm`. Shared pieces: :mod:`.config`
+(dataclass settings, TOML), :mod:`.symmetry` (symmetry groups of binary matrices),
+:mod:`.convergence` (constraint error after L iterations), :mod:`.figures` (style, atomic PNGs).
+:mod:`.parts` runs the parts, :mod:`.report` writes the JSON and the markdown summary, :mod:`.cli`
+is the click command.
 """
