@@ -74,7 +74,7 @@ def sorting_command(sizes, methods, seeds, seed, config_path, jobs, out_dir, rep
         hste bench sorting --sizes 5,10 --epochs 50 --seeds 1 --out /tmp/sorting
         hste bench sorting --jobs 2 --out docs/results/sorting
     """
-    from experiments.sorting_report import record_invocation, write_sorting_report
+    from experiments.sorting_report import record_invocation, utc_now, write_sorting_report
     from experiments.sorting_sweep import load_finished, plan_sweep, run_sweep
 
     if seeds < 1 or jobs < 1:
@@ -90,14 +90,16 @@ def sorting_command(sizes, methods, seeds, seed, config_path, jobs, out_dir, rep
     def report(rows, log, plots):
         return write_sorting_report(out_dir, rows, planned, base, command, log, plots=plots)
 
+    started = utc_now()
     if report_only:
         rows = [row for c in configs if (row := load_finished(out_dir, c)) is not None]
-        log = record_invocation(out_dir, 0.0, 0, jobs)
+        log = record_invocation(out_dir, started, 0.0, 0, jobs)
     else:
-        log = record_invocation(out_dir, 0.0, 0, jobs)
-        rows, wall, new_runs = run_sweep(configs, out_dir, jobs=jobs,
-                                         on_result=lambda rows: report(rows, log, plots=False))
-        log = record_invocation(out_dir, wall, new_runs, jobs)
+        def on_result(rows, new_runs, wall):
+            report(rows, record_invocation(out_dir, started, wall, new_runs, jobs), plots=False)
+
+        rows, wall, new_runs = run_sweep(configs, out_dir, jobs=jobs, on_result=on_result)
+        log = record_invocation(out_dir, started, wall, new_runs, jobs)
     paths = report(rows, log, plots=plots)
     click.echo(f"{len(rows)} of {len(configs)} runs; report: {paths['md']}")
 

@@ -27,15 +27,24 @@ METRICS: tuple[Metric, ...] = (
 SWEEP_LOG = "sweep_log.json"
 
 
-def record_invocation(out_dir: str | Path, wall_seconds: float, new_runs: int, jobs: int) -> list:
-    """Append this sweep call to ``<out>/sweep_log.json``; returns the whole log."""
+def record_invocation(out_dir: str | Path, started_utc: str, wall_seconds: float, new_runs: int,
+                      jobs: int) -> list[dict]:
+    """Create or update this sweep call's entry (keyed by its start time) in
+    ``<out>/sweep_log.json``, so that a killed sweep keeps its time up to its last finished run.
+    Calls that finished no run are not logged. Returns the whole log."""
     path = Path(out_dir) / SWEEP_LOG
     log = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
     if new_runs:
-        log.append({"finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-                    "wall_seconds": round(wall_seconds, 1), "new_runs": new_runs, "jobs": jobs})
+        entry = {"started_utc": started_utc, "wall_seconds": round(wall_seconds, 1),
+                 "new_runs": new_runs, "jobs": jobs}
+        log = [e for e in log if e.get("started_utc") != started_utc] + [entry]
         write_text_atomic(path, json.dumps(log, indent=1) + "\n")
     return log
+
+
+def utc_now() -> str:
+    """The current UTC time, ISO 8601 to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _means(summaries: Sequence[Summary], metric: str) -> dict[tuple[str, int], float]:

@@ -3,8 +3,9 @@
 Each finished run is written at once to ``<out>/runs/<method>_N<n>_seed<seed>.json`` (atomically),
 so a sweep killed half-way keeps what it finished; running the same sweep again skips those runs
 and does the rest. A run file whose settings differ from the requested ones is an error (a folder
-holds one set of settings), never silently mixed in. Runs go cheapest first (estimated cost), so a
-sweep stopped early has every cheap configuration for all its seeds.
+holds one set of settings), never silently mixed in. Runs go by N ascending, and within one N
+cheapest method first, so a sweep stopped early has complete table rows (every method and seed)
+for the smaller N.
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ RUNS_FOLDER = "runs"
 def plan_sweep(
     base: SortingConfig, methods: Sequence[str], sizes: Sequence[int], seeds: Sequence[int]
 ) -> list[SortingConfig]:
-    """Every (method, N, seed) as a config derived from ``base``, cheapest first."""
+    """Every (method, N, seed) as a config derived from ``base``; by N, then cheapest first."""
     configs = [replace(base, method=m, n=n, seed=s) for m in methods for n in sizes for s in seeds]
-    return sorted(configs, key=lambda c: (estimated_cost(c), c.method, c.n, c.seed))
+    return sorted(configs, key=lambda c: (c.n, estimated_cost(c), c.method, c.seed))
 
 
 def estimated_cost(config: SortingConfig) -> float:
@@ -88,13 +89,14 @@ def run_sweep(
     configs: Iterable[SortingConfig],
     out_dir: str | Path,
     jobs: int = 1,
-    on_result: Callable[[list[dict]], None] | None = None,
+    on_result: Callable[[list[dict], int, float], None] | None = None,
 ) -> tuple[list[dict], float, int]:
     """Run every config not finished yet.
 
     Returns (rows of all finished runs, earlier and new; wall seconds of this call; number of new
-    runs). ``on_result`` is called after each new run with all rows so far. Worker processes
-    (``jobs`` > 1) use one torch thread each."""
+    runs). ``on_result(rows, new_runs, wall_seconds)`` is called after each new run with all rows
+    so far, the new runs so far and this call's wall time so far. Worker processes (``jobs`` > 1)
+    use one torch thread each."""
     configs = list(configs)
     rows, todo = [], []
     for config in configs:
@@ -108,19 +110,20 @@ def run_sweep(
     with progress:
         if jobs <= 1:
             results = (run_and_store(config, out_dir) for config in todo)
-            _collect(results, rows, progress, on_result)
+            _collect(results, rows, progress, on_result, start)
         else:
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker) as pool:
                 futures = [pool.submit(run_and_store, config, out_dir) for config in todo]
-                _collect((f.result() for f in as_completed(futures)), rows, progress, on_result)
+                _collect((f.result() for f in as_completed(futures)), rows, progress, on_result,
+                         start)
     return rows, time.perf_counter() - start, len(todo)
 
 
-def _collect(results, rows: list[dict], progress: tqdm, on_result) -> None:
-    for row in results:
+def _collect(results, rows: list[dict], progress: tqdm, on_result, start: float) -> None:
+    for new_runs, row in enumerate(results, start=1):
         rows.append(row)
         progress.update()
         progress.set_postfix_str(f"last: {row['method']} N={row['n']} seed={row['seed']}")
         if on_result is not None:
-            on_result(rows)
+            on_result(rows, new_runs, time.perf_counter() - start)
