@@ -13,6 +13,7 @@ from sim.errors import InputError
 from tracker.cli import main
 from tracker.plots.bench import mean_over_seeds, plot_bench
 from tracker.plots.metrics import moving_average
+from tracker.plots.scene import view_extent
 from tracker.plots.tables import read_columns
 from tracker.tracks_io import write_tracks
 
@@ -90,6 +91,20 @@ def test_a_frame_range_changes_the_scenario_picture(files, tmp_path):
     assert np.any(opened(tmp_path / "all.png") != opened(tmp_path / "part.png"))
 
 
+def test_a_region_zooms_in(files, tmp_path):
+    scene = sim.load(files / "scene.npz")
+    np.testing.assert_allclose(view_extent(scene, (0.0, 100.0, 10.0, 30.0)), [[0, -30], [100, 70]])
+    x, y = scene.truth_state[0, :2]
+    region = f"{x - 300},{x + 300},{y - 300},{y + 300}"
+    for name, extra in (("all.png", []), ("zoom.png", ["--region", region])):
+        assert hste("plot", "tracks", files / "scene.npz", files / "gnn.csv", "--dpi", 40,
+                    "-o", tmp_path / name, *extra).exit_code == 0
+    whole, zoomed = opened(tmp_path / "all.png"), opened(tmp_path / "zoom.png")
+    height, width = min(whole.shape[0], zoomed.shape[0]), min(whole.shape[1], zoomed.shape[1])
+    assert abs(whole.shape[1] - zoomed.shape[1]) < 0.05 * width  # same layout, other content
+    assert np.abs(whole[:height, :width] - zoomed[:height, :width]).mean() > 5
+
+
 def test_two_trackers_give_two_panels(files, tmp_path):
     for name, inputs in (("one.png", ["gnn.csv"]), ("two.png", ["gnn.csv", "learned.csv"])):
         assert hste("plot", "tracks", files / "scene.npz", *(files / i for i in inputs),
@@ -119,6 +134,10 @@ def test_animate_command_writes_a_gif(files, tmp_path):
           "-o", "{o}/a.gif"), "2 --label value(s) for 1 input file(s)"),
         (("animate", "{f}/gnn.csv", "-o", "{o}/a.gif"), "gnn.csv"),
         (("animate", "{f}/scene.npz", "--frames", "x", "-o", "{o}/a.gif"), "is not FIRST:LAST"),
+        (("animate", "{f}/scene.npz", "--region", "5,1,0,1", "-o", "{o}/a.gif"),
+         "need XMIN < XMAX and YMIN < YMAX"),
+        (("plot", "tracks", "{f}/scene.npz", "{f}/gnn.csv", "--region", "1,2", "-o", "{o}/a.png"),
+         "is not XMIN,XMAX,YMIN,YMAX"),
         (("plot", "scenario", "{f}/scene.npz", "-o", "{o}/a.jpg"), "unknown output extension"),
         (("plot", "tracks", "{f}/scene.npz", "{f}/far.csv", "-o", "{o}/a.png"),
          "far outside the scene"),

@@ -46,6 +46,7 @@ from tracker.plots.scene import (
     panel_figure,
     prepare_axes,
     scene_extent,
+    view_extent,
 )
 
 SUFFIXES = (".gif", ".mp4", ".png")
@@ -75,6 +76,7 @@ def animate(
     panel_size: float = 5.0,
     dpi: int = 100,
     sigma: float = 2.0,
+    region: tuple[float, float, float, float] | None = None,
     progress: bool = True,
 ) -> AnimationSummary:
     """Animate ``scene``, one panel per ``tracks`` entry (label -> TrackTable), into a GIF or MP4
@@ -83,7 +85,8 @@ def animate(
     frames: first and last frame to draw, 1-based inclusive like the tracks file (default: all);
     fps: frames per second of the output; trail: length of the fading trails in frames;
     panel_size: inches per (square) panel; dpi: pixels per inch; sigma: covariance ellipse scale
-    (2 = the 2-sigma ellipse); events: label -> ID switches / false tracks to mark (see
+    (2 = the 2-sigma ellipse); region: (xmin, xmax, ymin, ymax) m to zoom into (widened to a
+    square; default: the whole scene); events: label -> ID switches / false tracks to mark (see
     :func:`tracker.plots.events.evaluation_events`); a switch stays marked for ``trail`` frames,
     a false track is marked in the frames where it is false.
     InputError for an unknown extension, a missing ffmpeg for MP4, an empty scene, a frame range
@@ -98,7 +101,7 @@ def animate(
     if fps <= 0 or trail < 1 or panel_size <= 0 or dpi < 10:
         raise InputError("fps and panel size must be > 0, trail >= 1 frame and dpi >= 10")
     renderer = FrameRenderer(scene, dict(tracks or {}), dict(events or {}), trail, panel_size, dpi,
-                             sigma)
+                             sigma, region)
     indices = range(first - 1, last)
     if path.suffix.lower() == ".png":
         with atomic_path(path) as tmp:
@@ -127,7 +130,7 @@ class FrameRenderer:
     """Draws frame after frame of one figure by blitting; ``render(k)`` -> RGB Pillow image."""
 
     def __init__(self, scene, tracks: dict, events: dict, trail: int, panel_size: float,
-                 dpi: int, sigma: float):
+                 dpi: int, sigma: float, region: tuple[float, float, float, float] | None = None):
         unknown = sorted(set(events) - set(tracks))
         if unknown:
             raise InputError(f"events given for unknown tracker(s): {', '.join(unknown)}")
@@ -142,8 +145,8 @@ class FrameRenderer:
         self.canvas = FigureCanvasAgg(self.figure)
         truth_trails = Trails.from_rows(truth_rows(scene))
         self.panels = [
-            Panel(ax, scene, extent, label, truth_trails, rows.get(label), events.get(label),
-                  trail, sigma)
+            Panel(ax, scene, view_extent(scene, region), label, truth_trails, rows.get(label),
+                  events.get(label), trail, sigma)
             for ax, label in zip(axes, labels, strict=True)
         ]
         self.figure.legend(handles=handles, loc="lower center", ncol=columns,

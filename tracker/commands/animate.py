@@ -8,7 +8,13 @@ import click
 
 import sim
 from tracker.animation import animate, check_output
-from tracker.plots.inputs import FrameRange, read_labelled_tracks, resolve_frames, scored_events
+from tracker.plots.inputs import (
+    FrameRange,
+    read_labelled_tracks,
+    region_option,
+    resolve_frames,
+    scored_events,
+)
 
 
 @click.command("animate")
@@ -32,6 +38,7 @@ from tracker.plots.inputs import FrameRange, read_labelled_tracks, resolve_frame
               help="Pixels per inch (the frame is about panel-size x dpi pixels per panel).")
 @click.option("--sigma", type=click.FloatRange(min=0.0, min_open=True), default=2.0,
               show_default=True, help="Covariance ellipses at this many standard deviations.")
+@region_option
 @click.option("--mark-events", is_flag=True,
               help="Mark ID switches and false tracks as `hste evaluate` scores them.")
 @click.option("--match-distance", type=click.FloatRange(min=0.0, min_open=True), default=None,
@@ -39,7 +46,7 @@ from tracker.plots.inputs import FrameRange, read_labelled_tracks, resolve_frame
                    "match (default: hste evaluate's).")
 def animate_command(scene_path: Path, tracks_paths: tuple[Path, ...], output: Path,
                     labels: tuple[str, ...], frames, fps: float, trail: int, panel_size: float,
-                    dpi: int, sigma: float, mark_events: bool,
+                    dpi: int, sigma: float, region, mark_events: bool,
                     match_distance: float | None) -> None:
     """Animate a scene with the tracks of one or more trackers, one panel per tracks file.
 
@@ -55,7 +62,7 @@ def animate_command(scene_path: Path, tracks_paths: tuple[Path, ...], output: Pa
         hste track scene.npz --assoc gnn -o gnn.csv
         hste animate scene.npz gnn.csv --label gnn --mark-events -o gnn.gif
         hste animate scene.npz gnn.csv learned.csv --frames 20:80 -o compare.gif
-        hste animate scene.npz gnn.csv --frames 50:50 -o frame50.png
+        hste animate scene.npz gnn.csv --frames 50:50 --region -800,0,1000,1800 -o zoom.png
     """
     check_output(output)
     scene = sim.load(scene_path)
@@ -65,7 +72,7 @@ def animate_command(scene_path: Path, tracks_paths: tuple[Path, ...], output: Pa
         events = scored_events(scene, tracks, match_distance)
     summary = animate(scene, tracks, output, events=events,
                       frames=resolve_frames(frames, scene.num_frames), fps=fps, trail=trail,
-                      panel_size=panel_size, dpi=dpi, sigma=sigma)
+                      panel_size=panel_size, dpi=dpi, sigma=sigma, region=region)
     frames_text = "1 frame" if summary.frames == 1 else f"{summary.frames} frames"
     click.echo(f"wrote {summary.path}: {frames_text} of {summary.width} x "
                f"{summary.height} px in {summary.seconds:.1f} s")

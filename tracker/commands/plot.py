@@ -12,6 +12,7 @@ from tracker.plots.inputs import (
     FrameRange,
     labels_for,
     read_labelled_tracks,
+    region_option,
     resolve_frames,
     scored_events,
 )
@@ -62,9 +63,10 @@ def _done(path: Path) -> None:
 @click.argument("scene_path", metavar="SCENE.npz", type=_FILE)
 @_output
 @_frames
+@region_option
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of the subset of detections drawn for very large scenes.")
-def scenario(scene_path: Path, output: Path, dpi: int, frames, seed: int) -> None:
+def scenario(scene_path: Path, output: Path, dpi: int, frames, region, seed: int) -> None:
     """Scenario overview: true trajectories, detections (clutter apart), sensors, fields of view.
 
     \b
@@ -75,7 +77,7 @@ def scenario(scene_path: Path, output: Path, dpi: int, frames, seed: int) -> Non
     check_suffix(output, STATIC_SUFFIXES)
     scene = sim.load(scene_path)
     _done(plot_scenario(scene, output, resolve_frames(frames, scene.num_frames), seed=seed,
-                        dpi=dpi))
+                        dpi=dpi, region=region))
 
 
 @click.command("tracks")
@@ -86,10 +88,12 @@ def scenario(scene_path: Path, output: Path, dpi: int, frames, seed: int) -> Non
 @_frames
 @click.option("--mark-switches", is_flag=True,
               help="Star the ID switches, as `hste evaluate` counts them.")
+@region_option
 @click.option("--all-tracks", is_flag=True,
               help="Also draw the tracks that were never confirmed (hidden by default).")
 def tracks(scene_path: Path, tracks_paths: tuple[Path, ...], output: Path, dpi: int,
-           labels: tuple[str, ...], frames, mark_switches: bool, all_tracks: bool) -> None:
+           labels: tuple[str, ...], frames, mark_switches: bool, region,
+           all_tracks: bool) -> None:
     """Tracks over truth, one panel per tracks file (tracks never confirmed left out).
 
     \b
@@ -101,7 +105,7 @@ def tracks(scene_path: Path, tracks_paths: tuple[Path, ...], output: Path, dpi: 
     tables = read_labelled_tracks(list(tracks_paths), labels)
     events = scored_events(scene, tables) if mark_switches else None
     _done(plot_tracks(scene, tables, output, resolve_frames(frames, scene.num_frames), events,
-                      dpi=dpi, all_tracks=all_tracks))
+                      dpi=dpi, all_tracks=all_tracks, region=region))
 
 
 @click.command("metrics")

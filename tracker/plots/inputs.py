@@ -31,6 +31,31 @@ class FrameRange(click.ParamType):
                       param, ctx)
 
 
+class Region(click.ParamType):
+    """``XMIN,XMAX,YMIN,YMAX`` in metres: the area to zoom into."""
+
+    name = "XMIN,XMAX,YMIN,YMAX"
+
+    def convert(self, value, param, ctx) -> tuple[float, float, float, float]:
+        if isinstance(value, tuple):
+            return value
+        try:
+            xmin, xmax, ymin, ymax = (float(part) for part in str(value).split(","))
+        except ValueError:
+            self.fail(f"{value!r} is not XMIN,XMAX,YMIN,YMAX (for example -500,500,0,1000)",
+                      param, ctx)
+        if not (xmin < xmax and ymin < ymax):
+            self.fail(f"{value!r}: need XMIN < XMAX and YMIN < YMAX", param, ctx)
+        return xmin, xmax, ymin, ymax
+
+
+def region_option(function):
+    """The ``--region`` option of the picture commands."""
+    return click.option("--region", type=Region(), default=None,
+                        help="Zoom into XMIN,XMAX,YMIN,YMAX metres (widened to a square); "
+                             "default: the whole scene.")(function)
+
+
 def resolve_frames(frames: tuple[int | None, int | None] | None,
                    num_frames: int) -> tuple[int, int] | None:
     """Fill the open ends of a FrameRange with 1 and ``num_frames``; None stays None (all)."""

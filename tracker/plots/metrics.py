@@ -20,7 +20,7 @@ AXIS_LABELS = {
     "gospa_localisation": "GOSPA localisation\n(sum of squared errors) [m²]",
     "gospa_missed": "missed targets (GOSPA)",
     "gospa_false": "false tracks (GOSPA)",
-    "prop_wrong": "Prop. wrong\n(targets held by the wrong track)",
+    "prop_wrong": "Prop. wrong\n(targets not held by their own track)",
     "prop_any_wrong": "Prop. any wrong",
     "targets": "targets in frame",
     "tracks": "tracks in frame",

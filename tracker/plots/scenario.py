@@ -15,27 +15,27 @@ from tracker.plots.scene import (
     frame_range,
     panel_figure,
     prepare_axes,
-    scene_extent,
+    view_extent,
 )
 
 MAX_DRAWN_DETECTIONS = 200_000
 
 
 def plot_scenario(scene, out_path: str | os.PathLike, frames: tuple[int, int] | None = None,
-                  panel_size: float = 7.0, seed: int = 0, dpi: int = style.DEFAULT_DPI) -> Path:
+                  panel_size: float = 7.0, seed: int = 0, dpi: int = style.DEFAULT_DPI,
+                  region: tuple[float, float, float, float] | None = None) -> Path:
     """Draw ``scene`` (frames FIRST..LAST, 1-based inclusive; default all) to a PNG/PDF/SVG.
 
     True trajectories get one colour per target with a marker where each starts; detections are
     small dark dots (target returns) and grey crosses (clutter). Above
     ``MAX_DRAWN_DETECTIONS`` detections an evenly random subset (``seed``) is drawn, as the
-    title says.
+    title says. region: (xmin, xmax, ymin, ymax) m to zoom into (default: the whole scene).
     """
     style.check_suffix(out_path, style.STATIC_SUFFIXES)
     first, last = (frame - 1 for frame in frame_range(scene, frames))
     names = ["target detection", "clutter", "sensor + field of view", "trajectory start"]
     figure, (ax,), columns = panel_figure(1, panel_size, len(names) + 1, dpi=100)
-    extent = scene_extent(scene)
-    prepare_axes(ax, extent)
+    prepare_axes(ax, view_extent(scene, region))
     draw_sensors(ax, scene.sensors)
 
     detections = np.flatnonzero((scene.det_frame >= first) & (scene.det_frame <= last))

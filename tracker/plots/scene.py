@@ -36,8 +36,22 @@ def scene_extent(scene) -> np.ndarray:
     points = np.concatenate(
         [scene.truth_state[:, :2], target_returns, sensors.reshape(-1, 2), scene.det_xy[:1]]
     )
-    low, high = points.min(axis=0), points.max(axis=0)
-    half = 0.55 * max(float(np.max(high - low)), 1.0)
+    return _square(points.min(axis=0), points.max(axis=0), margin=0.05)
+
+
+def view_extent(scene, region: tuple[float, float, float, float] | None = None) -> np.ndarray:
+    """The square area a picture shows: ``region`` (xmin, xmax, ymin, ymax) m widened to a
+    square around its centre, or (no region) the whole :func:`scene_extent`."""
+    if region is None:
+        return scene_extent(scene)
+    xmin, xmax, ymin, ymax = region
+    return _square(np.array([xmin, ymin]), np.array([xmax, ymax]), margin=0.0)
+
+
+def _square(low: np.ndarray, high: np.ndarray, margin: float) -> np.ndarray:
+    """[[xmin, ymin], [xmax, ymax]] of the square with the box's centre, its longer side plus
+    ``margin`` of it on each end."""
+    half = (0.5 + margin) * max(float(np.max(high - low)), 1.0)
     centre = 0.5 * (low + high)
     return np.stack([centre - half, centre + half])
 
@@ -72,9 +86,10 @@ def draw_sensors(ax: Axes, sensors) -> None:
             linewidth=0.8, zorder=0.5,
         ))
         ax.plot([x], [y], marker="^", markersize=10, color=style.SENSOR_COLOUR, zorder=7,
-                clip_on=False, markeredgecolor="white")
+                markeredgecolor="white")
         ax.annotate(f"{sensor.kind} {number}", (x, y), xytext=(6, -10),
-                    textcoords="offset points", fontsize=8, color=style.SENSOR_COLOUR, zorder=7)
+                    textcoords="offset points", fontsize=8, color=style.SENSOR_COLOUR, zorder=7,
+                    annotation_clip=True)
 
 
 def panel_figure(

@@ -18,20 +18,22 @@ from tracker.plots.scene import (
     panel_figure,
     prepare_axes,
     scene_extent,
+    view_extent,
 )
 
 
 def plot_tracks(scene, tracks: Mapping[str, object], out_path: str | os.PathLike,
                 frames: tuple[int, int] | None = None,
                 events: Mapping[str, EventRows] | None = None, panel_size: float = 6.0,
-                dpi: int = style.DEFAULT_DPI, all_tracks: bool = False) -> Path:
+                dpi: int = style.DEFAULT_DPI, all_tracks: bool = False,
+                region: tuple[float, float, float, float] | None = None) -> Path:
     """Draw each tracks table (label -> TrackTable) over ``scene``'s truth, one panel each.
 
     frames: FIRST..LAST, 1-based inclusive (default all). Confirmed stretches of a track are solid,
     tentative ones thin and faded; a hollow circle marks where each track starts and its id is
     written where it ends. Tracks that were never confirmed (in clutter, most tracks) are left
     out unless ``all_tracks``; the panel title counts them. With ``events`` (label -> EventRows),
-    ID switches are starred.
+    ID switches are starred. region: (xmin, xmax, ymin, ymax) m to zoom into (default: all).
     """
     style.check_suffix(out_path, style.STATIC_SUFFIXES)
     first, last = (frame - 1 for frame in frame_range(scene, frames))
@@ -45,7 +47,7 @@ def plot_tracks(scene, tracks: Mapping[str, object], out_path: str | os.PathLike
     for ax, (label, table) in zip(axes, rows.items(), strict=True):
         shown = table if all_tracks else _ever_confirmed(table)
         hidden = len(np.unique(table.ids)) - len(np.unique(shown.ids))
-        prepare_axes(ax, extent, f"{label}: {len(np.unique(shown.ids))} tracks"
+        prepare_axes(ax, view_extent(scene, region), f"{label}: {len(np.unique(shown.ids))} tracks"
                      + (f" (+{hidden} never confirmed, not drawn)" if hidden else ""))
         draw_sensors(ax, scene.sensors)
         ax.add_collection(LineCollection(truth.segments, colors=[style.TRUTH_TRAIL_RGBA],
