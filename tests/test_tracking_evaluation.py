@@ -120,6 +120,21 @@ def test_tentative_rows_are_scored_only_on_request(scene):
     assert everything["MOTA"] == 1.0
 
 
+def test_targets_outside_every_field_of_view_are_not_scored_by_default():
+    radar = RadarConfig(max_range=1200.0, clutter_rate=0.0)
+    motion = MotionConfig(initial_targets=4, birth_rate=0.0, survival_prob=1.0,
+                          birth_region=(-1500.0, 1500.0, -1500.0, 1500.0))
+    wide = generate(ScenarioConfig(frames=5, motion=motion, sensors=(radar,)), 9)
+    outside = np.hypot(*wide.truth_state[:, :2].T) > 1200.0
+    assert 0 < outside.sum() < len(outside)
+    table = truth_table(wide)
+    seen = evaluate_many(wide, {"t": table})["t"].summary
+    assert seen["GT"] == np.count_nonzero(~outside)
+    every = evaluate_many(wide, {"t": table}, EvaluationConfig(visible_only=False))["t"].summary
+    assert every["GT"] == len(outside) and every["MOTA"] == 1.0
+    assert seen["FP"] == np.count_nonzero(outside)  # tracks on unseen targets count as false
+
+
 def test_tracks_beyond_the_last_frame_are_refused(scene):
     table = truth_table(scene)
     late = replace(table, frame=table.frame + 1)

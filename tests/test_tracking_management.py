@@ -9,13 +9,15 @@ from tracker.management import (
     ManagementConfig,
     MissesDeleter,
     MofNInitiator,
+    ScoreInitiator,
     TrackSet,
     build_deleter,
     build_initiator,
 )
 
 
-def tracks_with(scans, hits, misses=None, confirmed=None, position_var=None) -> TrackSet:
+def tracks_with(scans, hits, misses=None, confirmed=None, position_var=None,
+                score=None) -> TrackSet:
     count = len(scans)
     covariances = np.tile(np.eye(4), (count, 1, 1))
     if position_var is not None:
@@ -24,7 +26,8 @@ def tracks_with(scans, hits, misses=None, confirmed=None, position_var=None) -> 
         ids=np.arange(1, count + 1), states=np.zeros((count, 4)), covariances=covariances,
         age=np.asarray(scans) - 1, scans=np.asarray(scans), hits=np.asarray(hits),
         misses=np.zeros(count, int) if misses is None else np.asarray(misses),
-        confirmed=np.zeros(count, bool) if confirmed is None else np.asarray(confirmed))
+        confirmed=np.zeros(count, bool) if confirmed is None else np.asarray(confirmed),
+        score=np.zeros(count) if score is None else np.asarray(score, float))
 
 
 def test_m_of_n_confirms_with_m_hits_and_rejects_when_m_is_out_of_reach():
@@ -48,6 +51,17 @@ def test_two_point_initiator_needs_the_next_scan():
     confirm, reject = initiator.confirm(tracks_with([2, 2, 1], [2, 1, 1]))
     np.testing.assert_array_equal(confirm, [1, 0, 0])
     np.testing.assert_array_equal(reject, [0, 1, 0])
+
+
+def test_score_initiator_is_a_sequential_ratio_test_on_tentative_tracks():
+    initiator = build_initiator(ManagementConfig(initiator="score", confirm_score=9.0,
+                                                 reject_score=-2.0))
+    assert isinstance(initiator, ScoreInitiator)
+    tracks = tracks_with([3] * 5, [3] * 5, score=[9.0, 8.9, -1.9, -2.0, 12.0],
+                         confirmed=[False, False, False, False, True])
+    confirm, reject = initiator.confirm(tracks)
+    np.testing.assert_array_equal(confirm, [1, 0, 0, 0, 0])
+    np.testing.assert_array_equal(reject, [0, 0, 0, 1, 0])
 
 
 def test_new_tracks_start_at_the_measurement_with_unknown_velocity():
@@ -87,7 +101,8 @@ def test_track_set_take_and_extend():
 
 
 @pytest.mark.parametrize("changes", [dict(initiator="jpda"), dict(confirm_hits=5),
-                                     dict(max_misses=0), dict(initial_speed_std=0.0)])
+                                     dict(max_misses=0), dict(initial_speed_std=0.0),
+                                     dict(confirm_score=-1.0), dict(reject_score=0.5)])
 def test_bad_management_settings_are_refused(changes):
     with pytest.raises(ValueError):
         ManagementConfig(**changes)

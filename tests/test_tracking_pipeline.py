@@ -59,6 +59,45 @@ def test_point_cloud_scene_is_tracked_from_centroids():
     assert summary["MOTA"] > 0.8 and summary["IDSW"] <= 2
 
 
+def test_track_scores_add_log_likelihood_ratios_of_hits_and_misses():
+    """One clean target, no clutter: the score climbs on every hit and drops by log(1 - Pd) on
+    every miss."""
+    radar = RadarConfig(clutter_rate=0.0, detection_prob=0.7)
+    motion = MotionConfig(initial_targets=1, birth_rate=0.0, survival_prob=1.0,
+                          birth_region=(0.0, 0.0, 1000.0, 1000.0), speed_range=(10.0, 10.0))
+    scene = generate(ScenarioConfig(frames=12, motion=motion, sensors=(radar,)), 0)
+    tracker = Tracker(GnnAssociator(), scene.sensors)
+    checked = {"hit": 0, "miss": 0}
+    previous = None
+    for frame in range(scene.num_frames):
+        detections = scene.frame_detections(frame)
+        tracks = tracker.step(float(scene.frame_times[frame]), detections)
+        if previous is not None and len(tracks) == 1:
+            if len(detections) == 0:
+                assert tracks.score[0] == pytest.approx(previous + np.log(0.3))
+                checked["miss"] += 1
+            else:
+                assert tracks.score[0] > previous
+                checked["hit"] += 1
+        previous = tracks.score[0] if len(tracks) == 1 else None
+    assert checked["hit"] >= 3 and checked["miss"] >= 1, checked
+    assert tracks.confirmed.all()
+
+
+def test_tracks_that_leave_every_field_of_view_are_deleted():
+    radar = RadarConfig(max_range=1100.0, clutter_rate=0.0, detection_prob=1.0)
+    motion = MotionConfig(initial_targets=1, birth_rate=0.0, survival_prob=1.0,
+                          birth_region=(0.0, 0.0, 1000.0, 1000.0), speed_range=(30.0, 30.0))
+    scene = generate(ScenarioConfig(frames=20, motion=motion, sensors=(radar,)), 1)
+    table = Tracker(GnnAssociator(), scene.sensors).run(scene)
+    ranges = np.hypot(table.x, table.y)
+    assert ranges.max() <= 1100.0
+    leaving = np.hypot(*scene.truth_state[:, :2].T) > 1100.0
+    assert leaving.any()  # the target does leave, so tracks had to stop
+    last_truth_in_view = scene.truth_frame[~leaving].max() + 1
+    assert table.frame.max() <= last_truth_in_view + 1
+
+
 def test_injected_components_replace_the_configured_ones():
     class NeverAssociate:
         def associate(self, inputs):

@@ -5,7 +5,8 @@ paper's association metrics, per tracks file; several files give one comparison 
   ``metrics.create().compute_many``, ``distances.norm2squared_matrix``): MOTA, MOTP, IDF1,
   ID switches, mostly tracked / lost, FP, FN. A track and a target can match when they are at
   most ``match_distance`` m apart; the accumulator gets Euclidean distances (the square root of
-  ``norm2squared_matrix``), so MOTP is the mean matched distance in metres.
+  ``norm2squared_matrix``), so MOTP is the mean matched distance in metres. By default only
+  targets inside some sensor's field of view are scored (:func:`scored_targets`).
 - GOSPA (Rahmathullah et al. 2017) per frame with cut-off c, p = 2, alpha = 2:
   ``sqrt(min over assignments of sum d^2 + c^2/2 (missed + false))`` in metres, and its mean.
 - Association accuracy per frame, with :func:`tracker.perm.metrics.prop_wrong` and
@@ -27,6 +28,7 @@ import torch
 
 from sim.errors import InputError
 from tracker.association.gating import pairs_within, solve_gated
+from tracker.measurements import visible
 from tracker.perm import hungarian
 from tracker.perm.metrics import prop_any_wrong, prop_wrong
 from tracker.tracks_io import TrackTable
@@ -59,11 +61,13 @@ class EvaluationConfig:
         match_distance: m, largest track-target distance that counts as a match (motmetrics).
         gospa_cutoff: c in m.
         confirmed_only: score only rows of confirmed tracks (tentative rows dropped).
+        visible_only: score only targets inside some sensor's field of view.
     """
 
     match_distance: float = 50.0
     gospa_cutoff: float = 50.0
     confirmed_only: bool = True
+    visible_only: bool = True
 
 
 @dataclass(frozen=True)
@@ -86,16 +90,35 @@ def _frame_slices(frame: np.ndarray, num_frames: int) -> np.ndarray:
     return np.searchsorted(frame, np.arange(1, num_frames + 2))
 
 
-def accumulate(scenario, table: TrackTable, match_distance: float) -> mm.MOTAccumulator:
-    """A motmetrics accumulator with one update per frame of ``scenario``."""
+def scored_targets(scenario, frame: int, visible_only: bool = True
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """The targets scored in ``frame`` (0-based): ids (N,) and positions (N, 2) m.
+
+    With ``visible_only`` only targets inside at least one sensor's field of view count: no
+    tracker can follow a target that no sensor sees.
+    """
+    truth = scenario.frame_truth(frame)
+    positions = truth.state[:, :2]
+    if not visible_only:
+        return truth.id, positions
+    seen = np.zeros(len(truth), dtype=bool)
+    for sensor in scenario.sensors:
+        seen |= visible(sensor, positions)
+    return truth.id[seen], positions[seen]
+
+
+def accumulate(scenario, table: TrackTable, match_distance: float,
+               visible_only: bool = True) -> mm.MOTAccumulator:
+    """A motmetrics accumulator with one update per frame of ``scenario`` (targets as
+    :func:`scored_targets` chooses them)."""
     accumulator = mm.MOTAccumulator(auto_id=False)
     offsets = _frame_slices(table.frame, scenario.num_frames)
     for frame in range(scenario.num_frames):
-        truth = scenario.frame_truth(frame)
+        ids, positions = scored_targets(scenario, frame, visible_only)
         rows = slice(offsets[frame], offsets[frame + 1])
-        squared = mm.distances.norm2squared_matrix(truth.state[:, :2], table.positions[rows],
+        squared = mm.distances.norm2squared_matrix(positions, table.positions[rows],
                                                    max_d2=match_distance**2)
-        accumulator.update(truth.id.tolist(), table.id[rows].tolist(), np.sqrt(squared),
+        accumulator.update(ids.tolist(), table.id[rows].tolist(), np.sqrt(squared),
                            frameid=frame)
     return accumulator
 
@@ -131,7 +154,7 @@ def _owners(events) -> dict[int, int]:
     return dict(zip(targets[rows].tolist(), tracks[cols].tolist(), strict=True))
 
 
-def association_accuracy(scenario, accumulator: mm.MOTAccumulator
+def association_accuracy(scenario, accumulator: mm.MOTAccumulator, visible_only: bool = True
                          ) -> tuple[np.ndarray, np.ndarray]:
     """Per-frame Prop. wrong and Prop. any wrong (T,) each, NaN for frames without targets."""
     events = accumulator.mot_events.reset_index()
@@ -142,7 +165,7 @@ def association_accuracy(scenario, accumulator: mm.MOTAccumulator
     wrong = np.full(scenario.num_frames, np.nan)
     any_wrong = np.full(scenario.num_frames, np.nan)
     for frame in range(scenario.num_frames):
-        ids = scenario.frame_truth(frame).id.tolist()
+        ids = scored_targets(scenario, frame, visible_only)[0].tolist()
         if not ids:
             continue
         predicted = torch.tensor([matched.get((frame, t), -1) for t in ids])
@@ -160,13 +183,13 @@ def evaluate_many(scenario, tables: dict[str, TrackTable],
         check_frames(table, scenario.num_frames, name)
     chosen = {name: table.take(table.confirmed) if config.confirmed_only else table
               for name, table in tables.items()}
-    accumulators = {name: accumulate(scenario, table, config.match_distance)
+    accumulators = {name: accumulate(scenario, table, config.match_distance, config.visible_only)
                     for name, table in chosen.items()}
     frame_table = mm.metrics.create().compute_many(
         list(accumulators.values()), metrics=list(MOT_METRICS), names=list(accumulators))
     results = {}
     for name, table in chosen.items():
-        per_frame = _per_frame(scenario, table, accumulators[name], config.gospa_cutoff)
+        per_frame = _per_frame(scenario, table, accumulators[name], config)
         summary = {column: float(frame_table.loc[name, metric])
                    for metric, column in MOT_METRICS.items()}
         summary.update(
@@ -187,16 +210,17 @@ def _nanmean(values: np.ndarray) -> float:
 
 
 def _per_frame(scenario, table: TrackTable, accumulator: mm.MOTAccumulator,
-               cutoff: float) -> dict[str, np.ndarray]:
+               config: EvaluationConfig) -> dict[str, np.ndarray]:
     """The per-frame columns of :data:`PER_FRAME_COLUMNS` for one table."""
     offsets = _frame_slices(table.frame, scenario.num_frames)
     rows = []
     for frame in range(scenario.num_frames):
-        truth = scenario.frame_truth(frame).state[:, :2]
+        truth = scored_targets(scenario, frame, config.visible_only)[1]
         estimates = table.positions[offsets[frame]:offsets[frame + 1]]
-        rows.append((frame + 1, len(truth), len(estimates), *gospa(truth, estimates, cutoff)))
+        rows.append((frame + 1, len(truth), len(estimates),
+                     *gospa(truth, estimates, config.gospa_cutoff)))
     columns = np.array(rows, dtype=float).reshape(-1, 7).T
-    wrong, any_wrong = association_accuracy(scenario, accumulator)
+    wrong, any_wrong = association_accuracy(scenario, accumulator, config.visible_only)
     per_frame = dict(zip(PER_FRAME_COLUMNS[:7], columns, strict=True))
     per_frame.update(prop_wrong=wrong, prop_any_wrong=any_wrong)
     return per_frame

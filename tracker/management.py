@@ -1,8 +1,10 @@
 """Track management: the live tracks and the swappable rules that start, confirm and end them.
 
 Modelled on Stone Soup's initiators and deleters. An :class:`Initiator` turns detections that no
-track took into new tentative tracks and decides when a tentative track is confirmed (M hits in
-its first N scans; two-point confirmation is 2 of 2) or rejected (it can no longer reach M).
+track took into new tentative tracks and decides when a tentative track is confirmed or rejected:
+:class:`MofNInitiator` (M hits in its first N scans; two-point confirmation is 2 of 2; rejected
+once M is out of reach) or :class:`ScoreInitiator` (Wald's sequential test on the track's
+log-likelihood ratio, so the evidence needed grows with the clutter density).
 A :class:`Deleter` ends tracks: :class:`MissesDeleter` (misses in a row) and
 :class:`CovarianceDeleter` (position uncertainty grown too large), combined by :class:`AnyDeleter`.
 All parameters live in :class:`ManagementConfig`.
@@ -31,6 +33,9 @@ class TrackSet:
         hits: (T,) int64 scans with a detection, its first one included.
         misses: (T,) int64 scans in view without a detection, in a row.
         confirmed: (T,) bool.
+        score: (T,) float64 track log-likelihood ratio, target against clutter: each hit adds
+            ``log Pd + log N(nu; 0, S) - log lambda`` (lambda the clutter density per m^2 at
+            the detection), each miss in view ``log(1 - Pd)``; 0 at birth.
     """
 
     ids: np.ndarray
@@ -41,13 +46,14 @@ class TrackSet:
     hits: np.ndarray
     misses: np.ndarray
     confirmed: np.ndarray
+    score: np.ndarray
 
     @classmethod
     def empty(cls) -> TrackSet:
         """No tracks."""
         integers = np.zeros(0, dtype=np.int64)
         return cls(integers, np.zeros((0, 4)), np.zeros((0, 4, 4)), integers, integers, integers,
-                   integers, np.zeros(0, dtype=bool))
+                   integers, np.zeros(0, dtype=bool), np.zeros(0))
 
     def __len__(self) -> int:
         return int(self.ids.size)
@@ -70,9 +76,15 @@ class ManagementConfig:
     """Parameters of track initiation, confirmation and deletion.
 
     Attributes:
-        initiator: ``"m-of-n"`` or ``"two-point"`` (2 of 2).
-        confirm_hits: M, hits needed to confirm a tentative track.
-        confirm_scans: N, the first N scans in which those hits must come.
+        initiator: ``"score"`` (sequential likelihood-ratio test), ``"m-of-n"`` or
+            ``"two-point"`` (2 of 2).
+        confirm_score: score at which a tentative track is confirmed (``"score"``):
+            ``log((1 - beta) / alpha)``, 9.2 for a false-track probability alpha = 1e-4 and a
+            missed-target probability beta = 0.1.
+        reject_score: score at which a tentative track is rejected (``"score"``):
+            ``log(beta / (1 - alpha))``.
+        confirm_hits: M, hits needed to confirm a tentative track (``"m-of-n"``).
+        confirm_scans: N, the first N scans in which those hits must come (``"m-of-n"``).
         initial_speed_std: m/s, std of each velocity component of a new track (its speed is
             unknown: zero mean); about half the fastest target's speed.
         max_misses: delete a confirmed track after this many scans in view without a detection,
@@ -80,7 +92,9 @@ class ManagementConfig:
         max_position_std: m, delete a track whose largest position std exceeds this.
     """
 
-    initiator: str = "m-of-n"
+    initiator: str = "score"
+    confirm_score: float = 9.2
+    reject_score: float = -2.3
     confirm_hits: int = 3
     confirm_scans: int = 4
     initial_speed_std: float = 20.0
@@ -94,6 +108,8 @@ class ManagementConfig:
             raise ValueError("need 1 <= confirm_hits <= confirm_scans")
         if self.max_misses < 1 or self.initial_speed_std <= 0 or self.max_position_std <= 0:
             raise ValueError("max_misses, initial_speed_std and max_position_std must be > 0")
+        if not self.reject_score < 0.0 < self.confirm_score:
+            raise ValueError("need reject_score < 0 < confirm_score")
 
 
 class Initiator(Protocol):
@@ -110,14 +126,24 @@ class Initiator(Protocol):
         ...
 
 
+def single_point_states(positions: np.ndarray, covariances: np.ndarray, speed_std: float
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """New track states (K, 4) and covariances (K, 4, 4) at K measured positions (K, 2) with
+    covariances (K, 2, 2): zero velocity with std ``speed_std`` m/s per axis, so the first
+    update gives the two-point velocity estimate."""
+    count = positions.shape[0]
+    states = np.zeros((count, 4))
+    states[:, :2] = positions
+    state_covariances = np.zeros((count, 4, 4))
+    state_covariances[:, :2, :2] = covariances
+    state_covariances[:, 2, 2] = state_covariances[:, 3, 3] = speed_std**2
+    return states, state_covariances
+
+
 @dataclass(frozen=True)
 class MofNInitiator:
-    """Tentative track per unused detection; confirmed after M hits within its first N scans.
-
-    A new track sits at the measured position with the measurement's covariance and zero
-    velocity with std ``speed_std`` per axis; its first update then gives the two-point
-    velocity estimate. Rejected once M hits are out of reach in the first N scans.
-    """
+    """Tentative track per unused detection (:func:`single_point_states`); confirmed after M hits
+    within its first N scans, rejected once M hits are out of reach."""
 
     hits: int
     scans: int
@@ -126,13 +152,7 @@ class MofNInitiator:
     def initiate(self, positions: np.ndarray, covariances: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray]:
         """See :class:`Initiator`."""
-        count = positions.shape[0]
-        states = np.zeros((count, 4))
-        states[:, :2] = positions
-        state_covariances = np.zeros((count, 4, 4))
-        state_covariances[:, :2, :2] = covariances
-        state_covariances[:, 2, 2] = state_covariances[:, 3, 3] = self.speed_std**2
-        return states, state_covariances
+        return single_point_states(positions, covariances, self.speed_std)
 
     def confirm(self, tracks: TrackSet) -> tuple[np.ndarray, np.ndarray]:
         """See :class:`Initiator`."""
@@ -140,6 +160,28 @@ class MofNInitiator:
         remaining = np.maximum(self.scans - tracks.scans, 0)
         return (tentative & (tracks.hits >= self.hits),
                 tentative & (tracks.hits + remaining < self.hits))
+
+
+@dataclass(frozen=True)
+class ScoreInitiator:
+    """Tentative track per unused detection (:func:`single_point_states`); Wald's sequential
+    probability ratio test on the track score: confirmed at ``confirm_score``, rejected at
+    ``reject_score``."""
+
+    confirm_score: float
+    reject_score: float
+    speed_std: float
+
+    def initiate(self, positions: np.ndarray, covariances: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """See :class:`Initiator`."""
+        return single_point_states(positions, covariances, self.speed_std)
+
+    def confirm(self, tracks: TrackSet) -> tuple[np.ndarray, np.ndarray]:
+        """See :class:`Initiator`."""
+        tentative = ~tracks.confirmed
+        return (tentative & (tracks.score >= self.confirm_score),
+                tentative & (tracks.score <= self.reject_score))
 
 
 class Deleter(Protocol):
@@ -187,11 +229,14 @@ class AnyDeleter:
         return result
 
 
-INITIATORS = ("m-of-n", "two-point")
+INITIATORS = ("score", "m-of-n", "two-point")
 
 
 def build_initiator(config: ManagementConfig) -> Initiator:
     """The initiator ``config`` names (two-point = 2 of 2)."""
+    if config.initiator == "score":
+        return ScoreInitiator(config.confirm_score, config.reject_score,
+                              config.initial_speed_std)
     if config.initiator == "two-point":
         return MofNInitiator(2, 2, config.initial_speed_std)
     return MofNInitiator(config.confirm_hits, config.confirm_scans, config.initial_speed_std)

@@ -110,10 +110,17 @@ def polar_covariance(range_: np.ndarray, bearing: np.ndarray, range_std: float,
     return covariance
 
 
+MIN_CLUTTER_DENSITY = 1e-12
+"""Per m^2: the floor of the clutter density, so that a clutter-free sensor still gives finite
+likelihood ratios (one false return per 10^6 km^2)."""
+
+
 def clutter_density(sensor, range_: np.ndarray) -> np.ndarray:
-    """(N,) clutter per m^2 at ``range_`` (N,) m for clutter uniform in range and azimuth."""
+    """(N,) clutter per m^2 at ``range_`` (N,) m for clutter uniform in range and azimuth
+    (at least :data:`MIN_CLUTTER_DENSITY`)."""
     area_per_range = (sensor.max_range - sensor.min_range) * sensor.azimuth_span
-    return sensor.clutter_rate / (area_per_range * np.maximum(range_, 1.0))
+    density = sensor.clutter_rate / (area_per_range * np.maximum(range_, 1.0))
+    return np.maximum(density, MIN_CLUTTER_DENSITY)
 
 
 def radar_measurements(sensor, detections: ScanDetections) -> Measurements:

@@ -7,7 +7,8 @@ built from a :class:`TrackerConfig` (loadable from TOML).
 
 Within a frame each sensor's detections form one scan, processed in sensor order (the frame's
 first scan predicts the tracks to the frame time; later scans of the same frame need no predict).
-Only tracks inside a sensor's field of view take part in its scan and can miss in it. With
+Only tracks inside a sensor's field of view take part in its scan and can miss in it; a track
+that has left every sensor's field of view is deleted. With
 ``staged_association`` confirmed tracks are associated first and tentative tracks get the
 detections left over, so a new track never takes a detection from an established one.
 """
@@ -27,6 +28,7 @@ from sim.config import build_config, read_toml
 from sim.errors import InputError
 from sim.scenario import frame_offsets
 from tracker.association.base import AssociationInput, Associator, check_assignment
+from tracker.association.gating import mahalanobis_2x2
 from tracker.association.gnn import GnnConfig
 from tracker.filtering import innovation_covariance, predict, update
 from tracker.management import (
@@ -146,7 +148,10 @@ class Tracker:
             self._scan(sensor, measure_scan(sensor, scan, self.config.cluster_distance))
         confirm, reject = self.initiator.confirm(self.tracks)
         self.tracks = dataclasses.replace(self.tracks, confirmed=self.tracks.confirmed | confirm)
-        self.tracks = self.tracks.take(~(reject | self.deleter.delete(self.tracks)))
+        unseen = np.ones(len(self.tracks), dtype=bool)
+        for sensor in self.sensors:
+            unseen &= ~visible(sensor, self.tracks.states[:, :2])
+        self.tracks = self.tracks.take(~(reject | unseen | self.deleter.delete(self.tracks)))
         return self.tracks
 
     def run(self, scenario, progress: bool = False) -> TrackTable:
@@ -164,6 +169,7 @@ class Tracker:
         """Associate, update and initiate with one sensor's measurements."""
         tracks = self.tracks
         in_view = visible(sensor, tracks.states[:, :2])
+        pd = detection_probability(sensor, tracks.states[:, :2])
         stages = ([in_view & tracks.confirmed, in_view & ~tracks.confirmed]
                   if self.config.staged_association else [in_view])
         assignment = np.full(len(tracks), -1, dtype=np.int64)
@@ -173,30 +179,14 @@ class Tracker:
             if track_rows.size == 0 or detection_rows.size == 0:
                 continue
             inputs = association_input(tracks.take(track_rows), measurements.take(detection_rows),
-                                       sensor)
+                                       sensor, pd[track_rows])
             local = check_assignment(self.associator.associate(inputs), track_rows.size,
                                      detection_rows.size)
             matched = local >= 0
             assignment[track_rows[matched]] = detection_rows[local[matched]]
             free[detection_rows[local[matched]]] = False
-        self.tracks = self._updated(tracks, assignment, in_view, measurements)
+        self.tracks = _updated(tracks, assignment, in_view, pd, measurements)
         self.tracks = self.tracks.extend(self._initiated(measurements.take(free)))
-
-    @staticmethod
-    def _updated(tracks: TrackSet, assignment: np.ndarray, in_view: np.ndarray,
-                 measurements: Measurements) -> TrackSet:
-        """Tracks after the Kalman update of the matched ones and the hit/miss bookkeeping."""
-        matched = assignment >= 0
-        states, covariances = tracks.states.copy(), tracks.covariances.copy()
-        if matched.any():
-            chosen = assignment[matched]
-            posterior = update(states[matched], covariances[matched], measurements.xy[chosen],
-                               measurements.covariances[chosen])
-            states[matched], covariances[matched] = posterior.states, posterior.covariances
-        return dataclasses.replace(
-            tracks, states=states, covariances=covariances,
-            scans=tracks.scans + in_view, hits=tracks.hits + matched,
-            misses=np.where(matched, 0, tracks.misses + in_view))
 
     def _initiated(self, measurements: Measurements) -> TrackSet:
         """New tentative tracks, one per measurement no track took."""
@@ -206,11 +196,36 @@ class Tracker:
         self.next_id += count
         zeros, ones = np.zeros(count, dtype=np.int64), np.ones(count, dtype=np.int64)
         return TrackSet(ids, states, covariances, age=zeros, scans=ones, hits=ones, misses=zeros,
-                        confirmed=np.zeros(count, dtype=bool))
+                        confirmed=np.zeros(count, dtype=bool), score=np.zeros(count))
 
 
-def association_input(tracks: TrackSet, measurements: Measurements, sensor) -> AssociationInput:
-    """The association backends' view of one scan: predicted ``tracks`` and ``measurements``.
+def _updated(tracks: TrackSet, assignment: np.ndarray, in_view: np.ndarray, pd: np.ndarray,
+             measurements: Measurements) -> TrackSet:
+    """Tracks after the Kalman update of the matched ones, the hit/miss bookkeeping and the score
+    increments (see :class:`~tracker.management.TrackSet`)."""
+    matched = assignment >= 0
+    states, covariances = tracks.states.copy(), tracks.covariances.copy()
+    pd = np.clip(pd, 1e-6, 1.0 - 1e-6)
+    score = tracks.score + np.where(in_view & ~matched, np.log1p(-pd), 0.0)
+    if matched.any():
+        chosen = assignment[matched]
+        posterior = update(states[matched], covariances[matched], measurements.xy[chosen],
+                           measurements.covariances[chosen])
+        states[matched], covariances[matched] = posterior.states, posterior.covariances
+        distance, log_det = mahalanobis_2x2(posterior.innovations,
+                                            posterior.innovation_covariances)
+        score[matched] += (np.log(pd[matched]) - 0.5 * distance - 0.5 * log_det
+                           - np.log(2.0 * np.pi) - np.log(measurements.clutter_density[chosen]))
+    return dataclasses.replace(
+        tracks, states=states, covariances=covariances, scans=tracks.scans + in_view,
+        hits=tracks.hits + matched, misses=np.where(matched, 0, tracks.misses + in_view),
+        score=score)
+
+
+def association_input(tracks: TrackSet, measurements: Measurements, sensor,
+                      pd: np.ndarray) -> AssociationInput:
+    """The association backends' view of one scan: predicted ``tracks`` (with their Pd (T,) in
+    this sensor) and ``measurements``.
 
     ``innovation_covariances`` uses the scan's mean measurement covariance as the nominal R.
     """
@@ -230,7 +245,7 @@ def association_input(tracks: TrackSet, measurements: Measurements, sensor) -> A
         detection_points=measurements.points,
         detection_spread=measurements.spread,
         sensor_positions=np.tile(np.asarray(sensor.position, dtype=float), (count, 1)),
-        detection_probability=detection_probability(sensor, tracks.states[:, :2]),
+        detection_probability=pd,
         clutter_density=measurements.clutter_density,
     )
 

@@ -77,14 +77,17 @@ def _json_value(value: float) -> float | None:
               default=EvaluationConfig.gospa_cutoff, show_default=True, help="GOSPA c, m.")
 @click.option("--all-tracks", is_flag=True, help="Score tentative tracks too (default: only "
                                                  "confirmed ones).")
+@click.option("--all-targets", is_flag=True, help="Score targets outside every sensor's field "
+                                                  "of view too (default: only visible ones).")
 def evaluate_command(scene: Path, tracks: tuple[Path, ...], json_path: Path,
                      per_frame_path: Path | None, match_distance: float, gospa_cutoff: float,
-                     all_tracks: bool) -> None:
+                     all_tracks: bool, all_targets: bool) -> None:
     """Score TRACKS files (from ``hste track``) against SCENE's ground truth.
 
     Prints one table (a row per tracks file): MOTA, MOTP (mean matched distance, m), IDF1,
     ID switches, mostly tracked / lost, FP, FN (py-motmetrics), mean GOSPA (p = 2, alpha = 2)
     and the paper's association metrics Prop. wrong and Prop. any wrong averaged over frames.
+    Targets outside every sensor's field of view are not scored unless --all-targets is given.
 
     \b
     Example:
@@ -95,12 +98,13 @@ def evaluate_command(scene: Path, tracks: tuple[Path, ...], json_path: Path,
         raise InputError(f"{scene}: the scene has no targets to score against")
     names = names_for(list(tracks))
     tables = {name: read_tracks(path) for name, path in zip(names, tracks, strict=True)}
-    config = EvaluationConfig(match_distance, gospa_cutoff, not all_tracks)
+    config = EvaluationConfig(match_distance, gospa_cutoff, not all_tracks, not all_targets)
     results = evaluate_many(scenario, tables, config)
     document = {
         "scene": str(scene),
         "settings": {"match_distance_m": match_distance, "gospa_cutoff_m": gospa_cutoff,
-                     "gospa_p": 2, "gospa_alpha": 2, "confirmed_only": not all_tracks},
+                     "gospa_p": 2, "gospa_alpha": 2, "confirmed_only": not all_tracks,
+                     "visible_targets_only": not all_targets},
         "tracks": {name: {"path": str(path),
                           **{k: _json_value(v) for k, v in results[name].summary.items()}}
                    for name, path in zip(names, tracks, strict=True)},
