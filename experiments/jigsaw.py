@@ -473,7 +473,8 @@ def run(
 
     Each epoch appends a history row: epoch, train loss, training constraint errors, epoch time,
     the evaluation-set metrics (``eval_`` prefix) and, after the last epoch, the training-set
-    metrics (``train_`` prefix). The checkpoint is rewritten after every epoch.
+    metrics (``train_`` prefix). The checkpoint is rewritten after every epoch. A checkpoint with
+    fewer epochs is continued (so a run can be extended), one with more is refused.
 
     Args:
         train_images, eval_images: uint8 (n, 28, 28) arrays.
@@ -490,18 +491,29 @@ def run(
     model = build_scorer(config)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     history = load_checkpoint(checkpoint, config, model, optimizer) if checkpoint.exists() else []
+    if len(history) > config.epochs:
+        raise InputError(f"checkpoint {checkpoint} holds {len(history)} epochs, more than the "
+                         f"{config.epochs} asked for; ask for {len(history)} or use another --out")
     for epoch in range(len(history) + 1, config.epochs + 1):
         row = {"epoch": epoch, **train_epoch(model, optimizer, train, config, epoch, progress)}
         eval_metrics = evaluate(model, held_out, config, config.seed + EVAL_SEED_OFFSET)
         row.update({f"eval_{name}": value for name, value in eval_metrics.items()})
         if epoch == config.epochs:
-            train_metrics = evaluate(model, train[: config.train_eval_limit], config, config.seed)
-            row.update({f"train_{name}": value for name, value in train_metrics.items()})
+            row.update(training_set_metrics(model, train, config))
         history.append(row)
         save_checkpoint(checkpoint, config, model, optimizer, history)
         if on_epoch is not None:
             on_epoch(row)
+    if "train_kendall_tau" not in history[-1]:  # a run stopped early and then accepted as done
+        history[-1].update(training_set_metrics(model, train, config))
+        save_checkpoint(checkpoint, config, model, optimizer, history)
     return history
+
+
+def training_set_metrics(model: nn.Module, train: Tensor, config: JigsawConfig) -> dict:
+    """:func:`evaluate` on the first ``train_eval_limit`` training images, ``train_`` prefixed."""
+    metrics = evaluate(model, train[: config.train_eval_limit], config, config.seed)
+    return {f"train_{name}": value for name, value in metrics.items()}
 
 
 def train_size(config: JigsawConfig, n_train: int) -> int:

@@ -191,6 +191,25 @@ def test_a_finished_run_is_not_trained_again(tmp_path):
     assert again == first
 
 
+class Interrupted(Exception):
+    pass
+
+
+def interrupt(row: dict) -> None:
+    raise Interrupted
+
+
+def test_an_interrupted_run_can_be_accepted_at_its_last_epoch(tmp_path):
+    train, held_out = random_images(16, 1), random_images(16, 2)
+    with pytest.raises(Interrupted):  # killed after epoch 1 of 3
+        run(tiny_config(epochs=3), train, held_out, tmp_path / "f.pt", on_epoch=interrupt)
+    history = run(tiny_config(epochs=1), train, held_out, tmp_path / "f.pt")
+    assert len(history) == 1 and "train_kendall_tau" in history[0]
+    run(tiny_config(epochs=2), train, held_out, tmp_path / "g.pt")
+    with pytest.raises(InputError, match="holds 2 epochs, more than the 1"):
+        run(tiny_config(epochs=1), train, held_out, tmp_path / "g.pt")
+
+
 def test_a_checkpoint_of_another_config_is_refused(tmp_path):
     train, held_out = random_images(16, 1), random_images(16, 2)
     run(tiny_config(epochs=1), train, held_out, tmp_path / "d.pt")
