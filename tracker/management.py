@@ -126,33 +126,32 @@ class Initiator(Protocol):
         ...
 
 
-def single_point_states(positions: np.ndarray, covariances: np.ndarray, speed_std: float
-                        ) -> tuple[np.ndarray, np.ndarray]:
-    """New track states (K, 4) and covariances (K, 4, 4) at K measured positions (K, 2) with
-    covariances (K, 2, 2): zero velocity with std ``speed_std`` m/s per axis, so the first
-    update gives the two-point velocity estimate."""
-    count = positions.shape[0]
-    states = np.zeros((count, 4))
-    states[:, :2] = positions
-    state_covariances = np.zeros((count, 4, 4))
-    state_covariances[:, :2, :2] = covariances
-    state_covariances[:, 2, 2] = state_covariances[:, 3, 3] = speed_std**2
-    return states, state_covariances
-
-
 @dataclass(frozen=True)
-class MofNInitiator:
-    """Tentative track per unused detection (:func:`single_point_states`); confirmed after M hits
-    within its first N scans, rejected once M hits are out of reach."""
+class SinglePointInitiation:
+    """Starts a tentative track at each unused measurement with zero velocity of std
+    ``speed_std`` m/s per axis, so that its first update gives the two-point velocity."""
 
-    hits: int
-    scans: int
     speed_std: float
 
     def initiate(self, positions: np.ndarray, covariances: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray]:
         """See :class:`Initiator`."""
-        return single_point_states(positions, covariances, self.speed_std)
+        count = positions.shape[0]
+        states = np.zeros((count, 4))
+        states[:, :2] = positions
+        state_covariances = np.zeros((count, 4, 4))
+        state_covariances[:, :2, :2] = covariances
+        state_covariances[:, 2, 2] = state_covariances[:, 3, 3] = self.speed_std**2
+        return states, state_covariances
+
+
+@dataclass(frozen=True)
+class MofNInitiator(SinglePointInitiation):
+    """Single-point initiation; confirmed after M hits within its first N scans, rejected once
+    M hits are out of reach."""
+
+    hits: int
+    scans: int
 
     def confirm(self, tracks: TrackSet) -> tuple[np.ndarray, np.ndarray]:
         """See :class:`Initiator`."""
@@ -163,19 +162,12 @@ class MofNInitiator:
 
 
 @dataclass(frozen=True)
-class ScoreInitiator:
-    """Tentative track per unused detection (:func:`single_point_states`); Wald's sequential
-    probability ratio test on the track score: confirmed at ``confirm_score``, rejected at
-    ``reject_score``."""
+class ScoreInitiator(SinglePointInitiation):
+    """Single-point initiation; Wald's sequential probability ratio test on the track score:
+    confirmed at ``confirm_score``, rejected at ``reject_score``."""
 
     confirm_score: float
     reject_score: float
-    speed_std: float
-
-    def initiate(self, positions: np.ndarray, covariances: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
-        """See :class:`Initiator`."""
-        return single_point_states(positions, covariances, self.speed_std)
 
     def confirm(self, tracks: TrackSet) -> tuple[np.ndarray, np.ndarray]:
         """See :class:`Initiator`."""
@@ -234,12 +226,12 @@ INITIATORS = ("score", "m-of-n", "two-point")
 
 def build_initiator(config: ManagementConfig) -> Initiator:
     """The initiator ``config`` names (two-point = 2 of 2)."""
+    speed_std = config.initial_speed_std
     if config.initiator == "score":
-        return ScoreInitiator(config.confirm_score, config.reject_score,
-                              config.initial_speed_std)
+        return ScoreInitiator(speed_std, config.confirm_score, config.reject_score)
     if config.initiator == "two-point":
-        return MofNInitiator(2, 2, config.initial_speed_std)
-    return MofNInitiator(config.confirm_hits, config.confirm_scans, config.initial_speed_std)
+        return MofNInitiator(speed_std, hits=2, scans=2)
+    return MofNInitiator(speed_std, config.confirm_hits, config.confirm_scans)
 
 
 def build_deleter(config: ManagementConfig) -> Deleter:
