@@ -33,7 +33,7 @@ def command_line(part: str, out: Path, seed: int, quick: bool, config: Path | No
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
-    default=Path("results/sinkhorn"),
+    default=Path("runs/sinkhorn"),
     show_default=True,
     help="Output folder for PNGs, the JSON and summary.md.",
 )

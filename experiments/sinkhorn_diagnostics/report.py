@@ -258,8 +258,8 @@ def variable_length_reading(result: dict) -> str:
     return (
         f"Reading: the median cost ranges from {number(fastest['median'], 4)} iterations "
         f"(N = {fastest['n']}, tau = {fastest['tau']:g}) to {number(slowest['median'], 4)} "
-        f"(N = {slowest['n']}, tau = {slowest['tau']:g}), and {capped} matrices did not reach the "
-        f"tolerance within {result['max_iters']} iterations. The plateau matrices need "
+        f"(N = {slowest['n']}, tau = {slowest['tau']:g}); matrices that did not reach the "
+        f"tolerance within {result['max_iters']} iterations: {capped}. The plateau matrices need "
         f"{per_decade:.2f} more iterations per decade of e (least-squares slope of the medians); "
         "a fixed L either wastes iterations on easy inputs or stops early on hard ones."
     )
