@@ -56,8 +56,10 @@ def plot_scenario(scene, out_path: str | os.PathLike, frames: tuple[int, int] | 
     ax.add_collection(LineCollection(trails.segments, colors=style.id_colours(trails.ids),
                                      linewidths=1.6, alpha=0.9, zorder=3), autolim=False)
     starts = _first_rows(window_rows)
-    ax.scatter(*window_rows.xy[starts].T, s=18, facecolors="white",
-               edgecolors=style.id_colours(window_rows.ids[starts]), linewidths=1.2, zorder=4)
+    crowding = min(1.0, 50.0 / max(len(starts), 1))  # smaller start circles for many targets
+    ax.scatter(*window_rows.xy[starts].T, s=18 * crowding**0.5, facecolors="white",
+               edgecolors=style.id_colours(window_rows.ids[starts]),
+               linewidths=0.5 + 0.7 * crowding, zorder=4)
 
     targets = len(np.unique(window_rows.ids))
     sampled = f", {len(shown):,} drawn" if len(shown) < len(detections) else ""
