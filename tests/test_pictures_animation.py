@@ -122,6 +122,17 @@ def test_mp4_frames_are_piped_to_ffmpeg_at_even_size(scene, tmp_path, monkeypatc
     assert summary.frames == 3
 
 
+def test_a_failing_ffmpeg_is_one_clear_error_and_no_file(scene, tmp_path, monkeypatch):
+    fake = tmp_path / "bin" / "ffmpeg"
+    fake.parent.mkdir()
+    fake.write_text('#!/bin/sh\necho "Unknown encoder libx264" >&2\nexit 1\n')
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    with pytest.raises(InputError, match="ffmpeg could not write .*Unknown encoder libx264"):
+        animate(scene, {}, tmp_path / "out" / "a.mp4", frames=(1, 4), **SMALL)
+    assert not list((tmp_path / "out").iterdir())
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

@@ -15,6 +15,7 @@ for all frames, so colours do not flicker) or to an MP4 through an ``ffmpeg`` pr
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -87,8 +88,8 @@ def animate(
     panel_size: inches per (square) panel; dpi: pixels per inch; sigma: covariance ellipse scale
     (2 = the 2-sigma ellipse); region: (xmin, xmax, ymin, ymax) m to zoom into (widened to a
     square; default: the whole scene); events: label -> ID switches / false tracks to mark (see
-    :func:`tracker.plots.events.evaluation_events`); a switch stays marked for ``trail`` frames,
-    a false track is marked in the frames where it is false.
+    :func:`tracker.plots.scored_events.evaluation_events`); a switch stays marked for ``trail``
+    frames, a false track is marked in the frames where it is false.
     InputError for an unknown extension, a missing ffmpeg for MP4, an empty scene, a frame range
     outside the scene or tracks that do not fit it; nothing is written then.
     """
@@ -98,8 +99,8 @@ def animate(
     if path.suffix.lower() == ".png" and first != last:
         raise InputError(f"a .png holds one frame, not frames {first}..{last}; pick it with "
                          "--frames K:K")
-    if fps <= 0 or trail < 1 or panel_size <= 0 or dpi < 10:
-        raise InputError("fps and panel size must be > 0, trail >= 1 frame and dpi >= 10")
+    if fps <= 0 or trail < 1 or panel_size <= 0 or dpi < 10 or sigma <= 0:
+        raise InputError("fps, panel size and sigma must be > 0, trail >= 1 frame, dpi >= 10")
     renderer = FrameRenderer(scene, dict(tracks or {}), dict(events or {}), trail, panel_size, dpi,
                              sigma, region)
     indices = range(first - 1, last)
@@ -173,15 +174,15 @@ class FrameRenderer:
 class Panel:
     """The moving artists of one axes: detections, truth trails, one tracker's tracks, events."""
 
-    def __init__(self, ax, scene, extent: np.ndarray, label: str, truth_trails: Trails,
+    def __init__(self, ax, scene, view: np.ndarray, label: str, truth_trails: Trails,
                  tracks: PointRows | None, events: EventRows | None, trail: int, sigma: float):
-        prepare_axes(ax, extent, label)
+        prepare_axes(ax, view, label)
         draw_sensors(ax, scene.sensors)
         self.ax, self.scene, self.trail, self.sigma = ax, scene, trail, sigma
         self.truth_trails = truth_trails
         self.clutter = scene.det_target < 0
         self.artists: list = []
-        self.truth_lines = self._add(_segment_collection(ax, 2.5))
+        self.truth_lines = self._add(_segment_collection(ax, 2.5, zorder=2))
         self.truth_lines.set_edgecolor(style.TRUTH_TRAIL_RGBA)
         self.target_dets = self._add(ax.scatter([], [], s=9, c=style.TARGET_RETURN_COLOUR,
                                                 marker="o", linewidths=0, zorder=3))
@@ -191,7 +192,7 @@ class Panel:
         if tracks is None:
             return
         self.track_trails = Trails.from_rows(tracks)
-        self.track_lines = self._add(_segment_collection(ax, 1.8))
+        self.track_lines = self._add(_segment_collection(ax, 1.8, zorder=4))
         self.ellipses = self._add(EllipseCollection(
             [], [], [], units="xy", offsets=np.zeros((0, 2)), offset_transform=ax.transData,
             facecolors="none", linewidths=1.0, zorder=4))
@@ -272,10 +273,10 @@ class Panel:
         return 1.0 - (k - end_frame) / self.trail
 
 
-def _segment_collection(ax, linewidth: float) -> PathCollection:
+def _segment_collection(ax, linewidth: float, zorder: float) -> PathCollection:
     """An empty collection for trail segments given as Paths in data coordinates."""
     return PathCollection([], transform=ax.transData, facecolors="none", linewidths=linewidth,
-                          capstyle="round", zorder=2 if linewidth > 2 else 4)
+                          capstyle="round", zorder=zorder)
 
 
 class IdLabels(PathCollection):
@@ -369,9 +370,10 @@ def _write_mp4(path: Path, ffmpeg: str, renderer: FrameRenderer, indices: range,
                                mode="edge")
                 process.stdin.write(frame.tobytes())
         except BrokenPipeError:
-            pass
+            pass  # ffmpeg stopped reading; its exit status and message say why
         finally:
-            process.stdin.close()
+            with contextlib.suppress(BrokenPipeError):
+                process.stdin.close()
             status = process.wait()
         if status != 0:
             log.seek(0)
