@@ -17,6 +17,8 @@ from tracker.animation import FrameRenderer, animate
 from tracker.plots import style
 from tracker.plots.events import EventRows
 from tracker.plots.layers import PointRows, Trails, ellipse_axes, track_rows
+from tracker.plots.scored_events import evaluation_events
+from tracker.tracks_io import TrackTable
 
 SMALL = dict(panel_size=3.0, dpi=40, progress=False)
 
@@ -194,3 +196,17 @@ def test_trails_join_consecutive_points_of_each_id_and_window_by_end_frame():
     window = trails.window(2, 1)
     np.testing.assert_array_equal(trails.ids[window], [7, 9])
     assert len(trails.compound(2, 2).vertices) == 6
+
+
+def test_evaluation_events_are_the_switches_and_false_tracks_the_scores_count(scene):
+    tracks = truth_tracks(scene, tentative_frames=0)
+    swapped = (tracks.frame >= 6) & np.isin(tracks.id, [1, 2])
+    tracks.id[swapped] = 3 - tracks.id[swapped]
+    ghost = TrackTable(np.arange(1, 4), np.full(3, 99), np.full(3, 1e4), np.full(3, 1e4),
+                       *np.zeros((5, 3)), np.ones(3, bool))
+    events = evaluation_events(scene, TrackTable.concatenate([tracks, ghost]))
+    switch = events.kind == "switch"
+    np.testing.assert_array_equal(events.frame[switch], [5, 5])
+    np.testing.assert_array_equal(np.sort(events.ids[switch]), [1, 2])
+    np.testing.assert_array_equal(events.frame[~switch], [0, 1, 2])
+    np.testing.assert_array_equal(events.ids[~switch], [99, 99, 99])
