@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
+import torch
 
 from tracker.association.base import AssociationInput
 
@@ -38,3 +40,13 @@ def random_scan(rng: np.random.Generator, tracks: int, targets_seen: int, clutte
         detection_points=np.ones(count, dtype=np.int64), detection_spread=np.zeros(count),
         sensor_positions=np.tile(sensor, (count, 1)),
     )
+
+
+@pytest.fixture(autouse=True)
+def single_thread():
+    """Run the test with one torch thread (tiny tensors: threads only add overhead, and on a
+    shared machine they thrash), restoring the setting afterwards."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

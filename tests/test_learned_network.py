@@ -8,7 +8,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from learned_scans import random_scan
+from learned_scans import random_scan, single_thread  # noqa: F401 (autouse fixture)
 
 from tracker.association.features import baseline_scores, build_graph, collate
 from tracker.association.gating import gate
@@ -18,7 +18,7 @@ from tracker.association.network import (
     AssociationNetwork,
     NetworkConfig,
     augmented_layout,
-    augmented_matrix,
+    augmented_matrices,
     gather_assignment,
     segment_softmax,
 )
@@ -49,21 +49,30 @@ def test_each_group_gets_the_augmented_scores_of_its_tracks_and_detections(sizes
     rng = np.random.default_rng(seed)
     batch = collate([graph_of(random_scan(rng, t, s, c, spacing=20.0)) for t, s, c in sizes])
     scores = perturbed_network(seed)(batch)
-    matrix = augmented_matrix(scores, augmented_layout(batch))
-    assert matrix.shape[0] == batch.num_groups
-    for group in range(batch.num_groups):
+    layout = augmented_layout(batch)
+    matrices = [m.detach() for m in augmented_matrices(scores, layout)]
+    dense = torch.full((batch.track_features.shape[0], batch.det_features.shape[0]), -torch.inf)
+    dense[batch.pair_track, batch.pair_det] = scores.pair.detach()
+    pair_groups = set(batch.track_group[batch.pair_track].tolist())
+    assert sum(m.shape[0] for m in matrices) == len(pair_groups)
+    for group in pair_groups:
         tracks = torch.nonzero(batch.track_group == group).flatten()
         dets = torch.nonzero(batch.det_group == group).flatten()
         t, d = tracks.numel(), dets.numel()
-        dense = torch.full((batch.track_features.shape[0], batch.det_features.shape[0]),
-                           -torch.inf)
-        dense[batch.pair_track, batch.pair_det] = scores.pair.detach()
         expected = augmented_scores(dense[tracks][:, dets], scores.missed[tracks].detach(),
                                     scores.clutter[dets].detach())
-        assert torch.equal(matrix[group, :t + d, :t + d].detach(), expected)
-        padding = matrix[group, t + d:, t + d:].detach()
+        bucket, matrix = next((b, m) for b, m in zip(layout.buckets, matrices, strict=True)
+                              if bool((b.tracks == tracks[0]).any()))
+        slot = bucket.missed_index[0][bucket.tracks == tracks[0]]
+        assert matrix.shape[-1] >= t + d > matrix.shape[-1] // 2
+        assert torch.equal(matrix[slot[0], :t + d, :t + d], expected)
+        padding = matrix[slot[0], t + d:, t + d:]
         assert torch.equal(padding, torch.where(torch.eye(padding.shape[0], dtype=torch.bool),
                                                 0.0, -torch.inf))
+
+
+def solve(scores, layout):
+    return gather_assignment([hungarian(m) for m in augmented_matrices(scores, layout)], layout)
 
 
 def test_solving_group_by_group_equals_solving_the_whole_frame():
@@ -72,22 +81,25 @@ def test_solving_group_by_group_equals_solving_the_whole_frame():
     graph = graph_of(scan)
     assert graph.num_groups > 1
     scores = perturbed_network()(graph)
-    layout = augmented_layout(graph)
-    grouped = gather_assignment(hungarian(augmented_matrix(scores, layout)), layout)
+    grouped = solve(scores, augmented_layout(graph))
     dense = torch.full((12, scan.num_detections), -torch.inf)
     dense[graph.pair_track, graph.pair_det] = scores.pair.detach()
     whole = hungarian_augmented(dense, scores.missed.detach(), scores.clutter.detach())
     assert torch.equal(grouped.pair, whole[graph.pair_track, graph.pair_det])
+    assert torch.equal(grouped.missed, 1.0 - whole.sum(1))
+    assert torch.equal(grouped.clutter, 1.0 - whole.sum(0))
 
 
-def test_gather_reads_back_what_the_matrix_holds():
+def test_gather_reads_back_what_the_matrices_hold():
     rng = np.random.default_rng(3)
     batch = collate([graph_of(random_scan(rng, 4, 3, 2)), graph_of(random_scan(rng, 2, 2, 3))])
     scores = perturbed_network()(batch)
     layout = augmented_layout(batch)
-    back = gather_assignment(augmented_matrix(scores, layout), layout)
-    for name in ("pair", "missed", "clutter"):
-        assert torch.equal(getattr(back, name), getattr(scores, name))
+    back = gather_assignment(augmented_matrices(scores, layout), layout)
+    assert torch.equal(back.pair, scores.pair)
+    for name, bucket_field in (("missed", "tracks"), ("clutter", "dets")):
+        inside = torch.cat([getattr(b, bucket_field) for b in layout.buckets])
+        assert torch.equal(getattr(back, name)[inside], getattr(scores, name)[inside])
 
 
 def test_scores_of_a_frame_do_not_depend_on_the_other_frames_in_its_batch():
@@ -131,8 +143,6 @@ def test_untrained_network_is_exactly_the_gnn_tracker(seed):
 def test_hungarian_on_the_batch_assigns_every_real_row():
     rng = np.random.default_rng(6)
     batch = collate([graph_of(random_scan(rng, 3, 2, 4)), graph_of(random_scan(rng, 0, 0, 2))])
-    layout = augmented_layout(batch)
-    assignment = gather_assignment(hungarian(augmented_matrix(perturbed_network()(batch), layout)),
-                                   layout)
+    assignment = solve(perturbed_network()(batch), augmented_layout(batch))
     per_track = torch.zeros(3).index_add(0, batch.pair_track, assignment.pair) + assignment.missed
     assert torch.equal(per_track, torch.ones(3))

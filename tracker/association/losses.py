@@ -26,7 +26,7 @@ from tracker.association.network import (
     AssociationScores,
     AugmentedLayout,
     PairGraph,
-    augmented_matrix,
+    augmented_matrices,
     gather_assignment,
 )
 from tracker.perm import gumbel_sinkhorn, hungarian_ste
@@ -52,7 +52,8 @@ class OperatorConfig:
 
 def assign(matrix: torch.Tensor, config: OperatorConfig,
            generator: torch.Generator | None = None) -> torch.Tensor:
-    """Assignments (S, B, N, N) of augmented score matrices (B, N, N) under ``config``."""
+    """Assignments (S, B, N, N) of augmented score matrices (B, N, N) under ``config``.
+    Samples of tracks and detections in pair-less groups stay fixed (missed, clutter)."""
     if config.operator == "hste":
         result = hungarian_ste(matrix, tau=config.tau, noise=config.noise,
                                samples=config.samples, generator=generator)
@@ -168,6 +169,9 @@ def association_loss(mode: str, scores: AssociationScores, graph: PairGraph,
     """The training loss of ``mode`` for network ``scores`` on a batch: augmented matrices ->
     HSTE / Gumbel-Sinkhorn assignment -> loss; a scalar, mean over the batch's scenes.
     ``group_scene`` (B,) long: the scene (0..num_scenes-1) of each group of ``graph``."""
-    matrix = assign(augmented_matrix(scores, layout), operator, generator)
-    entries = gather_assignment(matrix, layout)
-    return LOSSES[mode](entries, targets, graph, group_scene, num_scenes)
+    matrices = [assign(matrix, operator, generator)
+                for matrix in augmented_matrices(scores, layout)]
+    entries = gather_assignment(matrices, layout, lead=(operator.samples,))
+    loss = LOSSES[mode](entries, targets, graph, group_scene, num_scenes)
+    # Keep every output in the autograd graph (zero gradient) for batches without any pair.
+    return loss + 0.0 * (scores.pair.sum() + scores.missed.sum() + scores.clutter.sum())

@@ -18,7 +18,8 @@ Augmented matrix of one group with T tracks and D detections, size (T+D) x (D+T)
 tracks then one "clutter/new" row per detection; columns are detections then one "missed" column
 per track. ``[:T, :D]`` pair scores (-inf outside the gate), ``[i, D+i]`` missed score of track i,
 ``[T+j, j]`` clutter score of detection j, ``[T:, D:]`` zeros (the dummy block), -inf elsewhere.
-Groups of a batch are padded to one size N with a zero diagonal in the padding.
+Groups are padded to a power-of-two size N (a zero diagonal in the padding) and solved in one
+batch per size.
 """
 
 from __future__ import annotations
@@ -173,56 +174,100 @@ def _local_index(group: torch.Tensor, num_groups: int) -> tuple[torch.Tensor, to
 
 
 @dataclass
-class AugmentedLayout:
-    """Where the pairs, missed and clutter entries sit in the padded (B, N, N) augmented matrix:
-    ``(pair_b, pair_r, pair_c)`` (P,) each, ``(track_b, track_r, track_c)`` (T,),
-    ``(det_b, det_r, det_c)`` (D,); ``dummy`` (B, N, N) bool marks the zero entries."""
+class Bucket:
+    """The groups of one padded size N: their augmented matrices are one (B, N, N) tensor.
 
+    ``pairs`` (Pb,), ``tracks`` (Tb,), ``dets`` (Db,): indices of the batch's pairs, tracks and
+    detections in these groups; ``pair_index``, ``missed_index``, ``clutter_index``: their
+    ``(group, row, column)`` entries in the matrices; ``dummy`` (B, N, N) bool: the zero entries.
+    """
+
+    pairs: torch.Tensor
+    tracks: torch.Tensor
+    dets: torch.Tensor
     pair_index: tuple[torch.Tensor, torch.Tensor, torch.Tensor]
     missed_index: tuple[torch.Tensor, torch.Tensor, torch.Tensor]
     clutter_index: tuple[torch.Tensor, torch.Tensor, torch.Tensor]
     dummy: torch.Tensor
-    size: int
+
+
+@dataclass
+class AugmentedLayout:
+    """Buckets of groups by padded size (powers of two, so padding at most doubles a matrix).
+
+    Groups without any gated pair are in no bucket: their tracks are missed and their detections
+    clutter/new whatever the scores, so they need no matrix."""
+
+    buckets: list[Bucket]
+    num_pairs: int
+    num_tracks: int
+    num_dets: int
+
+
+def _bucket(graph: PairGraph, groups: torch.Tensor, size: int, track_local: torch.Tensor,
+            tracks: torch.Tensor, det_local: torch.Tensor, dets: torch.Tensor) -> Bucket:
+    """The :class:`Bucket` of ``groups`` (indices of graph groups) padded to ``size``."""
+    slot = torch.full((graph.num_groups,), -1, dtype=torch.long)
+    slot[groups] = torch.arange(groups.numel())
+    pair_group = graph.track_group[graph.pair_track]
+    pairs = torch.nonzero(slot[pair_group] >= 0).flatten()
+    in_tracks = torch.nonzero(slot[graph.track_group] >= 0).flatten()
+    in_dets = torch.nonzero(slot[graph.det_group] >= 0).flatten()
+    track_group, det_group = graph.track_group[in_tracks], graph.det_group[in_dets]
+    position = torch.arange(size)
+    rows, cols = position.view(1, -1, 1), position.view(1, 1, -1)
+    t, d = tracks[groups].view(-1, 1, 1), dets[groups].view(-1, 1, 1)
+    n = t + d
+    dummy = ((rows >= t) & (rows < n) & (cols >= d) & (cols < n)) | ((rows >= n) & (rows == cols))
+    return Bucket(
+        pairs=pairs, tracks=in_tracks, dets=in_dets,
+        pair_index=(slot[pair_group[pairs]], track_local[graph.pair_track[pairs]],
+                    det_local[graph.pair_det[pairs]]),
+        missed_index=(slot[track_group], track_local[in_tracks],
+                      dets[track_group] + track_local[in_tracks]),
+        clutter_index=(slot[det_group], tracks[det_group] + det_local[in_dets], det_local[in_dets]),
+        dummy=dummy,
+    )
 
 
 def augmented_layout(graph: PairGraph) -> AugmentedLayout:
     """Index layout of the padded augmented matrices of the groups in ``graph``."""
     track_local, tracks = _local_index(graph.track_group, graph.num_groups)
     det_local, dets = _local_index(graph.det_group, graph.num_groups)
+    pair_groups = torch.bincount(graph.track_group[graph.pair_track], minlength=graph.num_groups)
     sizes = tracks + dets
-    size = int(sizes.max()) if graph.num_groups else 0
-    pair_group = graph.track_group[graph.pair_track]
-    pair_index = (pair_group, track_local[graph.pair_track], det_local[graph.pair_det])
-    missed_index = (graph.track_group, track_local, dets[graph.track_group] + track_local)
-    clutter_index = (graph.det_group, tracks[graph.det_group] + det_local, det_local)
-    position = torch.arange(size, device=sizes.device)
-    rows = position.view(1, -1, 1)
-    cols = position.view(1, 1, -1)
-    t = tracks.view(-1, 1, 1)
-    d = dets.view(-1, 1, 1)
-    n = sizes.view(-1, 1, 1)
-    dummy_block = (rows >= t) & (rows < n) & (cols >= d) & (cols < n)
-    padding_diagonal = (rows >= n) & (rows == cols)
-    dummy = dummy_block | padding_diagonal
-    return AugmentedLayout(pair_index, missed_index, clutter_index, dummy, size)
+    padded = torch.where(pair_groups > 0, 2 ** torch.ceil(torch.log2(sizes.clamp(min=1.0))), 0)
+    buckets = [_bucket(graph, torch.nonzero(padded == size).flatten(), int(size), track_local,
+                       tracks, det_local, dets)
+               for size in torch.unique(padded[padded > 0]).tolist()]
+    return AugmentedLayout(buckets, graph.pair_track.numel(), graph.track_group.numel(),
+                           graph.det_group.numel())
 
 
-def augmented_matrix(scores: AssociationScores, layout: AugmentedLayout) -> torch.Tensor:
-    """The padded augmented score matrices (B, N, N) of a batch (see the module docstring)."""
-    batch = layout.dummy.shape[0]
-    dtype = scores.pair.dtype
-    matrix = torch.full((batch, layout.size, layout.size), -torch.inf, dtype=dtype,
-                        device=scores.pair.device)
-    matrix = matrix.masked_fill(layout.dummy, 0.0)
-    matrix = matrix.index_put(layout.pair_index, scores.pair)
-    matrix = matrix.index_put(layout.missed_index, scores.missed)
-    return matrix.index_put(layout.clutter_index, scores.clutter)
+def augmented_matrices(scores: AssociationScores, layout: AugmentedLayout) -> list[torch.Tensor]:
+    """One (B, N, N) tensor of padded augmented score matrices per bucket (module docstring)."""
+    matrices = []
+    for bucket in layout.buckets:
+        size = bucket.dummy.shape[-1]
+        matrix = torch.full((bucket.dummy.shape[0], size, size), -torch.inf,
+                            dtype=scores.pair.dtype, device=scores.pair.device)
+        matrix = matrix.masked_fill(bucket.dummy, 0.0)
+        matrix = matrix.index_put(bucket.pair_index, scores.pair[bucket.pairs])
+        matrix = matrix.index_put(bucket.missed_index, scores.missed[bucket.tracks])
+        matrices.append(matrix.index_put(bucket.clutter_index, scores.clutter[bucket.dets]))
+    return matrices
 
 
-def gather_assignment(matrix: torch.Tensor, layout: AugmentedLayout) -> AssociationScores:
-    """Read the pair / missed / clutter entries back out of a (..., B, N, N) assignment."""
-    return AssociationScores(
-        pair=matrix[(..., *layout.pair_index)],
-        missed=matrix[(..., *layout.missed_index)],
-        clutter=matrix[(..., *layout.clutter_index)],
-    )
+def gather_assignment(matrices: list[torch.Tensor], layout: AugmentedLayout,
+                      lead: tuple[int, ...] = ()) -> AssociationScores:
+    """Read pair / missed / clutter entries back out of per-bucket (*lead, B, N, N) assignments;
+    tracks and detections of groups without pairs read as missed and clutter (1)."""
+    like = matrices[0] if matrices else torch.zeros(())
+    pair = like.new_zeros(*lead, layout.num_pairs)
+    missed = like.new_ones(*lead, layout.num_tracks)
+    clutter = like.new_ones(*lead, layout.num_dets)
+    for bucket, matrix in zip(layout.buckets, matrices, strict=True):
+        pair = pair.index_copy(-1, bucket.pairs, matrix[(..., *bucket.pair_index)])
+        missed = missed.index_copy(-1, bucket.tracks, matrix[(..., *bucket.missed_index)])
+        clutter = clutter.index_copy(-1, bucket.dets, matrix[(..., *bucket.clutter_index)])
+    return AssociationScores(pair, missed, clutter)

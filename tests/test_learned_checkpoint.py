@@ -1,0 +1,123 @@
+"""Checkpoints of the association network: round trip, and every kind of bad file refused with
+one InputError line (through ``hste track`` too: exit 2, no output file)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+from learned_scans import random_scan, single_thread  # noqa: F401 (autouse fixture)
+
+from sim import generate
+from sim.config import MotionConfig, RadarConfig, ScenarioConfig
+from sim.errors import InputError
+from tracker.association import build_associator
+from tracker.association.gnn import GnnConfig
+from tracker.association.learned import (
+    AssociationModel,
+    LearnedAssociator,
+    checkpoint_dict,
+    load_model,
+    save_checkpoint,
+)
+from tracker.association.network import AssociationNetwork, NetworkConfig
+from tracker.cli import main
+
+
+def trained_looking_model(operator: str = "hste", hidden: int = 16) -> AssociationModel:
+    torch.manual_seed(0)
+    network = AssociationNetwork(NetworkConfig(hidden=hidden, rounds=1))
+    with torch.no_grad():
+        for head in (network.pair_head, network.missed_head, network.clutter_head):
+            head.weight.normal_(0.0, 2.0)
+    return AssociationModel(network, operator, GnnConfig(gate_probability=0.995))
+
+
+def test_round_trip_gives_the_same_associations(tmp_path):
+    model = trained_looking_model()
+    path = tmp_path / "model.pt"
+    save_checkpoint(path, model, epoch=3)
+    loaded = load_model(path, "hste")
+    assert loaded.gnn_config == model.gnn_config and loaded.operator == "hste"
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        scan = random_scan(rng, 10, 8, 12, spacing=25.0)
+        np.testing.assert_array_equal(LearnedAssociator(loaded).associate(scan),
+                                      LearnedAssociator(model).associate(scan))
+
+
+def test_the_registry_builds_both_backends_from_their_checkpoints(tmp_path):
+    for backend, operator in (("learned", "hste"), ("sinkhorn", "sinkhorn")):
+        path = tmp_path / f"{operator}.pt"
+        save_checkpoint(path, trained_looking_model(operator))
+        assert isinstance(build_associator(backend, model_path=path), LearnedAssociator)
+    with pytest.raises(InputError, match="trained with sinkhorn; use --assoc sinkhorn"):
+        build_associator("learned", model_path=tmp_path / "sinkhorn.pt")
+    with pytest.raises(InputError, match="needs a trained model"):
+        build_associator("learned")
+
+
+def bad_files(tmp_path):
+    """name -> (path, expected message) of files that are not usable checkpoints."""
+    good = checkpoint_dict(trained_looking_model())
+    files = {
+        "text": b"frame,id,x,y\n1,1,0,0\n",
+        "random": np.random.default_rng(1).bytes(300),
+        "empty": b"",
+    }
+    paths = {}
+    for name, content in files.items():
+        paths[name] = (tmp_path / f"{name}.pt", "not an hste-track checkpoint")
+        paths[name][0].write_bytes(content)
+    truncated = tmp_path / "truncated.pt"
+    torch.save(good, truncated)
+    truncated.write_bytes(truncated.read_bytes()[:200])
+    paths["truncated"] = (truncated, "not an hste-track checkpoint")
+    variants = {
+        "foreign": ({"format": "other", "state_dict": good["state_dict"]},
+                    "not an hste-track association checkpoint"),
+        "version": ({**good, "version": 99}, "version 99"),
+        "other config": ({**good, "network": {**good["network"], "hidden": 8}},
+                         "another model config"),
+        "unknown key": ({**good, "network": {**good["network"], "width": 8}},
+                        "another model config"),
+        "feature count": ({**good, "network": {**good["network"], "pair_features": 3}},
+                          "another model config"),
+    }
+    for name, (content, message) in variants.items():
+        path = tmp_path / f"{name.replace(' ', '_')}.pt"
+        torch.save(content, path)
+        paths[name] = (path, message)
+    paths["missing"] = (tmp_path / "missing.pt", "no such checkpoint file")
+    return paths
+
+
+def test_bad_checkpoints_raise_input_error(tmp_path):
+    for name, (path, message) in bad_files(tmp_path).items():
+        with pytest.raises(InputError, match=message):
+            load_model(path)
+        assert name
+
+
+def test_a_pickled_object_is_refused_without_being_run(tmp_path):
+    path = tmp_path / "pickle.pt"
+    torch.save({"format": "x", "code": np.random.default_rng(0)}, path)
+    with pytest.raises(InputError, match="not an hste-track checkpoint"):
+        load_model(path)
+
+
+def test_hste_track_refuses_bad_checkpoints_in_one_line(tmp_path):
+    motion = MotionConfig(initial_targets=2, birth_rate=0.0, survival_prob=1.0,
+                          birth_region=(-500.0, 500.0, 800.0, 1500.0))
+    scene = tmp_path / "scene.npz"
+    generate(ScenarioConfig(frames=5, motion=motion, sensors=(RadarConfig(clutter_rate=2.0),)),
+             1).save(scene)
+    out = tmp_path / "tracks.csv"
+    for path, message in bad_files(tmp_path).values():
+        result = CliRunner().invoke(main, ["track", str(scene), "--assoc", "learned", "--model",
+                                           str(path), "-o", str(out)])
+        assert result.exit_code == 2, result.output
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0], result.stderr
+        assert not out.exists()
