@@ -9,9 +9,6 @@ redraw of the figure per frame, and prints the ratio. Numbers depend on the mach
 is printed with them.
 
     .venv/bin/python -m benchmarks.animation [--frames 500] [--targets 50] [--out DIR]
-
-(run as a module from the repository root: benchmarks/sim.py would shadow the sim package
-when this file is run as a script).
 """
 
 from __future__ import annotations

@@ -4,8 +4,7 @@ Wall time and process CPU time are both given: on a shared, loaded machine the C
 thread) is what an idle core would take.
 
 Also times the batched Hungarian calls alone (the same (samples, batch, N, N) shapes) to show
-their share. Prints a table and writes JSON. Run it as a module from the repository root
-(as a script, benchmarks/sim.py would shadow the sim package):
+their share. Prints a table and writes JSON. Run it from the repository root:
 
     python -m benchmarks.jigsaw_epoch --data-dir ../shared/data/mnist --images 3200 \
         --json docs/results/jigsaw/epoch_time.json

@@ -11,7 +11,7 @@ allocation), the bytes the arrays keep, the .npz size on disk and the save and l
 machine load average is printed and stored with the numbers: wall times on a shared machine are
 noisy, CPU times much less so.
 
-    .venv/bin/python benchmarks/sim.py [--frames 1000] [--repeats 3] [--out docs/results/sim]
+    .venv/bin/python benchmarks/simulation.py [--frames 1000] [--repeats 3] [--out docs/results/sim]
 """
 
 from __future__ import annotations
@@ -22,9 +22,7 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # numpy's element-wise work is single-threaded anyway
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-# This script is named sim.py: keep its folder off the path so `import sim` finds the package.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -135,7 +133,7 @@ def main() -> None:
     load_average = os.getloadavg()
     print(f"load average {load_average[0]:.1f} on {os.cpu_count()} CPUs (wall times are noisy)")
     result = {
-        "command": f"benchmarks/sim.py --frames {args.frames} --repeats {args.repeats}",
+        "command": f"benchmarks/simulation.py --frames {args.frames} --repeats {args.repeats}",
         "machine": {"cpus": os.cpu_count(), "load_average_1min": load_average[0],
                     "python": platform.python_version(), "numpy": np.__version__},
         "presets": rows,
