@@ -7,7 +7,9 @@ scenes: network -> augmented matrix -> HSTE or Gumbel-Sinkhorn -> the mode's los
 (gradients averaged over ranks by DDP). At the end of every epoch rank 0 tracks the validation
 scenes with the network, scores them (MOTA, IDF1 against gnn on the same scenes), appends a row to
 ``log.csv`` and writes ``checkpoint.pt`` (model, config, optimiser state; atomically) and, when
-validation MOTA improved, ``best.pt``.
+validation MOTA improved, ``best.pt``. The untrained network is exactly the gnn tracker (its
+output layers start at zero), and it is the first ``best.pt`` (log row epoch 0), so a model
+that validation does not show to be better than gnn is never preferred.
 
 Seeds: scene ``i`` of epoch ``e`` is simulated with the seed derived from ``(seed, e, i)``,
 validation scenes from ``(seed, validation, i)``, Gumbel noise per rank and step from
@@ -93,7 +95,7 @@ class TrainingConfig:
     epochs: int = 6
     scenes_per_epoch: int = 8
     batch_scenes: int = 2
-    passes: int = 2
+    passes: int = 4
     lr: float = 3e-3
     grad_clip: float = 5.0
     validation_scenes: int = 2
@@ -303,6 +305,8 @@ def train(config: TrainingConfig, out_dir: str | os.PathLike, resume: bool = Fal
         raise InputError(f"{checkpoint_path}: nothing to resume (no checkpoint)")
     state = resume_state(checkpoint_path, config) if resume else new_state(config)
     network = wrap(state.model.network, context)
+    if state.epoch == 0 and context.is_main and config.validation_scenes:
+        start_best(state, config, out)
     steps_per_epoch = config.passes * config.scenes_per_epoch // config.batch_scenes
     total_steps = max(1, config.epochs * steps_per_epoch)
     for epoch in range(state.epoch, config.epochs):
@@ -338,6 +342,18 @@ def train(config: TrainingConfig, out_dir: str | os.PathLike, resume: bool = Fal
             finish_epoch(state, config, out, epoch_loss, steps_per_epoch, seconds)
         barrier(context)
     return state
+
+
+def start_best(state: TrainingState, config: TrainingConfig, out: Path) -> None:
+    """Before training: the untrained network (exactly the gnn tracker) is the first best.pt,
+    scored with gnn's validation MOTA, so training only replaces it with a validated gain."""
+    scores = gnn_validation_scores(config)
+    state.best_mota = scores["gnn_val_mota"]
+    state.log.append({"epoch": 0, "steps": 0, "scenes": 0, "loss": math.nan,
+                      "val_mota": scores["gnn_val_mota"], "val_idf1": scores["gnn_val_idf1"],
+                      **scores, "seconds": 0.0, "scenes_per_s": math.nan})
+    save_checkpoint(out / "best.pt", state.model, training=config.to_dict(), epoch=-1,
+                    log=state.log, best_mota=state.best_mota)
 
 
 def finish_epoch(state: TrainingState, config: TrainingConfig, out: Path, loss: float,

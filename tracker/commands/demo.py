@@ -63,7 +63,7 @@ def demo_command(out: Path, preset: str, epochs: int, frames: int, seed: int,
         hste demo --preset crossing --out out/demo-crossing
     """
     started = time.perf_counter()
-    torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
+    torch.set_num_threads(1)  # small tensors: extra threads cost more than they give
     config = DEMO_TRAINING.replace(preset=preset, epochs=epochs, seed=seed)
     click.echo(f"1/4 training an HSTE association network on {config.epochs} x "
                f"{config.scenes_per_epoch} simulated '{preset}' scenes ...")

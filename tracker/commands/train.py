@@ -17,7 +17,7 @@ from sim.errors import InputError
 from sim.presets import PRESETS
 from tracker.association.learned import read_checkpoint
 from tracker.association.losses import MODES, OPERATORS
-from tracker.distributed import destroy_process_group, init_process_group, spawn
+from tracker.distributed import RankContext, destroy_process_group, init_process_group, spawn
 from tracker.training import TrainingConfig, resume_state, train
 
 # option name -> click type; each overrides the TrainingConfig field of the same name when given.
@@ -77,10 +77,9 @@ def resolve_config(config_path: Path | None, out: Path, resume: bool,
     return base.replace(**{k: v for k, v in overrides.items() if v is not None})
 
 
-def run_rank(config: TrainingConfig, out: Path, resume: bool, threads: int | None) -> bool:
+def run_rank(config: TrainingConfig, out: Path, resume: bool, threads: int) -> bool:
     """One rank's training (rank 0 alone when not distributed); True on rank 0."""
-    if threads:
-        torch.set_num_threads(threads)
+    torch.set_num_threads(threads)
     context = init_process_group()
     try:
         train(config, out, resume=resume, context=context)
@@ -107,10 +106,10 @@ def _with_overrides(command):
               help="Continue from OUT/checkpoint.pt (its config; only --epochs may change).")
 @click.option("--nproc", type=click.IntRange(min=1), default=1, show_default=True,
               help="Ranks to spawn on this machine (data parallel; gloo on CPU).")
-@click.option("--threads", type=click.IntRange(min=1), default=None,
-              help="torch threads per rank (default: torch's; 1 with --nproc > 1).")
+@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
+              help="torch threads per rank (the network is small: more threads rarely help).")
 def train_command(config_path: Path | None, out: Path, resume: bool, nproc: int,
-                  threads: int | None, **overrides: Any) -> None:
+                  threads: int, **overrides: Any) -> None:
     """Train the association network (HSTE or Gumbel-Sinkhorn) on simulated scenes.
 
     Each epoch simulates fresh scenes, records the association problems a gnn tracker meets,
@@ -129,8 +128,9 @@ def train_command(config_path: Path | None, out: Path, resume: bool, nproc: int,
     config = resolve_config(config_path, out, resume, overrides)
     if resume:
         resume_state(out / "checkpoint.pt", config)
+    RankContext(0, nproc).share(config.batch_scenes)
     if nproc > 1:
-        spawn(nproc, run_rank, (config, out, resume, None), threads=threads or 1)
+        spawn(nproc, run_rank, (config, out, resume, threads), threads=threads)
     elif not run_rank(config, out, resume, threads):
         return
     click.echo(f"checkpoint: {out / 'checkpoint.pt'}\nbest model: {out / 'best.pt'}\n"
