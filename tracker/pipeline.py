@@ -8,9 +8,10 @@ built from a :class:`TrackerConfig` (loadable from TOML).
 Within a frame each sensor's detections form one scan, processed in sensor order (the frame's
 first scan predicts the tracks to the frame time; later scans of the same frame need no predict).
 Only tracks inside a sensor's field of view take part in its scan and can miss in it; a track
-that has left every sensor's field of view is deleted. With
-``staged_association`` confirmed tracks are associated first and tentative tracks get the
-detections left over, so a new track never takes a detection from an established one.
+that has left every sensor's field of view is deleted. With ``staged_association`` confirmed
+tracks are associated first and tentative tracks get the detections left over, so a new track
+never takes a detection from an established one. Every scan also updates each track's score
+(log-likelihood ratio, :class:`~tracker.management.TrackSet`) that the default initiator uses.
 """
 
 from __future__ import annotations
