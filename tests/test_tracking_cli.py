@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from sim import generate
 from sim.config import MotionConfig, RadarConfig, ScenarioConfig
 from tracker.cli import main
+from tracker.commands.evaluate import names_for, per_frame_paths
 from tracker.tracks_io import read_tracks
 
 
@@ -167,3 +168,12 @@ def test_help_texts_have_examples():
     for command in ("track", "evaluate"):
         result = run(command, "--help")
         assert result.exit_code == 0 and "Example:" in result.output
+
+
+def test_tracks_files_are_named_by_stem_unless_stems_repeat(tmp_path):
+    assert names_for([tmp_path / "a" / "gnn.csv", tmp_path / "learned.csv"]) == ["gnn", "learned"]
+    repeated = [tmp_path / "a" / "gnn.csv", tmp_path / "b" / "gnn.csv"]
+    assert names_for(repeated) == [str(path) for path in repeated]
+    assert per_frame_paths(tmp_path / "f.csv", ["gnn"]) == [tmp_path / "f.csv"]
+    assert per_frame_paths(tmp_path / "f.csv", ["gnn", "learned"]) == [
+        tmp_path / "f_gnn.csv", tmp_path / "f_learned.csv"]

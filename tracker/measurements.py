@@ -163,7 +163,7 @@ def pointcloud_measurements(sensor, detections: ScanDetections,
                             cluster_distance: float) -> Measurements:
     """Centroid measurements of one point-cloud scan: one per cluster of points."""
     xy = detections.xy
-    if len(xy) == 0:
+    if len(xy) == 0:  # no points: an empty set of measurements, fields shaped alike
         return radar_measurements(sensor, detections)
     labels, count = cluster_points(xy, cluster_distance)
     points = np.bincount(labels, minlength=count)
