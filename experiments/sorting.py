@@ -64,6 +64,10 @@ METHODS: dict[str, Method] = {
         Method("gumbel-sinkhorn", "sinkhorn", noisy=True),
         Method("hste", "hungarian", noisy=False),
         Method("hste-gumbel", "hungarian", noisy=True),
+        # Beyond the paper: HSTE + Gumbel with the noise scale and the learning rate annealed
+        # geometrically (1 -> 0.05 and 0.1 -> 0.001 with the default config): early steps explore
+        # with strong noise and large steps, late steps refine the score margins that large N needs.
+        Method("hste-gumbel-plus", "hungarian", noisy=True, noise_end=0.05, lr_end=0.001),
     )
 }
 PAPER_METHODS: tuple[str, ...] = ("sinkhorn", "gumbel-sinkhorn", "hste", "hste-gumbel")

@@ -8,10 +8,13 @@ from hypothesis import strategies as st
 
 from experiments.sorting import (
     METHODS,
+    PAPER_METHODS,
     SortingConfig,
     SortingData,
     SortingScorer,
+    anneal,
     evaluate,
+    learning_rate,
     make_sequences,
     noise_scale,
     reconstruct,
@@ -111,14 +114,22 @@ def test_sinkhorn_reports_its_constraint_error():
     assert result["constraint_error_col"] < 1e-5  # each iteration ends with a column pass
 
 
-def test_noise_scale_schedule():
-    config = SortingConfig(epochs=11, noise=1.0)
-    assert noise_scale(config, METHODS["hste"], 0) == 0.0
-    assert noise_scale(config, METHODS["hste-gumbel"], 10) == 1.0
-    annealed = [m for m in METHODS.values() if m.noise_end is not None]
-    for method in annealed:
-        assert noise_scale(config, method, 0) == pytest.approx(1.0)
-        assert noise_scale(config, method, 10) == pytest.approx(method.noise_end)
+def test_paper_methods_keep_noise_and_learning_rate_constant():
+    config = SortingConfig(epochs=11, noise=0.7, lr=0.2)
+    for name in PAPER_METHODS:
+        for epoch in (0, 5, 10):
+            assert learning_rate(config, METHODS[name], epoch) == 0.2
+            assert noise_scale(config, METHODS[name], epoch) == (0.7 if "gumbel" in name else 0.0)
+
+
+def test_variant_anneals_noise_and_learning_rate_geometrically():
+    config = SortingConfig(epochs=11, noise=1.0, lr=0.1)
+    plus = METHODS["hste-gumbel-plus"]
+    assert [noise_scale(config, plus, e) for e in (0, 5, 10)] == pytest.approx(
+        [1.0, 0.05 ** 0.5, 0.05])
+    assert [learning_rate(config, plus, e) for e in (0, 5, 10)] == pytest.approx(
+        [0.1, 0.01, 0.001])
+    assert anneal(2.0, 0.5, 0, 1) == 2.0  # a one-epoch run stays at the start value
 
 
 @pytest.mark.parametrize("bad", [dict(method="bogus"), dict(n=0), dict(epochs=0),
