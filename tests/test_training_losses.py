@@ -13,6 +13,7 @@ from tracker.association.gating import gate, gate_threshold
 from tracker.association.gnn import GnnConfig
 from tracker.association.losses import (
     LOSSES,
+    TRUTH_WEIGHT,
     FrameTargets,
     OperatorConfig,
     association_loss,
@@ -61,8 +62,10 @@ def test_the_true_association_has_zero_supervised_loss_and_a_wrong_one_does_not(
     nothing = AssociationScores(torch.zeros_like(truth.pair), torch.ones_like(truth.missed),
                                 torch.ones_like(truth.clutter))
     taken = float(targets.pair_label.sum())
-    rows = graph.track_group.numel() + graph.det_group.numel()
-    expected = 3 * taken / rows
+    weight = TRUTH_WEIGHT
+    rows = (graph.track_group.numel() + (weight - 1) * float(targets.track_has_truth.sum())
+            + graph.det_group.numel() + (weight - 1) * taken)
+    expected = 3 * weight * taken / rows
     torch.testing.assert_close(LOSSES["supervised"](nothing, targets, graph, group_scene, 1),
                                torch.tensor(expected))
 

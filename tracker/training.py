@@ -98,7 +98,7 @@ class TrainingConfig:
     passes: int = 4
     lr: float = 3e-3
     grad_clip: float = 5.0
-    validation_scenes: int = 2
+    validation_scenes: int = 3
     gate_probability: float = 0.999
     seed: int = 0
 

@@ -7,7 +7,8 @@ return the mean over scenes of a per-scene loss, so that data-parallel ranks hol
 of scenes average to exactly the single-process loss.
 
 - ``supervised``: squared error between the assignment and the true association (labels from
-  the simulator's ``det_target``), per row of the augmented matrix.
+  the simulator's ``det_target``), per row of the augmented matrix, the true targets' rows
+  weighted up (``TRUTH_WEIGHT``).
 - ``end-to-end``: no association labels. Each track is updated by a Kalman update with the
   detection the assignment gives it (a missed track keeps its prediction); the loss is the squared
   distance of the updated position to the true target position, over 10 m squared.
@@ -33,6 +34,11 @@ from tracker.perm import gumbel_sinkhorn, hungarian_ste
 
 MODES = ("supervised", "end-to-end", "unsupervised")
 OPERATORS = ("hste", "sinkhorn")
+TRUTH_WEIGHT = 10.0
+"""Weight of the true targets' rows in the supervised loss. Most rows in cluttered scenes are
+clutter-born tentative tracks and clutter detections; unweighted, the loss trades a true young
+track's detection (a lost target: missed frames, a late confirmation) for tidier clutter rows
+(which cost little: tentative tracks are not reported), and training makes tracking worse."""
 POSITION_SCALE = 10.0
 """m: the end-to-end loss is the squared position error in units of this distance."""
 
@@ -108,16 +114,24 @@ def _scene_average(total: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
 
 def supervised_loss(assignment: AssociationScores, targets: FrameTargets, graph: PairGraph,
                     group_scene: torch.Tensor, num_scenes: int) -> torch.Tensor:
-    """Squared error against the true association, per augmented row, mean over scenes."""
+    """Squared error against the true association, per augmented row, weighted mean over scenes.
+
+    Rows of tracks that follow a target and of detections a track truly takes weigh
+    ``TRUTH_WEIGHT``, the others 1 (see there)."""
+    track_weight = 1.0 + (TRUTH_WEIGHT - 1.0) * targets.track_has_truth
+    det_weight = 1.0 + (TRUTH_WEIGHT - 1.0) * (1.0 - targets.clutter_label)
     pair_group = graph.track_group[graph.pair_track]
     total = (
-        _per_scene((assignment.pair - targets.pair_label) ** 2, pair_group, group_scene, num_scenes)
-        + _per_scene((assignment.missed - targets.missed_label) ** 2, graph.track_group,
-                     group_scene, num_scenes)
-        + _per_scene((assignment.clutter - targets.clutter_label) ** 2, graph.det_group,
-                     group_scene, num_scenes)
+        _per_scene(track_weight[graph.pair_track] * (assignment.pair - targets.pair_label) ** 2,
+                   pair_group, group_scene, num_scenes)
+        + _per_scene(track_weight * (assignment.missed - targets.missed_label) ** 2,
+                     graph.track_group, group_scene, num_scenes)
+        + _per_scene(det_weight * (assignment.clutter - targets.clutter_label) ** 2,
+                     graph.det_group, group_scene, num_scenes)
     )
-    return _scene_average(total, _row_count(graph, group_scene, num_scenes))
+    rows = (_per_scene(track_weight[None], graph.track_group, group_scene, num_scenes)
+            + _per_scene(det_weight[None], graph.det_group, group_scene, num_scenes))
+    return _scene_average(total, rows)
 
 
 def end_to_end_loss(assignment: AssociationScores, targets: FrameTargets, graph: PairGraph,
