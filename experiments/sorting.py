@@ -235,11 +235,51 @@ def evaluate(model: SortingScorer, data: SortingData) -> dict[str, float]:
     }
 
 
-def _generators(seed: int, n: int) -> tuple[torch.Generator, torch.Generator, torch.Generator]:
-    """Independent streams for (data, initial weights, Gumbel noise). They depend on the seed
-    and N but not on the method, so all methods of a seed see the same data and start."""
-    base = 1_000_003 * seed + n
-    return tuple(torch.Generator().manual_seed(base * 3 + k) for k in range(3))
+def training_step(
+    model: SortingScorer,
+    optimiser: torch.optim.Optimizer,
+    train: SortingData,
+    config: SortingConfig,
+    epoch: int,
+    generator: torch.Generator,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One epoch (= one Adam step on the single training batch) of ``config.method``: scores,
+    permutation of every sample and sequence in one operator call, MSE of ``P^T x`` to the sorted
+    sequence. Returns (loss, detached permutations (S, B, N, N))."""
+    method = METHODS[config.method]
+    for group in optimiser.param_groups:
+        group["lr"] = learning_rate(config, method, epoch)
+    noise = noise_scale(config, method, epoch)
+    perm = permute(model(train.x), config, method, noise, generator)
+    loss = (reconstruct(perm, train.x) - train.x_sorted).square().mean()
+    optimiser.zero_grad(set_to_none=True)
+    loss.backward()
+    optimiser.step()
+    return loss.detach(), perm.detach()
+
+
+@dataclass
+class RunState:
+    """Everything a run needs before its first epoch; see :func:`start_run`."""
+
+    model: SortingScorer
+    optimiser: torch.optim.Optimizer
+    train: SortingData
+    test: SortingData
+    noise: torch.Generator
+
+
+def start_run(config: SortingConfig) -> RunState:
+    """Data, initial model, Adam and the noise generator of a run. Data, weights and noise come
+    from independent streams that depend on the seed and N but not on the method, so all methods
+    of a seed see the same data and start from the same weights."""
+    base = 1_000_003 * config.seed + config.n
+    data_gen, init_gen, noise_gen = (torch.Generator().manual_seed(base * 3 + k) for k in range(3))
+    train = make_sequences(config.train_sequences, config.n, data_gen)
+    test = make_sequences(config.test_sequences, config.n, data_gen)
+    model = SortingScorer(config.n, config.hidden, generator=init_gen)
+    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
+    return RunState(model, optimiser, train, test, noise_gen)
 
 
 def run_sorting(config: SortingConfig) -> dict[str, float | int | str]:
@@ -248,26 +288,13 @@ def run_sorting(config: SortingConfig) -> dict[str, float | int | str]:
     step), ``constraint_error_row`` / ``constraint_error_col`` (mean over the last step's
     training matrices of the paper's Err_r / Err_c; exactly 0 for Hungarian forwards) and the
     test metrics of :func:`evaluate`."""
-    method = METHODS[config.method]
-    data_gen, init_gen, noise_gen = _generators(config.seed, config.n)
-    train = make_sequences(config.train_sequences, config.n, data_gen)
-    test = make_sequences(config.test_sequences, config.n, data_gen)
-    model = SortingScorer(config.n, config.hidden, generator=init_gen)
-    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
-
+    run = start_run(config)
     start = time.perf_counter()
     for epoch in range(config.epochs):
-        for group in optimiser.param_groups:
-            group["lr"] = learning_rate(config, method, epoch)
-        noise = noise_scale(config, method, epoch)
-        perm = permute(model(train.x), config, method, noise, noise_gen)
-        loss = (reconstruct(perm, train.x) - train.x_sorted).square().mean()
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        optimiser.step()
+        loss, perm = training_step(run.model, run.optimiser, run.train, config, epoch, run.noise)
     train_seconds = time.perf_counter() - start
 
-    row_error, col_error = constraint_error(perm.detach())
+    row_error, col_error = constraint_error(perm)
     return {
         **asdict(config),
         "train_seconds": train_seconds,
@@ -275,5 +302,5 @@ def run_sorting(config: SortingConfig) -> dict[str, float | int | str]:
         "final_loss": loss.item(),
         "constraint_error_row": row_error.mean().item(),
         "constraint_error_col": col_error.mean().item(),
-        **evaluate(model, test),
+        **evaluate(run.model, run.test),
     }
