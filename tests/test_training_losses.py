@@ -63,7 +63,7 @@ def test_the_true_association_has_zero_supervised_loss_and_a_wrong_one_does_not(
                                 torch.ones_like(truth.clutter))
     taken = float(targets.pair_label.sum())
     weight = TRUTH_WEIGHT
-    rows = (graph.track_group.numel() + (weight - 1) * float(targets.track_has_truth.sum())
+    rows = (graph.track_group.numel() + (weight - 1) * float(targets.track_follows_target.sum())
             + graph.det_group.numel() + (weight - 1) * taken)
     expected = 3 * weight * taken / rows
     torch.testing.assert_close(LOSSES["supervised"](nothing, targets, graph, group_scene, 1),

@@ -5,11 +5,12 @@ A scene is tracked by the ordinary :class:`~tracker.pipeline.Tracker` with a *be
 associator (gnn by default); a :class:`RecordingAssociator` wrapped around it records, per scan
 and stage, the network's input graph and the :class:`~tracker.association.losses.FrameTargets`:
 
-- which truth each track follows: the nearest true target (Hungarian on squared distance, at most
-  ``TRUTH_RADIUS`` m) at the frame: positions only, no association labels;
-- the true association (supervised mode only): track i takes the gated detection of its truth's
-  id (``det_target``; the nearest one when the target gave several), detections no track truly
-  takes are clutter/new;
+- the true association (supervised mode): each track follows the target of the detection that
+  started it and of the last detection it took (``det_target``), so identities stay put where
+  targets cross; it takes the gated detection of that target (the nearest one when the target
+  gave several); detections no track truly takes are clutter/new;
+- which truth each track is near, for end-to-end (positions only, no association labels): the
+  nearest true target (Hungarian on squared distance, at most ``TRUTH_RADIUS`` m);
 - for end-to-end: each gated pair's Kalman-updated position; for unsupervised: each pair's
   measurement reconstruction cost (``d^2`` + range-rate mismatch^2).
 """
@@ -33,9 +34,12 @@ from tracker.association.gnn import GnnConfig
 from tracker.association.losses import FrameTargets
 from tracker.association.network import PairGraph
 from tracker.filtering import update
+from tracker.management import TrackSet
 from tracker.measurements import Measurements
 from tracker.pipeline import Tracker, TrackerConfig
 
+UNKNOWN = -2
+"""Identity of a track whose start the recording did not see."""
 TRUTH_RADIUS = 50.0
 """m: a track follows the nearest true target within this distance of its prediction."""
 
@@ -74,10 +78,20 @@ def true_pairs(pairs: GatedPairs, track_target: np.ndarray, det_target: np.ndarr
 
 
 def frame_targets(inputs: AssociationInput, pairs: GatedPairs, det_target: np.ndarray,
-                  truth_id: np.ndarray, truth_xy: np.ndarray, gate_value: float) -> FrameTargets:
-    """The :class:`FrameTargets` of one association problem (see the module docstring)."""
+                  truth_id: np.ndarray, truth_xy: np.ndarray, gate_value: float,
+                  track_identity: np.ndarray | None = None) -> FrameTargets:
+    """The :class:`FrameTargets` of one association problem (see the module docstring).
+
+    ``track_identity`` (T,): the target id each track has followed so far (the target of the
+    last detection it took, or of the detection that started it; -1 none, -2 unknown); where
+    known it defines the true association, else the nearest truth does."""
     follows = follow_truth(inputs.predicted_positions, truth_xy)
-    track_target = np.where(follows >= 0, truth_id[np.maximum(follows, 0)], -1)
+    nearest_target = np.where(follows >= 0, truth_id[np.maximum(follows, 0)], -1)
+    if track_identity is None:
+        track_target = nearest_target
+    else:
+        track_target = np.where(track_identity == UNKNOWN, nearest_target, track_identity)
+        track_target = np.where(np.isin(track_target, truth_id), track_target, -1)
     label = true_pairs(pairs, track_target, det_target)
     track, det = pairs.track_index, pairs.detection_index
     taken_by_track = np.zeros(inputs.num_tracks, dtype=bool)
@@ -95,6 +109,7 @@ def frame_targets(inputs: AssociationInput, pairs: GatedPairs, det_target: np.nd
         pair_label=tensor(label),
         missed_label=tensor(~taken_by_track),
         clutter_label=tensor(~taken_det),
+        track_follows_target=tensor(track_target >= 0),
         pair_position=tensor(posterior.states[:, :2].reshape(-1, 2)),
         track_position=tensor(inputs.predicted_positions),
         track_truth=tensor(np.where(follows[:, None] >= 0, truth_xy[np.maximum(follows, 0)], 0.0)
@@ -110,8 +125,11 @@ class RecordingAssociator:
     """Associates with ``behaviour`` and records a :class:`TrainingFrame` per call.
 
     Before each sensor scan, :class:`RecordingTracker` hands it the scan's measurements and the
-    frame's truth; within a scan, the pipeline's stages see the detections left free by earlier
-    stages, which this class follows to know each call's detection rows.
+    live tracks, and before each frame the truth. Within a scan, the pipeline's stages see the
+    detections left free by earlier stages, which this class follows to know each call's
+    detection rows. It also follows each track's identity (the target of the detection that
+    started it and of every detection it took) for the supervised labels; tracks are recognised
+    by their state vectors, which the pipeline passes on unchanged.
     """
 
     def __init__(self, behaviour: Associator, gnn_config: GnnConfig) -> None:
@@ -121,27 +139,46 @@ class RecordingAssociator:
         self.frames: list[TrainingFrame] = []
         self.truth_id = np.zeros(0, dtype=np.int64)
         self.truth_xy = np.zeros((0, 2))
-        self._targets = np.zeros(0, dtype=np.int64)
+        self.identity: dict[int, int] = {}
+        self._measurements: Measurements | None = None
         self._free = np.zeros(0, dtype=bool)
+        self._track_id: dict[bytes, int] = {}
 
     def start_frame(self, truth_id: np.ndarray, truth_xy: np.ndarray) -> None:
         self.truth_id, self.truth_xy = np.asarray(truth_id), np.asarray(truth_xy, dtype=float)
 
-    def start_scan(self, measurements: Measurements) -> None:
-        self._targets = measurements.target
+    def start_scan(self, measurements: Measurements, tracks: TrackSet) -> None:
+        """Note the tracks started by the last scan's free detections, then begin this scan."""
+        if self._measurements is not None:
+            started = {xy.tobytes(): int(target) for xy, target in zip(
+                self._measurements.xy[self._free], self._measurements.target[self._free],
+                strict=True)}
+            for track_id, state in zip(tracks.ids.tolist(), tracks.states, strict=True):
+                if track_id not in self.identity:
+                    self.identity[track_id] = started.get(state[:2].tobytes(), UNKNOWN)
+        self._measurements = measurements
         self._free = np.ones(len(measurements), dtype=bool)
+        self._track_id = {state.tobytes(): track_id
+                          for track_id, state in zip(tracks.ids.tolist(), tracks.states,
+                                                     strict=True)}
 
     def associate(self, inputs: AssociationInput) -> np.ndarray:
         rows = np.flatnonzero(self._free)
         if rows.size != inputs.num_detections:
             raise RuntimeError("recording lost track of the scan's free detections")
+        det_target = self._measurements.target[rows]
+        ids = [self._track_id.get(state.tobytes(), -1) for state in inputs.track_states]
+        identity = np.array([self.identity.get(i, UNKNOWN) for i in ids], dtype=np.int64)
         pairs = gate(inputs, self.gnn_config.gate_probability)
         baseline: BaselineScores = baseline_scores(inputs, pairs, self.gnn_config)
         self.frames.append(TrainingFrame(
             build_graph(inputs, pairs, baseline),
-            frame_targets(inputs, pairs, self._targets[rows], self.truth_id, self.truth_xy,
-                          self.gate_value)))
+            frame_targets(inputs, pairs, det_target, self.truth_id, self.truth_xy,
+                          self.gate_value, identity)))
         assignment = self.behaviour.associate(inputs)
+        for track_id, taken in zip(ids, assignment.tolist(), strict=True):
+            if taken >= 0:
+                self.identity[track_id] = int(det_target[taken])
         self._free[rows[assignment[assignment >= 0]]] = False
         return assignment
 
@@ -152,7 +189,7 @@ class RecordingTracker(Tracker):
     associator: RecordingAssociator
 
     def _scan(self, sensor, measurements: Measurements) -> None:
-        self.associator.start_scan(measurements)
+        self.associator.start_scan(measurements, self.tracks)
         super()._scan(sensor, measurements)
 
 

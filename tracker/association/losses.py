@@ -75,7 +75,8 @@ class FrameTargets:
     """What the losses compare against, aligned with a :class:`PairGraph`'s pairs (P), tracks (T)
     and detections (D); concatenated over the frames of a batch like the graph.
 
-    ``pair_label`` (P,), ``missed_label`` (T,), ``clutter_label`` (D,): the true association, 0/1.
+    ``pair_label`` (P,), ``missed_label`` (T,), ``clutter_label`` (D,): the true association, 0/1;
+    ``track_follows_target`` (T,) 0/1: the track follows a true target (supervised weights).
     ``pair_position`` (P, 2) m: track i's position after a Kalman update with detection j.
     ``track_position`` (T, 2) m: predicted position (what a missed track keeps).
     ``track_truth`` (T, 2) m and ``track_has_truth`` (T,) 0/1: the true position of the target the
@@ -87,6 +88,7 @@ class FrameTargets:
     pair_label: torch.Tensor
     missed_label: torch.Tensor
     clutter_label: torch.Tensor
+    track_follows_target: torch.Tensor
     pair_position: torch.Tensor
     track_position: torch.Tensor
     track_truth: torch.Tensor
@@ -118,7 +120,7 @@ def supervised_loss(assignment: AssociationScores, targets: FrameTargets, graph:
 
     Rows of tracks that follow a target and of detections a track truly takes weigh
     ``TRUTH_WEIGHT``, the others 1 (see there)."""
-    track_weight = 1.0 + (TRUTH_WEIGHT - 1.0) * targets.track_has_truth
+    track_weight = 1.0 + (TRUTH_WEIGHT - 1.0) * targets.track_follows_target
     det_weight = 1.0 + (TRUTH_WEIGHT - 1.0) * (1.0 - targets.clutter_label)
     pair_group = graph.track_group[graph.pair_track]
     total = (
