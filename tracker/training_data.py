@@ -86,7 +86,10 @@ def frame_targets(inputs: AssociationInput, pairs: GatedPairs, det_target: np.nd
     last detection it took, or of the detection that started it; -1 none, -2 unknown); where
     known it defines the true association, else the nearest truth does."""
     follows = follow_truth(inputs.predicted_positions, truth_xy)
-    nearest_target = np.where(follows >= 0, truth_id[np.maximum(follows, 0)], -1)
+    # Index -1 (follows nothing) reads the appended "no target" entries.
+    nearest_target = np.append(truth_id, -1)[follows]
+    nearest_xy = np.concatenate([np.asarray(truth_xy, dtype=float).reshape(-1, 2),
+                                 np.zeros((1, 2))])[follows]
     if track_identity is None:
         track_target = nearest_target
     else:
@@ -112,8 +115,7 @@ def frame_targets(inputs: AssociationInput, pairs: GatedPairs, det_target: np.nd
         track_follows_target=tensor(track_target >= 0),
         pair_position=tensor(posterior.states[:, :2].reshape(-1, 2)),
         track_position=tensor(inputs.predicted_positions),
-        track_truth=tensor(np.where(follows[:, None] >= 0, truth_xy[np.maximum(follows, 0)], 0.0)
-                           .reshape(-1, 2)),
+        track_truth=tensor(nearest_xy.reshape(-1, 2)),
         track_has_truth=tensor(follows >= 0),
         pair_cost=tensor(pairs.mahalanobis_sq + mismatch**2),
         track_unmatched_cost=tensor(np.full(inputs.num_tracks, gate_value / 2)),

@@ -1,0 +1,59 @@
+"""Recording training problems from a tracked scene: one problem per association call, the
+detection rows of every stage, track identities and the labels they give."""
+
+from __future__ import annotations
+
+import numpy as np
+from learned_scans import single_thread  # noqa: F401 (autouse fixture)
+
+from sim import generate
+from sim.config import MotionConfig, RadarConfig, ScenarioConfig
+from tracker.association.gnn import GnnAssociator
+from tracker.pipeline import Tracker, TrackerConfig
+from tracker.training_data import (
+    UNKNOWN,
+    RecordingAssociator,
+    RecordingTracker,
+    follow_truth,
+    record_scene,
+)
+
+
+def scene(frames: int = 15):
+    motion = MotionConfig(initial_targets=4, birth_rate=0.0, survival_prob=1.0,
+                          birth_region=(-600.0, 600.0, 900.0, 1800.0))
+    return generate(ScenarioConfig(frames=frames, motion=motion,
+                                   sensors=(RadarConfig(clutter_rate=5.0),)), 7)
+
+
+def test_recording_does_not_change_the_tracks():
+    scenario, config = scene(), TrackerConfig()
+    plain = Tracker(GnnAssociator(config.gnn), scenario.sensors, config).run(scenario)
+    recorder = RecordingAssociator(GnnAssociator(config.gnn), config.gnn)
+    recorded = RecordingTracker(recorder, scenario.sensors, config).run(scenario)
+    np.testing.assert_array_equal(recorded.id, plain.id)
+    np.testing.assert_array_equal(recorded.x, plain.x)
+    assert recorder.identity and UNKNOWN not in recorder.identity.values()
+
+
+def test_labels_give_each_track_its_own_targets_detection():
+    scenario, config = scene(), TrackerConfig()
+    frames = record_scene(scenario, config, GnnAssociator(config.gnn))
+    assert frames
+    for frame in frames:
+        graph, targets = frame.graph, frame.targets
+        label = targets.pair_label > 0
+        tracks = graph.pair_track[label]
+        dets = graph.pair_det[label]
+        assert tracks.unique().numel() == tracks.numel() and dets.unique().numel() == dets.numel()
+        assert bool((targets.track_follows_target[tracks] == 1).all())
+        assert bool((targets.clutter_label[dets] == 0).all())
+        assert bool((targets.missed_label[tracks] == 0).all())
+    total = sum(int(f.targets.pair_label.sum()) for f in frames)
+    assert total > 0.7 * 4 * (scenario.num_frames - 2)
+
+
+def test_follow_truth_is_one_to_one_and_within_the_radius():
+    tracks = np.array([[0.0, 0.0], [5.0, 0.0], [500.0, 0.0]])
+    truth = np.array([[4.0, 0.0], [1.0, 0.0]])
+    np.testing.assert_array_equal(follow_truth(tracks, truth), [1, 0, -1])
