@@ -1,5 +1,6 @@
 """Data-parallel training: 2 gloo ranks on this machine hold identical parameters after a few
-steps, equal to one process trained on the same total batch."""
+steps, equal to one process trained on the same total batch (slow: it starts two processes;
+``make test-slow``)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ def _train_and_save(out, parameters_dir) -> None:
     torch.save(state.model.network.state_dict(), parameters_dir / f"rank{context.rank}.pt")
 
 
+@pytest.mark.slow
 def test_two_gloo_ranks_match_each_other_and_a_single_process(tmp_path):
     torch.set_num_threads(1)
     single = train(CONFIG, tmp_path / "single", progress=False).model.network.state_dict()
