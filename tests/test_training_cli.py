@@ -7,11 +7,10 @@ import csv
 
 import pytest
 import torch
-from click.testing import CliRunner
 from learned_scans import single_thread  # noqa: F401 (autouse fixture)
+from test_tracking_cli import assert_refused, run
 
 import tracker.training as training
-from tracker.cli import main
 from tracker.training import LOG_COLUMNS, TrainingConfig, train
 
 TINY = ["--preset", "crossing", "--frames", "6", "--scenes-per-epoch", "2", "--batch-scenes",
@@ -19,18 +18,6 @@ TINY = ["--preset", "crossing", "--frames", "6", "--scenes-per-epoch", "2", "--b
 TINY_CONFIG = TrainingConfig(preset="crossing", frames=6, scenes_per_epoch=2, batch_scenes=2,
                              passes=2, hidden=8, rounds=1, samples=2, epochs=2,
                              validation_scenes=0)
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
-
-
-def assert_refused(result, message, *paths_not_written):
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], result.stderr
-    for path in paths_not_written:
-        assert not path.exists()
 
 
 def test_train_writes_checkpoints_and_a_log_that_track_can_use(tmp_path):
