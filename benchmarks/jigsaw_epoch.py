@@ -38,6 +38,10 @@ def time_hungarian(config: JigsawConfig, steps: int) -> float:
     return time.process_time() - start
 
 
+def share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", required=True)
@@ -58,18 +62,18 @@ def main() -> None:
         wall = train_epoch(scorer, optimizer, images, config, epoch=1)["epoch_time_s"]
         cpu = time.process_time() - cpu_start
         steps = -(-len(images) // config.batch_size)
-        hungarian_s = time_hungarian(config, steps) if method == "hste" else float("nan")
+        hungarian_s = time_hungarian(config, steps) if method == "hste" else None
         rows.append({"model": model, "method": method, "size": args.size,
                      "images_timed": len(images), "wall_s": wall, "cpu_s": cpu,
                      "wall_min_per_60k_epoch": wall * FULL_EPOCH / len(images) / 60,
                      "cpu_min_per_60k_epoch": cpu * FULL_EPOCH / len(images) / 60,
-                     "hungarian_cpu_share": hungarian_s / cpu})
+                     "hungarian_cpu_share": None if hungarian_s is None else hungarian_s / cpu})
     print(f"{'model':6} {'method':16} {'M':>2} {'images':>7} {'wall s':>7} {'cpu s':>7} "
           f"{'wall min/60k':>12} {'cpu min/60k':>11} {'hungarian share':>15}")
     for r in rows:
         print(f"{r['model']:6} {r['method']:16} {r['size']:>2} {r['images_timed']:>7} "
               f"{r['wall_s']:>7.1f} {r['cpu_s']:>7.1f} {r['wall_min_per_60k_epoch']:>12.2f} "
-              f"{r['cpu_min_per_60k_epoch']:>11.2f} {r['hungarian_cpu_share']:>15.2f}")
+              f"{r['cpu_min_per_60k_epoch']:>11.2f} {share(r['hungarian_cpu_share']):>15}")
     if args.json:
         write_text_atomic(args.json, json.dumps({"threads": args.threads, "rows": rows},
                                                 indent=1) + "\n")

@@ -156,15 +156,16 @@ def protocol_notes(base: JigsawConfig) -> str:
         "leftover border pixels, 0 to 4, are dropped; l1/l2 are over the crop, pixels in [0, 1]).",
         "Evaluation: exact Hungarian on the noise-free scores, each test image shuffled once "
         "with a fixed seed. Kendall tau is measured in position space (true positions of the "
-        "pieces placed at 0..N-1 against 0..N-1). Training-set metrics: first "
-        f"{base.train_eval_limit} training images, after the last epoch. The constraint error "
-        "is max(Err_r, Err_c); training values are over every noisy training permutation of "
-        "the last epoch. Epoch times are wall time on a shared, loaded 2-core machine (noisy).",
+        "pieces placed at 0..N-1 against 0..N-1). \"content\" metrics count pieces with "
+        "identical pixels as interchangeable (see the tie bound below). Training-set metrics: "
+        f"first {base.train_eval_limit} training images, after the last epoch. The constraint "
+        "error is max(Err_r, Err_c); train values (mean, max) are over every noisy training "
+        "permutation of the last epoch; eval values are Sinkhorn's on the noise-free scores. "
+        "Epoch times are wall time on a shared, loaded 2-core machine (noisy).",
         "`ours_hste`: our model (piece CNN + Transformer encoder across the pieces, no "
         "positional encoding), trained with HSTE, lr 5e-4; the paper's model uses lr 1e-4.",
-        "",
     ]
-    return "\n".join(lines)
+    return "\n\n".join(line for line in lines if line) + "\n"
 
 
 def train_with_progress(config: JigsawConfig, train_images, eval_images, out: Path) -> list[dict]:

@@ -29,12 +29,12 @@ SET_METRICS = (("kendall_tau", "Kendall tau", False), ("prop_wrong", "Prop. wron
                ("l2", "l2", True))
 METRICS: tuple[Metric, ...] = (
     *(Metric(f"eval_{key}", f"{label} (eval)", log_y) for key, label, log_y in SET_METRICS),
-    Metric("eval_kendall_tau_content", "Kendall tau, identical pieces interchangeable (eval)"),
-    Metric("eval_prop_wrong_content", "Prop. wrong, identical pieces interchangeable (eval)"),
-    Metric("eval_constraint_error_mean", "constraint error, noise-free eval scores", True, 4),
+    Metric("eval_kendall_tau_content", "content Kendall tau (eval)"),
+    Metric("eval_prop_wrong_content", "content Prop. wrong (eval)"),
+    Metric("eval_constraint_error_mean", "constraint error (eval, no noise)", True, 4),
     *(Metric(f"train_{key}", f"{label} (train)", log_y) for key, label, log_y in SET_METRICS),
-    Metric("step_constraint_error_mean", "training constraint error, mean (last epoch)", True, 4),
-    Metric("step_constraint_error_max", "training constraint error, max (last epoch)", True, 4),
+    Metric("step_constraint_error_mean", "train constraint error, mean", True, 4),
+    Metric("step_constraint_error_max", "train constraint error, max", True, 4),
     Metric("epoch_time_s", "training time per epoch [s]", True, 1),
 )
 PLOTTED = ("eval_kendall_tau", "eval_kendall_tau_content", "eval_prop_wrong", "eval_l2",
