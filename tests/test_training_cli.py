@@ -17,7 +17,7 @@ TINY = ["--preset", "crossing", "--frames", "6", "--scenes-per-epoch", "2", "--b
         "2", "--passes", "1", "--hidden", "8", "--rounds", "1", "--samples", "2"]
 TINY_CONFIG = TrainingConfig(preset="crossing", frames=6, scenes_per_epoch=2, batch_scenes=2,
                              passes=2, hidden=8, rounds=1, samples=2, epochs=2,
-                             validation_scenes=0)
+                             validation_scenes=0, behaviour="model")
 
 
 def test_train_writes_checkpoints_and_a_log_that_track_can_use(tmp_path):
@@ -41,11 +41,11 @@ def test_a_crashed_run_resumes_to_exactly_the_uninterrupted_result(tmp_path, mon
     original = training.simulate_scenes
     calls = []
 
-    def crash_in_second_epoch(config, seeds):
+    def crash_in_second_epoch(config, seeds, model):
         calls.append(seeds)
         if len(calls) == 2:
             raise KeyboardInterrupt
-        return original(config, seeds)
+        return original(config, seeds, model)
 
     monkeypatch.setattr(training, "simulate_scenes", crash_in_second_epoch)
     with pytest.raises(KeyboardInterrupt):

@@ -78,7 +78,9 @@ class TrainingConfig:
     ``batch_scenes`` (both global, divisible by the number of ranks), ``passes`` over each epoch's
     scenes, AdamW ``lr`` (cosine decay to ``lr / 10`` over the run), ``grad_clip``.
     ``validation_scenes`` scored after every epoch (0: none). ``gate_probability`` of the gate
-    and gnn priors. ``seed`` for everything random.
+    and gnn priors. ``behaviour``: the associator that tracks the training scenes while their
+    problems are recorded, ``gnn`` or ``model`` (the network being trained, DAgger style, so it
+    learns on the tracks it makes itself). ``seed`` for everything random.
     """
 
     preset: str = "crossing"
@@ -100,6 +102,7 @@ class TrainingConfig:
     grad_clip: float = 5.0
     validation_scenes: int = 3
     gate_probability: float = 0.999
+    behaviour: str = "gnn"
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -118,6 +121,7 @@ class TrainingConfig:
              "scenes_per_epoch must be a multiple of batch_scenes"),
             (self.lr > 0 and self.grad_clip > 0, "lr and grad_clip must be > 0"),
             (0 < self.gate_probability < 1, "gate_probability must be in (0, 1)"),
+            (self.behaviour in ("gnn", "model"), "behaviour must be gnn or model"),
         ]
         for ok, message in checks:
             if not ok:
@@ -212,10 +216,13 @@ def batch_loss(network: torch.nn.Module, batch: Batch, config: TrainingConfig,
                             batch.group_scene, batch.scenes, config.operator_config(), generator)
 
 
-def simulate_scenes(config: TrainingConfig, seeds: list[int]) -> list[list[TrainingFrame]]:
-    """The recorded association problems of one simulated scene per seed."""
+def simulate_scenes(config: TrainingConfig, seeds: list[int],
+                    model: AssociationModel | None = None) -> list[list[TrainingFrame]]:
+    """The recorded association problems of one simulated scene per seed, tracked by gnn or,
+    with ``behaviour = "model"``, by ``model``."""
     scenario_config, tracker_config = config.scenario(), config.tracker()
-    behaviour = GnnAssociator(tracker_config.gnn)
+    behaviour = (LearnedAssociator(model) if config.behaviour == "model" and model is not None
+                 else GnnAssociator(tracker_config.gnn))
     return [record_scene(generate(scenario_config, seed), tracker_config, behaviour)
             for seed in seeds]
 
@@ -315,7 +322,7 @@ def train(config: TrainingConfig, out_dir: str | os.PathLike, resume: bool = Fal
                 for start in range(0, config.scenes_per_epoch, config.batch_scenes)]
         indices = [i for share in mine for i in share]
         seeds = [scene_seed(config.seed, epoch, i) for i in indices]
-        recorded = dict(zip(indices, simulate_scenes(config, seeds), strict=True))
+        recorded = dict(zip(indices, simulate_scenes(config, seeds, state.model), strict=True))
         losses = []
         bar = tqdm(total=steps_per_epoch, desc=f"epoch {epoch + 1}/{config.epochs}",
                    unit="step", disable=not (progress and context.is_main), leave=False)

@@ -38,6 +38,7 @@ OVERRIDES: dict[str, Any] = {
     "noise": click.FloatRange(min=0.0),
     "samples": click.IntRange(min=1),
     "validation_scenes": click.IntRange(min=0),
+    "behaviour": click.Choice(["gnn", "model"]),
     "seed": int,
 }
 HELP = {
@@ -57,6 +58,7 @@ HELP = {
     "noise": "Gumbel noise scale.",
     "samples": "Gumbel samples per association problem.",
     "validation_scenes": "Scenes scored (MOTA, IDF1 vs gnn) after every epoch.",
+    "behaviour": "Who tracks the training scenes: gnn, or the model being trained (DAgger).",
     "seed": "Seed of scenes, initial weights and noise.",
 }
 
