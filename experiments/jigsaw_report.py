@@ -35,7 +35,7 @@ METRICS: tuple[Metric, ...] = (
     *(Metric(f"train_{key}", f"{label} (train)", log_y) for key, label, log_y in SET_METRICS),
     Metric("step_constraint_error_mean", "train constraint error, mean", True, 4),
     Metric("step_constraint_error_max", "train constraint error, max", True, 4),
-    Metric("epoch_time_s", "training time per epoch [s]", True, 1),
+    Metric("epoch_time_s", "training time per epoch [s]", digits=1),
 )
 PLOTTED = ("eval_kendall_tau", "eval_kendall_tau_content", "eval_prop_wrong", "eval_l2",
            "epoch_time_s")
