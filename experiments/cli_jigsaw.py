@@ -86,7 +86,8 @@ def sweep_configs(base: JigsawConfig, sizes, methods, models, seeds, lr: float |
               help="paper = the paper's scorer; ours = piece encoder + attention across pieces.")
 @click.option("--seeds", default="0", show_default=True, callback=parse_list(int),
               help="Comma-separated seeds (initialisation, shuffles, noise).")
-@click.option("--epochs", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--epochs", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Training epochs per run (a finished run can be extended).")
 @click.option("--train-subset", type=click.IntRange(min=0), default=0, show_default=True,
               help="Train on the first N training images only (0 = all 60,000).")
 @click.option("--eval-subset", type=click.IntRange(min=0), default=0, show_default=True,
@@ -94,7 +95,8 @@ def sweep_configs(base: JigsawConfig, sizes, methods, models, seeds, lr: float |
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Adam learning rate for every run [default: 1e-4 paper, 5e-4 ours].")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="TOML with JigsawConfig fields (batch_size, samples, ...).")
+              default=None, help="TOML with further JigsawConfig fields (batch_size, samples, "
+              "noise, ...); the options here take precedence.")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
               help="torch CPU threads.")
 def jigsaw_command(data_dir, out, sizes, methods, models, seeds, epochs, train_subset,
