@@ -1,1 +1,1 @@
-"""The paper's experiments (sorting, MNIST jigsaw, Sinkhorn diagnostics), each runnable from the CLI."""
+"""The paper's experiments (sorting, MNIST jigsaw, Sinkhorn diagnostics), runnable from the CLI."""

@@ -65,6 +65,7 @@ def bad_files(tmp_path):
         "text": b"frame,id,x,y\n1,1,0,0\n",
         "random": np.random.default_rng(1).bytes(300),
         "empty": b"",
+        "junk line": b"junk\n",  # torch.load raises KeyError on this one
     }
     paths = {}
     for name, content in files.items():

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from learned_scans import random_scan, single_thread  # noqa: F401 (autouse fixture)
 
-from tracker.association.features import baseline_scores, build_graph, collate
+from tracker.association.features import build_graph, collate
 from tracker.association.gating import gate
-from tracker.association.gnn import GnnAssociator, GnnConfig
+from tracker.association.gnn import GnnAssociator, GnnConfig, gnn_scores
 from tracker.association.learned import AssociationModel, LearnedAssociator
 from tracker.association.network import (
     AssociationNetwork,
@@ -29,7 +29,7 @@ CONFIG = GnnConfig()
 
 def graph_of(scan):
     pairs = gate(scan, CONFIG.gate_probability)
-    return build_graph(scan, pairs, baseline_scores(scan, pairs, CONFIG))
+    return build_graph(scan, pairs, gnn_scores(scan, pairs, CONFIG))
 
 
 def perturbed_network(seed: int = 0) -> AssociationNetwork:

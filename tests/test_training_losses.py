@@ -8,9 +8,9 @@ import numpy as np
 import torch
 from learned_scans import random_scan, single_thread  # noqa: F401 (autouse fixture)
 
-from tracker.association.features import baseline_scores, build_graph, collate
+from tracker.association.features import build_graph, collate
 from tracker.association.gating import gate, gate_threshold
-from tracker.association.gnn import GnnConfig
+from tracker.association.gnn import GnnConfig, gnn_scores
 from tracker.association.losses import (
     LOSSES,
     TRUTH_WEIGHT,
@@ -40,7 +40,7 @@ def labelled_frame(rng: np.random.Generator, tracks: int = 8, seen: int = 6, clu
     det_target = np.concatenate([np.arange(1, min(seen, tracks) + 1), -np.ones(clutter, int)])
     targets = frame_targets(scan, pairs, det_target, np.arange(1, tracks + 1),
                             scan.track_states[:, :2], gate_threshold(CONFIG.gate_probability))
-    return TrainingFrame(build_graph(scan, pairs, baseline_scores(scan, pairs, CONFIG)), targets)
+    return TrainingFrame(build_graph(scan, pairs, gnn_scores(scan, pairs, CONFIG)), targets)
 
 
 def batch_of(frames: list[TrainingFrame]):

@@ -23,14 +23,9 @@ import numpy as np
 import torch
 
 from tracker.association.base import AssociationInput, Associator
-from tracker.association.features import (
-    BaselineScores,
-    baseline_scores,
-    build_graph,
-    range_rate_mismatch,
-)
+from tracker.association.features import build_graph, range_rate_mismatch
 from tracker.association.gating import GatedPairs, gate, gate_threshold, pairs_within, solve_gated
-from tracker.association.gnn import GnnConfig
+from tracker.association.gnn import GnnConfig, GnnScores, gnn_scores
 from tracker.association.losses import FrameTargets
 from tracker.association.network import PairGraph
 from tracker.filtering import update
@@ -172,7 +167,7 @@ class RecordingAssociator:
         ids = [self._track_id.get(state.tobytes(), -1) for state in inputs.track_states]
         identity = np.array([self.identity.get(i, UNKNOWN) for i in ids], dtype=np.int64)
         pairs = gate(inputs, self.gnn_config.gate_probability)
-        baseline: BaselineScores = baseline_scores(inputs, pairs, self.gnn_config)
+        baseline: GnnScores = gnn_scores(inputs, pairs, self.gnn_config)
         self.frames.append(TrainingFrame(
             build_graph(inputs, pairs, baseline),
             frame_targets(inputs, pairs, det_target, self.truth_id, self.truth_xy,

@@ -21,15 +21,12 @@ Detection features (``NUM_DET_FEATURES`` = 4): amplitude (SNR dB) / 10 (0 when n
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 
 from tracker.association.base import AssociationInput
 from tracker.association.gating import GatedPairs
-from tracker.association.gnn import GnnConfig, _scan_values
+from tracker.association.gnn import GnnScores
 from tracker.association.network import (
     NUM_DET_FEATURES,
     NUM_PAIR_FEATURES,
@@ -41,30 +38,6 @@ RANGE_RATE_VARIANCE = 1.0
 """m^2/s^2 added to the predicted range-rate variance: a nominal Doppler measurement noise."""
 
 _MISMATCH_CLIP = 10.0
-
-
-@dataclass(frozen=True)
-class BaselineScores:
-    """The gnn backend's scores of one scan (log-likelihood ratios, larger = better): ``pair`` (K,)
-    ``log Pd - d^2/2 - log det S / 2 - log 2 pi``, ``missed`` (T,) ``log(1 - Pd)``, ``clutter``
-    (D,) ``log clutter density``; Hungarian on them is exactly the gnn association."""
-
-    pair: np.ndarray
-    missed: np.ndarray
-    clutter: np.ndarray
-
-
-def baseline_scores(inputs: AssociationInput, pairs: GatedPairs, config: GnnConfig
-                    ) -> BaselineScores:
-    """The gnn scores of the gated ``pairs``; Pd and clutter density of the scan or ``config``."""
-    detection_probability = np.clip(
-        _scan_values(inputs.detection_probability, inputs.num_tracks, config.detection_probability),
-        1e-6, 1.0 - 1e-6)
-    clutter_density = np.maximum(
-        _scan_values(inputs.clutter_density, inputs.num_detections, config.clutter_density), 1e-30)
-    pair = (np.log(detection_probability[pairs.track_index]) - 0.5 * pairs.mahalanobis_sq
-            - 0.5 * pairs.log_det - math.log(2.0 * math.pi))
-    return BaselineScores(pair, np.log1p(-detection_probability), np.log(clutter_density))
 
 
 def _quadratic(vector: np.ndarray, matrix: np.ndarray) -> np.ndarray:
@@ -96,7 +69,7 @@ def range_rate_mismatch(inputs: AssociationInput, track: np.ndarray, det: np.nda
     return np.clip(np.nan_to_num(mismatch, nan=0.0), -_MISMATCH_CLIP, _MISMATCH_CLIP)
 
 
-def pair_features(inputs: AssociationInput, pairs: GatedPairs, baseline: BaselineScores
+def pair_features(inputs: AssociationInput, pairs: GatedPairs, baseline: GnnScores
                   ) -> np.ndarray:
     """Features (K, NUM_PAIR_FEATURES) of the K gated pairs."""
     track, det = pairs.track_index, pairs.detection_index
@@ -141,7 +114,7 @@ def detection_features(inputs: AssociationInput) -> np.ndarray:
     return np.stack(columns, axis=-1).reshape(-1, NUM_DET_FEATURES)
 
 
-def build_graph(inputs: AssociationInput, pairs: GatedPairs, baseline: BaselineScores,
+def build_graph(inputs: AssociationInput, pairs: GatedPairs, baseline: GnnScores,
                 dtype: torch.dtype = torch.float32) -> PairGraph:
     """The one-frame :class:`PairGraph` of a scan, its gated pairs and their gnn scores; its
     groups are the connected components of the gate graph."""

@@ -10,7 +10,7 @@ instead of one per frame, with the same optimal assignment.
 The network is a pair MLP followed by attention message passing along rows (all pairs of one
 track) and columns (all pairs of one detection), so one pair's score depends on its competitors.
 Each head adds a learned correction to a *prior* score (the gnn baseline's log-likelihood ratios,
-:func:`tracker.association.features.baseline_scores`); the output layers start at zero, so an
+:func:`tracker.association.gnn.gnn_scores`); the output layers start at zero, so an
 untrained network is the gnn tracker and training learns corrections from the information gnn
 ignores (range rate, amplitude, ...).
 

@@ -61,6 +61,9 @@ def track_command(scene: Path, backend: str, model_path: Path | None, config_pat
             raise InputError("--model is for the learned and sinkhorn backends, not gnn")
         associator = build_associator(backend, config=config.gnn)
     else:
+        import torch  # only the network backends need it
+
+        torch.set_num_threads(1)  # per-scan networks are tiny: extra threads only add overhead
         associator = build_associator(backend, model_path=model_path)
     scenario = load_scene(scene)
     if len(scenario.det_frame) == 0:

@@ -114,7 +114,8 @@ def augmented_scores(pair_scores: Tensor, row_unmatched: Tensor, col_unmatched: 
             f"unmatched scores must have N={n} and M={m} entries; got {row_unmatched.shape[-1]} "
             f"and {col_unmatched.shape[-1]}"
         )
-    batch = torch.broadcast_shapes(
+    # numpy's rule is the same as torch's, without torch.broadcast_shapes' one-off sympy import.
+    batch = np.broadcast_shapes(
         pair_scores.shape[:-2], row_unmatched.shape[:-1], col_unmatched.shape[:-1]
     )
     kind = dict(dtype=pair_scores.dtype, device=pair_scores.device)
