@@ -221,7 +221,8 @@ _READ_ERRORS = (
 
 def load(path: str | os.PathLike) -> Scenario:
     """Read a scenario written by :meth:`Scenario.save`; InputError for a missing, truncated,
-    foreign or wrong-version file, or for inconsistent arrays."""
+    foreign or wrong-version file, for inconsistent arrays, or for NaN / infinite times or true
+    states (detections may hold NaN: the tracker drops those with a warning)."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such scenario file")
@@ -255,6 +256,11 @@ def load(path: str | os.PathLike) -> Scenario:
             )
     arrays = {name: stored[name] for name in ARRAY_SPECS}
     _check_lengths(path, arrays)
+    for name in ("frame_times", "truth_state"):
+        if not np.isfinite(arrays[name]).all():
+            raise InputError(f"{path}: {name} holds NaN or infinite values")
+    if not np.isfinite(stored["dt"]):
+        raise InputError(f"{path}: dt is NaN or infinite")
     return Scenario(config, int(stored["seed"]), float(stored["dt"]), **arrays)
 
 

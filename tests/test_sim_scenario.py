@@ -80,6 +80,14 @@ def rewrite(source, target, **changes) -> None:
     np.savez(target, **{k: v for k, v in arrays.items() if v is not None})
 
 
+def poisoned(source, target, name: str) -> None:
+    """``source`` rewritten to ``target`` with the first value of array ``name`` set to NaN."""
+    with np.load(source) as data:
+        array = data[name].copy()
+    array.reshape(-1)[0] = np.nan
+    rewrite(source, target, **{name: array})
+
+
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
     path = tmp_path_factory.mktemp("scene") / "scene.npz"
@@ -99,6 +107,9 @@ def saved(tmp_path_factory):
         (lambda src, bad: rewrite(src, bad, det_range=np.zeros(3, np.float32)), "inconsistent"),
         (lambda src, bad: rewrite(src, bad, truth_state=np.zeros((2, 3))), "truth_state has"),
         (lambda src, bad: rewrite(src, bad, config_json=np.array("{")), "bad stored config"),
+        (lambda src, bad: poisoned(src, bad, "truth_state"), "truth_state holds NaN"),
+        (lambda src, bad: poisoned(src, bad, "frame_times"), "frame_times holds NaN"),
+        (lambda src, bad: poisoned(src, bad, "dt"), "dt is NaN"),
     ],
 )
 def test_bad_scenario_files_give_one_clear_input_error(saved, tmp_path, make_bad, message):
