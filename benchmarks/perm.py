@@ -4,13 +4,17 @@ Usage:
     .venv/bin/python benchmarks/perm.py [--repeats 7] [--json docs/results/perm/bench.json]
 
 For B in {1, 32} and N in {10, 50, 100, 200, 400} (random normal scores, float32), it times in the
-same run, taking medians:
+same run, taking the best of interleaved rounds:
   - scipy_loop: a Python loop of scipy.optimize.linear_sum_assignment over the batch (reference);
   - scipy_threads: the same loop spread over a 2-thread pool (scipy releases the GIL);
   - hungarian: tracker.perm.hungarian (the library's choice), including tensor conversion;
   - hste_fb: hungarian_ste forward + backward of a linear loss;
   - sinkhorn_fb: log-domain Sinkhorn L=20 forward + backward of the same loss.
-It prints a table of times and ratios and writes every number to JSON. It also measures the
+Times are the best of `--repeats` interleaved rounds (each round runs every contender once), the
+steadiest statistic on a shared machine. torch runs on `--threads` threads (default 1: on a loaded
+2-core machine extra torch threads make small batched ops many times slower); lapx and the scipy
+pool use 2 threads. It prints a table of times and ratios and writes every number to JSON.
+It also measures the
 import time of tracker.perm beyond torch in a fresh interpreter.
 """
 
@@ -38,15 +42,20 @@ BATCHES = (1, 32)
 SIZES = (10, 50, 100, 200, 400)
 
 
-def median_seconds(fn, repeats: int) -> float:
-    """Median wall time of fn() over `repeats` runs after one warm-up run."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def interleaved_best_seconds(contenders: dict, repeats: int) -> dict[str, float]:
+    """Best (minimum) wall time of each contender over `repeats` interleaved rounds.
+
+    Every round runs each contender once, in turn, so slow spells of a shared machine hit all of
+    them alike; the minimum is the least disturbed run. One warm-up round comes first.
+    """
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    for round_index in range(repeats + 1):
+        for name, fn in contenders.items():
+            start = time.perf_counter()
+            fn()
+            if round_index:
+                times[name].append(time.perf_counter() - start)
+    return {name: min(values) for name, values in times.items()}
 
 
 def to_assignment(scores: torch.Tensor, solutions) -> torch.Tensor:
@@ -107,7 +116,7 @@ def measure_case(pool: ThreadPoolExecutor, batch: int, n: int, repeats: int, see
         "hste_fb": lambda: forward_backward(hungarian_ste, scores, weights),
         "sinkhorn_fb": lambda: forward_backward(sinkhorn, scores, weights),
     }
-    t = {name: median_seconds(fn, repeats) for name, fn in contenders.items()}
+    t = interleaved_best_seconds(contenders, repeats)
     return {
         "B": batch,
         "N": n,
@@ -133,8 +142,10 @@ def format_row(r: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument("--json", type=Path, default=Path("docs/results/perm/bench.json"))
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
 
     print(HEADER)
     rows = []

@@ -19,6 +19,7 @@ import torch
 from torch import Tensor
 
 _THREADS = max(1, min(4, os.cpu_count() or 1))
+_NUMPY_DTYPES = {torch.float64: np.float64, torch.float32: np.float32, torch.float16: np.float16}
 
 
 def _check_finite_or_forbidden(scores: np.ndarray | Tensor, name: str) -> None:
@@ -78,17 +79,19 @@ def hungarian(scores: Tensor) -> Tensor:
     if scores.numel() == 0:
         return torch.zeros_like(scores)
     n, m = scores.shape[-2:]
-    flat = scores.detach().reshape(-1, n, m).to("cpu", torch.float64).numpy()
+    host = scores.detach().cpu()
+    array = (host if host.dtype in _NUMPY_DTYPES else host.double()).numpy()
+    flat = array.reshape(-1, n, m).astype(np.float64, copy=False)
     costs, forbidden = _finite_costs(flat)
     rows, cols = _solve_batch(costs)
-    sizes = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
-    index = (np.repeat(np.arange(len(rows)), sizes), np.concatenate(rows), np.concatenate(cols))
+    batch_index = np.repeat(np.arange(len(rows)), [len(r) for r in rows])
+    row_index, col_index = np.concatenate(rows), np.concatenate(cols)
     if forbidden is not None:
-        keep = ~forbidden[index]
-        index = tuple(i[keep] for i in index)
-    assignment = torch.zeros(flat.shape, dtype=scores.dtype)
-    assignment[tuple(torch.from_numpy(i) for i in index)] = 1
-    return assignment.reshape(scores.shape).to(scores.device)
+        keep = ~forbidden[batch_index, row_index, col_index]
+        batch_index, row_index, col_index = batch_index[keep], row_index[keep], col_index[keep]
+    assignment = np.zeros(flat.shape, dtype=array.dtype)
+    assignment[batch_index, row_index, col_index] = 1  # numpy: far cheaper than torch index_put
+    return torch.from_numpy(assignment.reshape(array.shape)).to(scores.device, scores.dtype)
 
 
 def augmented_scores(pair_scores: Tensor, row_unmatched: Tensor, col_unmatched: Tensor) -> Tensor:
