@@ -164,6 +164,28 @@ def test_bad_checkpoint_and_options_are_refused(tmp_path, scene_path):
     assert_refused(run("track", scene_path, "--config", config, "-o", out), "max_misses", out)
 
 
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--bogus"], "hste: No such option '--bogus'. (see 'hste --help')"),
+        (["plot", "nope"], "hste plot: No such command 'nope'."),
+        (["track"], "hste track: Missing argument 'SCENE'. (see 'hste track --help')"),
+        (["track", "{scene}"], "Missing option '-o' / '--output'"),
+        (["evaluate", "{scene}", "x.csv", "--json", "s.json", "--match-distance", "-1"],
+         "Invalid value for '--match-distance'"),
+        (["animate", "{scene}", "-o", "a.gif", "--region", "1,2"], "is not XMIN,XMAX,YMIN,YMAX"),
+    ],
+)
+def test_usage_errors_are_one_line_naming_the_command(scene_path, args, message):
+    args = [a.format(scene=scene_path) for a in args]
+    assert_refused(CliRunner().invoke(main, args, prog_name="hste"), message)
+
+
+def test_a_group_without_a_command_still_shows_its_help():
+    result = CliRunner().invoke(main, ["plot"], prog_name="hste")
+    assert "Usage: hste plot" in result.output and "tracks" in result.output
+
+
 def test_help_texts_have_examples():
     for command in ("track", "evaluate"):
         result = run(command, "--help")

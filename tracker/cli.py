@@ -3,7 +3,8 @@
 Each command lives in the module that does its job; this file only maps names to them, so
 ``hste --help`` stays fast (no torch import) and adding a command is one line in a table below.
 Bad input raised as :class:`sim.errors.InputError` anywhere below becomes one line on stderr
-and exit status 2.
+and exit status 2; so does a bad option or argument (click's usage block and help hint are
+folded into that one line).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import importlib
 
 import click
+from click.exceptions import NoArgsIsHelpError
 
 from sim.errors import InputError
 
@@ -19,6 +21,15 @@ class InputFailure(click.ClickException):
     """A user-fixable error: printed as one ``Error: ...`` line, exit status 2."""
 
     exit_code = 2
+
+
+def one_line_usage_error(error: click.UsageError) -> click.UsageError:
+    """``error`` as one ``Error: ...`` line naming the command and its ``--help`` (exit status 2);
+    a bare group's help page (no arguments given) is left as it is."""
+    if error.ctx is None or isinstance(error, NoArgsIsHelpError):
+        return error
+    command = error.ctx.command_path
+    return click.UsageError(f"{command}: {error.format_message()} (see '{command} --help')")
 
 
 class LazyGroup(click.Group):
@@ -37,11 +48,19 @@ class LazyGroup(click.Group):
             return getattr(importlib.import_module(module_name), attribute)
         return super().get_command(ctx, name)
 
+    def make_context(self, *args, **kwargs) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as error:
+            raise one_line_usage_error(error) from None
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except InputError as error:
             raise InputFailure(str(error)) from None
+        except click.UsageError as error:
+            raise one_line_usage_error(error) from None
 
 
 # name -> "module:click_command". One line per command; keep sorted.
