@@ -9,6 +9,7 @@ import click
 from tqdm import tqdm
 
 from sim.atomic import write_text_atomic
+from sim.cli_types import SEED
 from sim.config import ScenarioConfig
 from sim.errors import InputError
 from sim.generator import generate
@@ -55,7 +56,7 @@ def describe(scenario: Scenario, output: Path) -> str:
 @click.option(
     "--frames", type=click.IntRange(min=1), help="Number of frames (default: the config's)."
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Random seed.")
 @click.option(
     "-o",
     "--output",

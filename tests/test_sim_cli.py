@@ -56,6 +56,8 @@ def test_save_config_writes_the_config_used_with_the_frames_override(tmp_path):
         (["-o", "{tmp}/file/scene.npz"], "cannot write output"),
         (["--preset", "busy"], "Invalid value for '--preset'"),
         (["--frames", "0"], "Invalid value for '--frames'"),
+        (["--seed", "-1"], "Invalid value for '--seed'"),
+        (["--seed", str(2**63)], "Invalid value for '--seed'"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_no_file(tmp_path, args, message):

@@ -181,6 +181,28 @@ def test_usage_errors_are_one_line_naming_the_command(scene_path, args, message)
     assert_refused(CliRunner().invoke(main, args, prog_name="hste"), message)
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["evaluate", "{scene}", "{tracks}", "--json", "{out}", "--match-distance", "nan"],
+        ["evaluate", "{scene}", "{tracks}", "--json", "{out}", "--gospa-cutoff", "inf"],
+        ["animate", "{scene}", "{tracks}", "-o", "{out}", "--fps", "nan"],
+        ["animate", "{scene}", "{tracks}", "-o", "{out}", "--panel-size", "inf"],
+        ["animate", "{scene}", "{tracks}", "-o", "{out}", "--sigma", "nan"],
+        ["animate", "{scene}", "{tracks}", "-o", "{out}", "--mark-events",
+         "--match-distance", "nan"],
+        ["plot", "scenario", "{scene}", "-o", "{out}", "--seed", "-1"],
+    ],
+)
+def test_nan_infinite_and_negative_seed_options_are_refused(tmp_path, scene_path, args):
+    tracks = tmp_path / "gnn.csv"
+    assert run("track", scene_path, "-o", tracks, "--quiet").exit_code == 0
+    out = tmp_path / {"evaluate": "out.json", "animate": "out.gif", "plot": "out.png"}[args[0]]
+    args = [a.format(scene=scene_path, tracks=tracks, out=out) for a in args]
+    option = next(a for a in reversed(args) if a.startswith("--"))
+    assert_refused(run(*args), f"Invalid value for '{option}'", out)
+
+
 def test_a_group_without_a_command_still_shows_its_help():
     result = CliRunner().invoke(main, ["plot"], prog_name="hste")
     assert "Usage: hste plot" in result.output and "tracks" in result.output

@@ -79,6 +79,21 @@ def test_bad_training_input_is_refused_in_one_line(tmp_path):
     assert_refused(run("train", "--resume", "--out", out), "not an hste-track checkpoint")
 
 
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("--tau", "inf", "tau must be finite"),
+        ("--noise", "inf", "noise must be finite"),
+        ("--lr", "inf", "lr must be finite"),
+        ("--seed", "-1", "seed must be >= 0"),
+    ],
+)
+def test_infinite_rates_and_negative_seeds_are_refused(tmp_path, option, value, message):
+    out = tmp_path / "run"
+    result = run("train", *TINY, "--epochs", "0", option, value, "--out", out)
+    assert_refused(result, message, out / "checkpoint.pt")
+
+
 def test_help_has_an_example():
     for command in ("train", "demo"):
         result = run(command, "--help")

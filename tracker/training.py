@@ -109,8 +109,8 @@ class TrainingConfig:
         checks = [
             (self.mode in MODES, f"mode must be one of {', '.join(MODES)}"),
             (self.operator in OPERATORS, f"operator must be one of {', '.join(OPERATORS)}"),
-            (self.tau > 0, "tau must be > 0"),
-            (self.noise >= 0, "noise must be >= 0"),
+            (0 < self.tau < math.inf, "tau must be finite and > 0"),
+            (0 <= self.noise < math.inf, "noise must be finite and >= 0"),
             (min(self.samples, self.sinkhorn_iters, self.hidden, self.frames) >= 1,
              "samples, sinkhorn_iters, hidden and frames must be >= 1"),
             (min(self.rounds, self.epochs, self.validation_scenes) >= 0,
@@ -119,9 +119,11 @@ class TrainingConfig:
              "scenes_per_epoch, batch_scenes and passes must be >= 1"),
             (self.scenes_per_epoch % self.batch_scenes == 0,
              "scenes_per_epoch must be a multiple of batch_scenes"),
-            (self.lr > 0 and self.grad_clip > 0, "lr and grad_clip must be > 0"),
+            (0 < self.lr < math.inf and self.grad_clip > 0,
+             "lr must be finite and > 0, grad_clip > 0"),
             (0 < self.gate_probability < 1, "gate_probability must be in (0, 1)"),
             (self.behaviour in ("gnn", "model"), "behaviour must be gnn or model"),
+            (self.seed >= 0, "seed must be >= 0"),
         ]
         for ok, message in checks:
             if not ok:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 import sim
+from sim.cli_types import FiniteFloatRange
 from tracker.animation import animate, check_output
 from tracker.plots.inputs import (
     FrameRange,
@@ -28,20 +29,20 @@ from tracker.plots.inputs import (
               help="Panel title per tracks file, in order (default: the file names).")
 @click.option("--frames", type=FrameRange(), default=None,
               help="Frames to draw, FIRST:LAST, 1-based inclusive (default: all).")
-@click.option("--fps", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+@click.option("--fps", type=FiniteFloatRange(min=0.1), default=10.0, show_default=True,
               help="Frames per second of the output.")
 @click.option("--trail", type=click.IntRange(min=1), default=15, show_default=True,
               help="Length of the fading track and truth trails, in frames.")
-@click.option("--panel-size", type=click.FloatRange(min=1.0), default=5.0, show_default=True,
+@click.option("--panel-size", type=FiniteFloatRange(min=1.0), default=5.0, show_default=True,
               help="Size of each (square) panel in inches.")
 @click.option("--dpi", type=click.IntRange(min=20), default=100, show_default=True,
               help="Pixels per inch (the frame is about panel-size x dpi pixels per panel).")
-@click.option("--sigma", type=click.FloatRange(min=0.0, min_open=True), default=2.0,
+@click.option("--sigma", type=FiniteFloatRange(min=0.0, min_open=True), default=2.0,
               show_default=True, help="Covariance ellipses at this many standard deviations.")
 @region_option
 @click.option("--mark-events", is_flag=True,
               help="Mark ID switches and false tracks as `hste evaluate` scores them.")
-@click.option("--match-distance", type=click.FloatRange(min=0.0, min_open=True), default=None,
+@click.option("--match-distance", type=FiniteFloatRange(min=0.0, min_open=True), default=None,
               help="With --mark-events: largest track-target distance (m) that counts as a "
                    "match (default: hste evaluate's).")
 def animate_command(scene_path: Path, tracks_paths: tuple[Path, ...], output: Path,

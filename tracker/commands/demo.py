@@ -17,6 +17,7 @@ import torch
 
 from sim import generate
 from sim.atomic import write_text_atomic
+from sim.cli_types import SEED
 from sim.presets import PRESETS, get_preset
 from tracker.animation import animate
 from tracker.association.gnn import GnnAssociator
@@ -42,7 +43,7 @@ DEMO_TRAINING = TrainingConfig(epochs=3, scenes_per_epoch=4, batch_scenes=2, pas
               show_default=True, help="Training epochs.")
 @click.option("--frames", type=click.IntRange(min=2), default=100, show_default=True,
               help="Frames of the test scene.")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=SEED, default=0, show_default=True,
               help="Seed of training and of the test scene (never one training used).")
 @click.option("--no-animation", is_flag=True, help="Skip the GIF.")
 def demo_command(out: Path, preset: str, epochs: int, frames: int, seed: int,

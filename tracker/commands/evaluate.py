@@ -10,6 +10,7 @@ import click
 import numpy as np
 
 from sim.atomic import atomic_path, write_text_atomic
+from sim.cli_types import FiniteFloatRange
 from sim.errors import InputError
 from tracker.commands.track import load_scene
 from tracker.evaluation import PER_FRAME_COLUMNS, Evaluation, EvaluationConfig, evaluate_many
@@ -70,10 +71,10 @@ def _json_value(value: float) -> float | None:
 @click.option("--per-frame", "per_frame_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Also write per-frame GOSPA and association accuracy (CSV; "
                                  "with several tracks files one CSV each, named PATH-STEM_NAME).")
-@click.option("--match-distance", type=click.FloatRange(min=0.0, min_open=True),
+@click.option("--match-distance", type=FiniteFloatRange(min=0.0, min_open=True),
               default=EvaluationConfig.match_distance, show_default=True,
               help="Largest track-target distance (m) that counts as a match.")
-@click.option("--gospa-cutoff", type=click.FloatRange(min=0.0, min_open=True),
+@click.option("--gospa-cutoff", type=FiniteFloatRange(min=0.0, min_open=True),
               default=EvaluationConfig.gospa_cutoff, show_default=True, help="GOSPA c, m.")
 @click.option("--all-tracks", is_flag=True, help="Score tentative tracks too (default: only "
                                                  "confirmed ones).")

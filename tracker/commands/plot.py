@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 import sim
+from sim.cli_types import SEED
 from tracker.plots.bench import plot_bench
 from tracker.plots.inputs import (
     FrameRange,
@@ -64,7 +65,7 @@ def _done(path: Path) -> None:
 @_output
 @_frames
 @region_option
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=SEED, default=0, show_default=True,
               help="Seed of the subset of detections drawn for very large scenes.")
 def scenario(scene_path: Path, output: Path, dpi: int, frames, region, seed: int) -> None:
     """Scenario overview: true trajectories, detections (clutter apart), sensors, fields of view.
