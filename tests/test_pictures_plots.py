@@ -191,6 +191,19 @@ def test_mean_over_seeds_and_moving_average():
     np.testing.assert_array_equal(spread, [0.0, 1.0])
     smoothed = moving_average(np.array([1.0, np.nan, 3.0, 5.0]), 3)
     np.testing.assert_allclose(smoothed, [1.0, 2.0, 4.0, 4.0])
+    np.testing.assert_allclose(moving_average(np.array([1.0, 2.0, 6.0]), 10), [3.0, 3.0, 3.0])
+    values = np.random.default_rng(0).normal(size=9)
+    for window in (2, 4, 5, 9):
+        same = np.convolve(values, np.ones(window), mode="same") / np.convolve(
+            np.ones(9), np.ones(window), mode="same")
+        np.testing.assert_allclose(moving_average(values, window), same)
+
+
+def test_smoothing_over_more_frames_than_the_scene_has(files, tmp_path):
+    out = tmp_path / "m.png"
+    result = hste("plot", "metrics", files / "gnn_frames.csv", "--smooth", "50", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert_a_picture(out)
 
 
 def test_the_scene_fixture_loads(files):

@@ -192,9 +192,12 @@ def test_usage_errors_are_one_line_naming_the_command(scene_path, args, message)
         ["animate", "{scene}", "{tracks}", "-o", "{out}", "--mark-events",
          "--match-distance", "nan"],
         ["plot", "scenario", "{scene}", "-o", "{out}", "--seed", "-1"],
+        ["plot", "scenario", "{scene}", "-o", "{out}", "--dpi", "100000"],
+        ["animate", "{scene}", "{tracks}", "-o", "{out}", "--dpi", "100000"],
+        ["animate", "{scene}", "{tracks}", "-o", "{out}", "--panel-size", "1000"],
     ],
 )
-def test_nan_infinite_and_negative_seed_options_are_refused(tmp_path, scene_path, args):
+def test_nan_infinite_negative_and_huge_options_are_refused(tmp_path, scene_path, args):
     tracks = tmp_path / "gnn.csv"
     assert run("track", scene_path, "-o", tracks, "--quiet").exit_code == 0
     out = tmp_path / {"evaluate": "out.json", "animate": "out.gif", "plot": "out.png"}[args[0]]

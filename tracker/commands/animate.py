@@ -33,9 +33,9 @@ from tracker.plots.inputs import (
               help="Frames per second of the output.")
 @click.option("--trail", type=click.IntRange(min=1), default=15, show_default=True,
               help="Length of the fading track and truth trails, in frames.")
-@click.option("--panel-size", type=FiniteFloatRange(min=1.0), default=5.0, show_default=True,
-              help="Size of each (square) panel in inches.")
-@click.option("--dpi", type=click.IntRange(min=20), default=100, show_default=True,
+@click.option("--panel-size", type=FiniteFloatRange(min=1.0, max=20.0), default=5.0,
+              show_default=True, help="Size of each (square) panel in inches.")
+@click.option("--dpi", type=click.IntRange(min=20, max=600), default=100, show_default=True,
               help="Pixels per inch (the frame is about panel-size x dpi pixels per panel).")
 @click.option("--sigma", type=FiniteFloatRange(min=0.0, min_open=True), default=2.0,
               show_default=True, help="Covariance ellipses at this many standard deviations.")

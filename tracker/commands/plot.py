@@ -28,7 +28,7 @@ _FILE = click.Path(dir_okay=False, path_type=Path)
 
 
 def _output(function):
-    function = click.option("--dpi", type=click.IntRange(min=20), default=DEFAULT_DPI,
+    function = click.option("--dpi", type=click.IntRange(min=20, max=1200), default=DEFAULT_DPI,
                             show_default=True, help="Pixels per inch of a PNG.")(function)
     return click.option("-o", "--output", type=_FILE, required=True,
                         help="Picture to write: .png, .pdf or .svg.")(function)

@@ -58,12 +58,16 @@ def plot_metrics(tables: Mapping[str, Mapping[str, np.ndarray]], out_path: str |
 
 
 def moving_average(values: np.ndarray, window: int) -> np.ndarray:
-    """Centred mean over ``window`` samples, ignoring NaN (NaN where a window has no value)."""
+    """Centred mean over ``window`` samples of ``values`` (N,), ignoring NaN (NaN where a window
+    has no value); (N,) for any window, also one longer than the series."""
     if window == 1:
         return values
     finite = np.isfinite(values)
     kernel = np.ones(window)
-    sums = np.convolve(np.where(finite, values, 0.0), kernel, mode="same")
-    counts = np.convolve(finite.astype(float), kernel, mode="same")
+    # the full convolution cut to N values centred as numpy's mode="same" centres them (which
+    # returns max(N, window) values, so cannot serve when window > N)
+    centred = slice((window - 1) // 2, (window - 1) // 2 + len(values))
+    sums = np.convolve(np.where(finite, values, 0.0), kernel, mode="full")[centred]
+    counts = np.convolve(finite.astype(float), kernel, mode="full")[centred]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(counts > 0, sums / counts, np.nan)
