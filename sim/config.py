@@ -323,9 +323,17 @@ def _fits(value: Any, default: Any) -> bool:
     return True  # None defaults and nested configs are checked by the dataclasses themselves
 
 
+def _is_finite_setting(value: Any) -> bool:
+    """Whether every float in ``value`` (a setting: a number or a tuple) is finite (TOML has
+    ``nan`` and ``inf`` literals)."""
+    items = value if isinstance(value, tuple) else (value,)
+    return all(math.isfinite(item) for item in items if isinstance(item, float))
+
+
 def build_config(cls: type, data: Any, where: str) -> Any:
     """A config dataclass ``cls`` from a TOML table: InputError (one line, naming ``where``) for
-    unknown keys or values of the wrong type. Public for other packages' configs."""
+    unknown keys, values of the wrong type, or NaN / infinite numbers. Public for other packages'
+    configs."""
     if not isinstance(data, dict):
         raise InputError(f"{where} must be a table of settings")
     known = {f.name for f in dataclasses.fields(cls)}
@@ -340,6 +348,8 @@ def build_config(cls: type, data: Any, where: str) -> Any:
             raise InputError(
                 f"{where}.{f.name} = {values[f.name]!r}: expected a value like {f.default!r}"
             )
+        if f.name in values and not _is_finite_setting(values[f.name]):
+            raise InputError(f"{where}.{f.name} = {values[f.name]!r}: must be a finite number")
     try:
         return cls(**values)
     except TypeError as error:

@@ -106,6 +106,8 @@ def test_any_valid_config_round_trips_through_to_dict(initial, rate, survival, d
             'pd_model must be "constant" or "snr"',
         ),
         ("[motion]\nspeed_range = [1.0]\n", "motion.speed_range"),
+        ("[motion]\nbirth_rate = nan\n", "motion.birth_rate = nan: must be a finite number"),
+        ("[motion]\nspeed_range = [1.0, inf]\n", "speed_range = (1.0, inf): must be a finite"),
         ("sensors = 3\n", "sensors must be an array of tables"),
         ("frames = = 3\n", "not valid TOML"),
     ],

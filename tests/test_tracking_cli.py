@@ -211,6 +211,22 @@ def test_a_group_without_a_command_still_shows_its_help():
     assert "Usage: hste plot" in result.output and "tracks" in result.output
 
 
+@pytest.mark.parametrize(
+    "text, setting",
+    [
+        ("noise_diff_coeff = inf\n", "tracker.noise_diff_coeff = inf"),
+        ('motion_model = "ct"\nturn_rate = nan\n', "tracker.turn_rate = nan"),
+        ("[gnn]\nclutter_density = inf\n", "gnn.clutter_density = inf"),
+        ("[management]\ninitial_speed_std = inf\n", "management.initial_speed_std = inf"),
+    ],
+)
+def test_nan_or_infinite_tracker_settings_are_refused(tmp_path, scene_path, text, setting):
+    config, out = tmp_path / "tracker.toml", tmp_path / "t.csv"
+    config.write_text(text)
+    result = run("track", scene_path, "--config", config, "-o", out, "--quiet")
+    assert_refused(result, f"{setting}: must be a finite number", out)
+
+
 def test_help_texts_have_examples():
     for command in ("track", "evaluate"):
         result = run(command, "--help")
