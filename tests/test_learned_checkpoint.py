@@ -85,6 +85,9 @@ def bad_files(tmp_path):
                         "another model config"),
         "feature count": ({**good, "network": {**good["network"], "pair_features": 3}},
                           "another model config"),
+        "nan weights": ({**good, "state_dict": {name: torch.full_like(weights, torch.nan)
+                                                for name, weights in good["state_dict"].items()}},
+                        "weights hold NaN or infinite values"),
     }
     for name, (content, message) in variants.items():
         path = tmp_path / f"{name.replace(' ', '_')}.pt"

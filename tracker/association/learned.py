@@ -89,7 +89,8 @@ def model_from_checkpoint(content: dict[str, Any], path: str | os.PathLike) -> A
     """Rebuild the model of a checkpoint dict (see :func:`read_checkpoint`).
 
     Raises:
-        InputError: a network config or weights that do not fit this code's model.
+        InputError: a network config or weights that do not fit this code's model, or weights
+            that are not all finite.
     """
     try:
         network = AssociationNetwork(NetworkConfig(**content["network"]))
@@ -105,6 +106,9 @@ def model_from_checkpoint(content: dict[str, Any], path: str | os.PathLike) -> A
     except (KeyError, RuntimeError) as error:
         reason = str(error).splitlines()[0]
         raise InputError(f"{path}: checkpoint of another model config ({reason})") from None
+    if not all(torch.isfinite(weights).all() for weights in network.state_dict().values()):
+        raise InputError(f"{path}: checkpoint weights hold NaN or infinite values "
+                         "(a diverged training run?)")
     network.eval()
     return AssociationModel(network, operator, gnn_config)
 
