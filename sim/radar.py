@@ -18,6 +18,7 @@ from sim.motion import Truth
 
 
 def db_to_power(db: float | np.ndarray) -> float | np.ndarray:
+    """Power ratio (linear, same shape) of a level in dB: ``10 ** (db / 10)``."""
     return 10.0 ** (np.asarray(db) / 10.0)
 
 

@@ -123,6 +123,7 @@ class Scenario:
 
     @property
     def sensors(self) -> tuple[SensorConfig, ...]:
+        """The scene's sensors; ``det_sensor`` indexes this tuple."""
         return self.config.sensors
 
     @property
@@ -135,12 +136,14 @@ class Scenario:
         return sum(getattr(self, name).nbytes for name in ARRAY_SPECS)
 
     def frame_truth(self, k: int) -> FrameTruth:
+        """The true targets of 0-based frame ``k`` (array views, no copy)."""
         rows = slice(self.truth_offsets[k], self.truth_offsets[k + 1])
         return FrameTruth(
             k, float(self.frame_times[k]), self.truth_id[rows], self.truth_state[rows]
         )
 
     def frame_detections(self, k: int) -> FrameDetections:
+        """The detections of 0-based frame ``k`` (array views, no copy)."""
         rows = slice(self.det_offsets[k], self.det_offsets[k + 1])
         return FrameDetections(
             k,

@@ -166,13 +166,16 @@ class TrainingConfig:
         return base.replace(frames=self.frames)
 
     def tracker(self) -> TrackerConfig:
+        """The tracker settings of training and validation: defaults with this gate."""
         return TrackerConfig(gnn=GnnConfig(gate_probability=self.gate_probability))
 
     def operator_config(self) -> OperatorConfig:
+        """The permutation operator's settings (operator, tau, noise, samples, Sinkhorn iters)."""
         return OperatorConfig(self.operator, self.tau, self.noise, self.samples,
                               self.sinkhorn_iters)
 
     def network(self) -> NetworkConfig:
+        """The association network's shape (hidden width, message-passing rounds)."""
         return NetworkConfig(hidden=self.hidden, rounds=self.rounds)
 
 
@@ -201,6 +204,8 @@ class Batch:
 
 
 def make_batch(scenes: list[list[TrainingFrame]]) -> Batch:
+    """One batch of the recorded frames of ``scenes`` (a list of frames per scene), each
+    association group labelled with the index of the scene it came from."""
     groups = torch.tensor([sum(frame.graph.num_groups for frame in scene) for scene in scenes])
     return Batch([frame for scene in scenes for frame in scene],
                  torch.repeat_interleave(torch.arange(len(scenes)), groups), len(scenes))
@@ -260,6 +265,8 @@ class TrainingState:
 
 
 def new_state(config: TrainingConfig) -> TrainingState:
+    """A fresh run: the network initialised from ``config.seed`` (its output layers at zero, so
+    it scores exactly as gnn), AdamW at ``config.lr``, epoch 0, an empty log."""
     torch.manual_seed(derived_seed(config.seed, 0))
     network = AssociationNetwork(config.network())
     model = AssociationModel(network, config.operator, config.tracker().gnn)
@@ -294,6 +301,7 @@ def learning_rate(config: TrainingConfig, progress: float) -> float:
 
 
 def write_log(path: Path, rows: list[dict[str, float]]) -> None:
+    """Write the training log CSV (columns ``LOG_COLUMNS``, one row per epoch) atomically."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=LOG_COLUMNS, lineterminator="\n")
     writer.writeheader()

@@ -142,6 +142,7 @@ class RecordingAssociator:
         self._track_id: dict[bytes, int] = {}
 
     def start_frame(self, truth_id: np.ndarray, truth_xy: np.ndarray) -> None:
+        """The truth of the frame about to be tracked: ids (N,), positions (N, 2) m."""
         self.truth_id, self.truth_xy = np.asarray(truth_id), np.asarray(truth_xy, dtype=float)
 
     def start_scan(self, measurements: Measurements, tracks: TrackSet) -> None:
@@ -160,6 +161,8 @@ class RecordingAssociator:
                                                      strict=True)}
 
     def associate(self, inputs: AssociationInput) -> np.ndarray:
+        """Record this association problem with its targets, then return the behaviour
+        associator's answer: (T,) detection index per track, -1 for a missed track."""
         rows = np.flatnonzero(self._free)
         if rows.size != inputs.num_detections:
             raise RuntimeError("recording lost track of the scan's free detections")

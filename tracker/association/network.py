@@ -124,7 +124,10 @@ class PairAttention(nn.Module):
         pooled = torch.zeros(size, values.shape[-1], dtype=values.dtype, device=values.device)
         return pooled.index_add(0, segment, weights.unsqueeze(-1) * values)
 
-    def forward(self, pair, track, det, graph: PairGraph):
+    def forward(self, pair: torch.Tensor, track: torch.Tensor, det: torch.Tensor,
+                graph: PairGraph) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Embeddings pair (P, hidden), track (T, hidden), det (D, hidden) after one round,
+        shapes unchanged."""
         row = self._pool(pair, self.row_logit, graph.pair_track, track.shape[0])
         col = self._pool(pair, self.col_logit, graph.pair_det, det.shape[0])
         message = torch.cat([pair, row[graph.pair_track], col[graph.pair_det]], dim=-1)
@@ -150,6 +153,8 @@ class AssociationNetwork(nn.Module):
         self.clutter_head = _zero_head(hidden)
 
     def forward(self, graph: PairGraph) -> AssociationScores:
+        """Scores of ``graph``: pair (P,), missed (T,), clutter (D,); each the gnn prior plus a
+        learned correction (zero at initialisation)."""
         track = self.track_embed(graph.track_features)
         det = self.det_embed(graph.det_features)
         pair = self.pair_embed(graph.pair_features) + track[graph.pair_track] + det[graph.pair_det]
