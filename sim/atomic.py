@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from sim.errors import InputError
 
 
 @contextmanager
@@ -29,6 +31,17 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def refuse_overwriting_inputs(outputs: Iterable[str | os.PathLike | None],
+                              inputs: Iterable[str | os.PathLike | None]) -> None:
+    """InputError when an output path names the same file as an input (``None`` entries are
+    skipped): writing it would destroy the input, e.g. ``hste track scene.npz -o scene.npz``."""
+    sources = {Path(path).resolve() for path in inputs if path is not None}
+    for output in outputs:
+        if output is not None and Path(output).resolve() in sources:
+            raise InputError(f"{output}: is also an input of this command; writing it would "
+                             "destroy that input")
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:

@@ -227,6 +227,19 @@ def test_nan_or_infinite_tracker_settings_are_refused(tmp_path, scene_path, text
     assert_refused(result, f"{setting}: must be a finite number", out)
 
 
+def test_outputs_that_would_overwrite_an_input_are_refused(tmp_path, scene_path):
+    scene = tmp_path / "scene.npz"
+    scene.write_bytes(scene_path.read_bytes())
+    assert_refused(run("track", scene, "-o", scene, "--quiet"), "is also an input")
+    tracks = tmp_path / "gnn.csv"
+    assert run("track", scene, "-o", tracks, "--quiet").exit_code == 0
+    saved = tracks.read_bytes()
+    assert_refused(run("evaluate", scene, tracks, "--json", tracks), "is also an input")
+    assert_refused(run("evaluate", scene, tracks, "--json", tmp_path / "s.json",
+                       "--per-frame", tracks), "is also an input", tmp_path / "s.json")
+    assert scene.read_bytes() == scene_path.read_bytes() and tracks.read_bytes() == saved
+
+
 def test_help_texts_have_examples():
     for command in ("track", "evaluate"):
         result = run(command, "--help")

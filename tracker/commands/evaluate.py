@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from sim.atomic import atomic_path, write_text_atomic
+from sim.atomic import atomic_path, refuse_overwriting_inputs, write_text_atomic
 from sim.cli_types import FiniteFloatRange
 from sim.errors import InputError
 from tracker.commands.track import load_scene
@@ -94,10 +94,12 @@ def evaluate_command(scene: Path, tracks: tuple[Path, ...], json_path: Path,
     Example:
         hste evaluate scene.npz gnn.csv learned.csv --json scores.json --per-frame frames.csv
     """
+    names = names_for(list(tracks))
+    per_frame_outputs = per_frame_paths(per_frame_path, names) if per_frame_path else []
+    refuse_overwriting_inputs([json_path, *per_frame_outputs], [scene, *tracks])
     scenario = load_scene(scene)
     if len(scenario.truth_id) == 0:
         raise InputError(f"{scene}: the scene has no targets to score against")
-    names = names_for(list(tracks))
     tables = {name: read_tracks(path) for name, path in zip(names, tracks, strict=True)}
     config = EvaluationConfig(match_distance, gospa_cutoff, not all_tracks, not all_targets)
     results = evaluate_many(scenario, tables, config)
@@ -111,7 +113,6 @@ def evaluate_command(scene: Path, tracks: tuple[Path, ...], json_path: Path,
                    for name, path in zip(names, tracks, strict=True)},
     }
     write_text_atomic(json_path, json.dumps(document, indent=2) + "\n")
-    if per_frame_path is not None:
-        for name, path in zip(names, per_frame_paths(per_frame_path, names), strict=True):
-            write_per_frame(path, results[name])
+    for name, path in zip(names, per_frame_outputs, strict=True):
+        write_per_frame(path, results[name])
     click.echo(format_table(results))

@@ -8,6 +8,7 @@ import click
 import numpy as np
 
 from sim import load
+from sim.atomic import refuse_overwriting_inputs
 from sim.errors import InputError
 from tracker.association import BACKENDS, build_associator
 from tracker.pipeline import Tracker, TrackerConfig, drop_invalid_detections
@@ -55,6 +56,7 @@ def track_command(scene: Path, backend: str, model_path: Path | None, config_pat
         hste track scene.npz --assoc gnn -o gnn.csv
         hste track scene.npz --assoc learned --model model.pt -o learned.csv
     """
+    refuse_overwriting_inputs([output], [scene, model_path, config_path])
     config = TrackerConfig.from_toml(config_path) if config_path else TrackerConfig()
     if backend == "gnn":
         if model_path is not None:
