@@ -253,3 +253,19 @@ def test_tracks_files_are_named_by_stem_unless_stems_repeat(tmp_path):
     assert per_frame_paths(tmp_path / "f.csv", ["gnn"]) == [tmp_path / "f.csv"]
     assert per_frame_paths(tmp_path / "f.csv", ["gnn", "learned"]) == [
         tmp_path / "f_gnn.csv", tmp_path / "f_learned.csv"]
+    assert per_frame_paths(tmp_path / "f.csv", [str(path) for path in repeated]) == [
+        tmp_path / "f_a_gnn.csv", tmp_path / "f_b_gnn.csv"]
+    same_folder_name = [str(tmp_path / folder / "a" / "gnn.csv") for folder in ("x", "y")]
+    assert per_frame_paths(tmp_path / "f.csv", same_folder_name) == [
+        tmp_path / "f_1_gnn.csv", tmp_path / "f_2_gnn.csv"]
+
+
+def test_tracks_files_with_the_same_name_get_a_per_frame_file_each(tmp_path, scene_path):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        assert run("track", scene_path, "-o", tmp_path / folder / "gnn.csv",
+                   "--quiet").exit_code == 0
+    result = run("evaluate", scene_path, tmp_path / "a" / "gnn.csv", tmp_path / "b" / "gnn.csv",
+                 "--json", tmp_path / "s.json", "--per-frame", tmp_path / "f.csv")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.glob("f_*.csv")) == ["f_a_gnn.csv", "f_b_gnn.csv"]

@@ -43,11 +43,15 @@ def format_table(results: dict[str, Evaluation]) -> str:
 
 def per_frame_paths(path: Path, names: list[str]) -> list[Path]:
     """Where each tracks file's per-frame CSV goes: ``path`` itself for one file, else
-    ``<stem>_<name><suffix>`` beside it."""
+    ``<stem>_<tag><suffix>`` beside it, the tag being each name's file stem; where stems repeat
+    (``a/gnn.csv``, ``b/gnn.csv``) its folder and stem (``a_gnn``), else its 1-based position."""
     if len(names) == 1:
         return [path]
-    return [path.with_name(f"{path.stem}_{Path(name).stem}{path.suffix or '.csv'}")
-            for name in names]
+    schemes = ([Path(name).stem for name in names],
+               [f"{Path(name).parent.name}_{Path(name).stem}" for name in names],
+               [f"{index}_{Path(name).stem}" for index, name in enumerate(names, start=1)])
+    tags = next(tags for tags in schemes if len(set(tags)) == len(tags))
+    return [path.with_name(f"{path.stem}_{tag}{path.suffix or '.csv'}") for tag in tags]
 
 
 def write_per_frame(path: Path, evaluation: Evaluation) -> None:
@@ -70,7 +74,8 @@ def _json_value(value: float) -> float | None:
               required=True, help="Write the scores of every tracks file here (JSON).")
 @click.option("--per-frame", "per_frame_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Also write per-frame GOSPA and association accuracy (CSV; "
-                                 "with several tracks files one CSV each, named PATH-STEM_NAME).")
+                                 "with several tracks files one CSV each: PATH-STEM_TRACKS-STEM"
+                                 ".csv).")
 @click.option("--match-distance", type=FiniteFloatRange(min=0.0, min_open=True),
               default=EvaluationConfig.match_distance, show_default=True,
               help="Largest track-target distance (m) that counts as a match.")
