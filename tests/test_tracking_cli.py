@@ -260,6 +260,14 @@ def test_tracks_files_are_named_by_stem_unless_stems_repeat(tmp_path):
         tmp_path / "f_1_gnn.csv", tmp_path / "f_2_gnn.csv"]
 
 
+def test_evaluate_without_per_frame_writes_only_the_json(tmp_path, scene_path):
+    tracks = tmp_path / "gnn.csv"
+    assert run("track", scene_path, "-o", tracks, "--quiet").exit_code == 0
+    result = run("evaluate", scene_path, tracks, "--json", tmp_path / "s.json")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gnn.csv", "s.json"]
+
+
 def test_tracks_files_with_the_same_name_get_a_per_frame_file_each(tmp_path, scene_path):
     for folder in ("a", "b"):
         (tmp_path / folder).mkdir()

@@ -118,6 +118,7 @@ def evaluate_command(scene: Path, tracks: tuple[Path, ...], json_path: Path,
                    for name, path in zip(names, tracks, strict=True)},
     }
     write_text_atomic(json_path, json.dumps(document, indent=2) + "\n")
-    for name, path in zip(names, per_frame_outputs, strict=True):
-        write_per_frame(path, results[name])
+    if per_frame_path is not None:
+        for name, path in zip(names, per_frame_outputs, strict=True):
+            write_per_frame(path, results[name])
     click.echo(format_table(results))
