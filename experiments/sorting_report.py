@@ -43,8 +43,9 @@ def record_invocation(out_dir: str | Path, started_utc: str, wall_seconds: float
 
 
 def utc_now() -> str:
-    """The current UTC time, ISO 8601 to the second."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    """The current UTC time, ISO 8601 to the microsecond (it keys a sweep call in the log, and two
+    calls can start within the same second)."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def _means(summaries: Sequence[Summary], metric: str) -> dict[tuple[str, int], float]:
