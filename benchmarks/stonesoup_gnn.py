@@ -1,4 +1,4 @@
-"""Stone Soup's GNN tracker on an hste scene, for ``benchmarks/tracker.py`` (run in its own venv).
+"""Stone Soup's GNN tracker on an hste scene, for ``benchmarks/tracking.py`` (run in its own venv).
 
 Stone Soup is not a dependency of hste-track: this script runs under a separate interpreter that
 has ``stonesoup`` installed (``/tmp/ssvenv``), reads the scene .npz with numpy only, tracks it

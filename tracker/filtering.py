@@ -3,7 +3,7 @@
 ``predict`` and ``update`` compute exactly what ``filterpy.kalman.predict`` and
 ``filterpy.kalman.update`` (Joseph-form covariance) compute for one track, for a stack of T
 tracks in one numpy call each. With 1,000 tracks a per-object filterpy loop costs far more
-than the rest of a frame (``benchmarks/tracker.py`` measures both side by side), so the tracker
+than the rest of a frame (``benchmarks/tracking.py`` measures both side by side), so the tracker
 uses these; the tests check them against filterpy track by track.
 """
 

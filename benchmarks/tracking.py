@@ -1,7 +1,7 @@
 """Tracker benchmark: frames/s and MOTA of our ``gnn`` (and ``learned``) beside Stone Soup's GNN.
 
 Usage:
-    .venv/bin/python benchmarks/tracker.py [--out docs/results/tracker] [--seeds 1 2 3]
+    .venv/bin/python benchmarks/tracking.py [--out docs/results/tracker] [--seeds 1 2 3]
         [--model M.pt] [--stonesoup /tmp/ssvenv/bin/python] [--stonesoup-min-points 2 3]
         [--large-frames 50]
 
@@ -237,7 +237,7 @@ def main() -> None:
         large_frames=args.large_frames,
         scoring={"match_distance_m": SCORING.match_distance, "gospa_cutoff_m":
                  SCORING.gospa_cutoff},
-        command=" ".join([".venv/bin/python", "benchmarks/tracker.py", *sys.argv[1:]]),
+        command=" ".join([".venv/bin/python", "benchmarks/tracking.py", *sys.argv[1:]]),
         machine={"platform": platform.platform(), "cpus": os.cpu_count(),
                  "python": platform.python_version(), "torch_threads": 1,
                  "load_average_at_end": os.getloadavg()})
