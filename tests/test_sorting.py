@@ -5,6 +5,7 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
+from scipy.stats import kendalltau
 
 from experiments.sorting import (
     METHODS,
@@ -21,6 +22,7 @@ from experiments.sorting import (
     run_sorting,
 )
 from sim.errors import InputError
+from tracker.perm import hungarian
 
 
 def test_scorer_maps_sequences_to_square_scores():
@@ -88,6 +90,25 @@ def test_metrics_of_the_right_permutation():
     metrics = evaluate(lambda x: scores, data)
     assert metrics == {"kendall_tau": 1.0, "prop_wrong": 0.0, "prop_any_wrong": 0.0,
                        "l1_x100": 0.0, "l2_x1000": 0.0}
+
+
+def test_kendall_tau_counts_misordered_pairs_whatever_the_input_order():
+    """Mena et al.'s tau compares the reconstructed sequence with the sorted one; it must not
+    change when the inputs (and the score rows with them) are listed in another order."""
+    generator = torch.Generator().manual_seed(3)
+    data = make_sequences(1, 8, generator)
+    scores = torch.randn(1, 8, 8, generator=generator)
+    reference = evaluate(lambda x: scores, data)["kendall_tau"]
+    reconstructed = reconstruct(hungarian(scores), data.x)
+    assert reference == pytest.approx(
+        kendalltau(reconstructed[0].numpy(), data.x_sorted[0].numpy()).statistic)
+    for seed in range(5):
+        relabel = torch.randperm(8, generator=torch.Generator().manual_seed(seed))
+        x = data.x[:, relabel]
+        x_sorted, order = torch.sort(x, dim=-1)
+        relabelled = SortingData(x=x, x_sorted=x_sorted, order=order)
+        scorer = lambda x, rows=scores[:, relabel]: rows  # noqa: E731
+        assert evaluate(scorer, relabelled)["kendall_tau"] == pytest.approx(reference)
 
 
 def test_tiny_hste_run_learns_to_sort():
