@@ -1,6 +1,6 @@
 """Exact assignment: the Hungarian layer's forward pass, batched over leading dimensions.
 
-The solver is lapx's Jonker-Volgenant batch kernel (``lap.lapjvh_batch``), which releases the GIL
+The solver is lapx's Jonker-Volgenant batch kernel (``lap.lapjvr_batch``), which releases the GIL
 and runs the batch on a native thread pool; scipy's ``linear_sum_assignment`` stays the reference
 that the tests compare against. ``benchmarks/perm.py`` measures both side by side.
 
@@ -36,7 +36,7 @@ def _solve_batch(costs: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]
 
     Returns per-problem row and column index arrays, each of length min(N, M).
     """
-    rows, cols = lap.lapjvh_batch(
+    rows, cols = lap.lapjvr_batch(
         costs, extend_cost=True, return_cost=False, n_threads=_THREADS, precision="float64"
     )
     return rows, cols
@@ -50,8 +50,9 @@ def _finite_costs(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     mask or None when every entry is finite).
     """
     if np.isfinite(scores).all():
-        return -scores, None
+        return np.negative(scores, dtype=np.float64), None  # one pass: negate and widen
     _check_finite_or_forbidden(scores, "scores")
+    scores = scores.astype(np.float64)
     forbidden = np.isneginf(scores)
     allowed = -scores[~forbidden]
     highest = float(allowed.max()) if allowed.size else 0.0
@@ -81,7 +82,7 @@ def hungarian(scores: Tensor) -> Tensor:
     n, m = scores.shape[-2:]
     host = scores.detach().cpu()
     array = (host if host.dtype in _NUMPY_DTYPES else host.double()).numpy()
-    flat = array.reshape(-1, n, m).astype(np.float64, copy=False)
+    flat = array.reshape(-1, n, m)
     costs, forbidden = _finite_costs(flat)
     rows, cols = _solve_batch(costs)
     batch_index = np.repeat(np.arange(len(rows)), [len(r) for r in rows])
