@@ -1,12 +1,18 @@
 """Sinkhorn convergence, the Appendix D plateau, gradients, and the constraint error."""
 
 import math
+import sys
 
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tracker.perm import constraint_error, gumbel_sinkhorn, sinkhorn
+
+# The package re-exports the function under the module's name, so reach the module itself.
+sinkhorn_module = sys.modules["tracker.perm.sinkhorn"]
 
 
 def appendix_d_matrix(e: float) -> torch.Tensor:
@@ -65,3 +71,51 @@ def test_constraint_error_by_hand():
     row, col = constraint_error(P)
     assert row.item() == pytest.approx(0.3)  # row sums 0.7, 0.8
     assert col.item() == pytest.approx(0.5)  # column sums 1.0, 0.5
+
+
+def _plain_and_low_memory(log_alpha: torch.Tensor, weights: torch.Tensor, n_iters: int):
+    """(P, dL/dlog_alpha) of both implementations for L = sum(weights * P)."""
+    results = []
+    for low_memory in (False, True):
+        x = log_alpha.clone().requires_grad_(True)
+        P = sinkhorn(x, n_iters=n_iters, low_memory=low_memory)
+        (P * weights).sum().backward()
+        results.append((P.detach(), x.grad))
+    return results
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    batch=st.integers(1, 3),
+    rows=st.integers(1, 6),
+    cols=st.integers(1, 6),
+    n_iters=st.integers(1, 6),
+    seed=st.integers(0, 2**16),
+)
+def test_low_memory_backward_equals_plain_autograd(batch, rows, cols, n_iters, seed):
+    generator = torch.Generator().manual_seed(seed)
+    log_alpha = 3 * torch.randn(batch, rows, cols, generator=generator, dtype=torch.float64)
+    weights = torch.randn(batch, rows, cols, generator=generator, dtype=torch.float64)
+    (P_plain, grad_plain), (P_low, grad_low) = _plain_and_low_memory(log_alpha, weights, n_iters)
+    torch.testing.assert_close(P_low, P_plain, rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(grad_low, grad_plain, rtol=1e-9, atol=1e-11)
+
+
+def test_low_memory_handles_structural_zeros_and_many_blocks(monkeypatch):
+    monkeypatch.setattr(sinkhorn_module, "BLOCK_ENTRIES", 20)  # 1 matrix per block
+    log_alpha = torch.randn(2, 3, 4, 4, dtype=torch.float64)
+    log_alpha[..., 0, 1] = -math.inf
+    weights = torch.randn_like(log_alpha)
+    (P_plain, grad_plain), (P_low, grad_low) = _plain_and_low_memory(log_alpha, weights, 5)
+    assert P_low.shape == (2, 3, 4, 4) and (P_low[..., 0, 1] == 0).all()
+    torch.testing.assert_close(P_low, P_plain)
+    torch.testing.assert_close(grad_low, grad_plain)
+    assert (grad_low[..., 0, 1] == 0).all()
+
+
+def test_low_memory_passes_gradcheck_and_refuses_double_backward():
+    x = torch.randn(2, 3, 3, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda z: sinkhorn(z, n_iters=3), (x,))
+    (grad,) = torch.autograd.grad(sinkhorn(x, n_iters=3).square().sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError, match="once_differentiable"):
+        grad.sum().backward()

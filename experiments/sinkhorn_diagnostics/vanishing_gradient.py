@@ -80,7 +80,7 @@ def sinkhorn_jvp_norm(
     batch = scores.expand(len(taus), *scores.shape)
     directions = direction.expand_as(batch)
     tangent = directional_derivative(
-        lambda z: sinkhorn(z / tau, n_iters=n_iters), batch, directions
+        lambda z: sinkhorn(z / tau, n_iters=n_iters, low_memory=False), batch, directions
     )
     return tangent.flatten(1).norm(dim=1).double().numpy()
 

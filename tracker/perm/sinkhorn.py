@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
+from torch.autograd.function import FunctionCtx, once_differentiable
 
 from tracker.perm.noise import perturb
+
+# Matrices are normalised a block at a time; a block of this many float32 entries (256 KiB) and
+# its temporaries stay in a core's cache through all 2L normalisations.
+BLOCK_ENTRIES = 1 << 16
 
 
 def _normalise_rows(log_alpha: Tensor) -> Tensor:
@@ -14,6 +19,85 @@ def _normalise_rows(log_alpha: Tensor) -> Tensor:
 
 def _normalise_cols(log_alpha: Tensor) -> Tensor:
     return log_alpha - torch.logsumexp(log_alpha, dim=-2, keepdim=True)
+
+
+def _blocks(n_matrices: int, n_rows: int, n_cols: int) -> list[slice]:
+    """Slices of a stack of ``n_matrices`` matrices into blocks of about BLOCK_ENTRIES entries."""
+    per_block = max(1, BLOCK_ENTRIES // (n_rows * n_cols))
+    return [slice(s, min(s + per_block, n_matrices)) for s in range(0, n_matrices, per_block)]
+
+
+def _log_normalisers(log_alpha: Tensor, n_iters: int) -> tuple[Tensor, Tensor]:
+    """The row and column log-normalisers of every iteration.
+
+    After iteration k the normalised matrix is ``log_alpha - rows[k] - cols[k]``, so these 2L
+    vectors are the whole state of the unrolled computation.
+
+    Args:
+        log_alpha: (B, N, M).
+
+    Returns:
+        rows (L, B, N, 1) and cols (L, B, 1, M).
+    """
+    rows, cols = [], []
+    col = torch.zeros_like(log_alpha[..., :1, :])
+    for _ in range(n_iters):
+        row = torch.logsumexp(log_alpha - col, dim=-1, keepdim=True)
+        col = torch.logsumexp(log_alpha - row, dim=-2, keepdim=True)
+        rows.append(row)
+        cols.append(col)
+    return torch.stack(rows), torch.stack(cols)
+
+
+def _unrolled_backward(log_alpha: Tensor, rows: Tensor, cols: Tensor, grad: Tensor) -> Tensor:
+    """Reverse pass through the 2L normalisations, recomputing each normalised matrix.
+
+    Each normalisation is ``Z' = Z - logsumexp(Z)`` along one axis, whose vector-Jacobian product
+    is ``g - exp(Z') * sum(g)`` along that axis. ``grad`` (B, N, M), the gradient with respect to
+    the final log matrix, is updated in place and returned as the gradient w.r.t. ``log_alpha``.
+    """
+    for k in range(rows.shape[0] - 1, -1, -1):
+        row_normalised = log_alpha - rows[k]
+        grad.addcmul_((row_normalised - cols[k]).exp_(), grad.sum(dim=-2, keepdim=True), value=-1)
+        before_cols = row_normalised - cols[k - 1] if k else row_normalised
+        grad.addcmul_(before_cols.exp_(), grad.sum(dim=-1, keepdim=True), value=-1)
+    return grad
+
+
+class _UnrolledSinkhorn(torch.autograd.Function):
+    """L Sinkhorn iterations whose backward recomputes instead of storing.
+
+    Plain autograd keeps every intermediate matrix: about 4L copies of the input (5 GB for the
+    paper's 100 matrices of 400 x 400 at L = 20). This keeps the 2L normaliser vectors, works a
+    cache-sized block of matrices at a time, and gives the same gradient up to rounding.
+    First derivatives only.
+    """
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, log_alpha: Tensor, n_iters: int) -> Tensor:
+        stack = log_alpha.reshape(-1, *log_alpha.shape[-2:])
+        P = torch.empty_like(stack)
+        rows, cols = [], []
+        for block in _blocks(*stack.shape):
+            block_rows, block_cols = _log_normalisers(stack[block], n_iters)
+            P[block] = (stack[block] - block_rows[-1] - block_cols[-1]).exp()
+            rows.append(block_rows)
+            cols.append(block_cols)
+        ctx.input_shape = log_alpha.shape
+        ctx.save_for_backward(stack, torch.cat(rows, dim=1), torch.cat(cols, dim=1), P)
+        return P.reshape(log_alpha.shape)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: FunctionCtx, grad_P: Tensor) -> tuple[Tensor, None]:
+        stack, rows, cols, P = ctx.saved_tensors
+        grad_P = grad_P.reshape(stack.shape)
+        grad = torch.empty_like(stack)
+        for block in _blocks(*stack.shape):
+            grad[block] = _unrolled_backward(
+                stack[block], rows[:, block], cols[:, block], grad_P[block] * P[block]
+            )
+        return grad.reshape(ctx.input_shape), None
 
 
 def constraint_error(P: Tensor) -> tuple[Tensor, Tensor]:
@@ -35,6 +119,7 @@ def sinkhorn(
     n_iters: int = 20,
     tol: float | None = None,
     max_iters: int = 10_000,
+    low_memory: bool = True,
 ) -> Tensor | tuple[Tensor, Tensor]:
     """Sinkhorn normalisation of exp(log_alpha) in the log domain.
 
@@ -48,12 +133,19 @@ def sinkhorn(
         tol: if given, iterate until max(Err_r, Err_c) < tol for every matrix of the batch, at most
             ``max_iters`` iterations; each matrix stops changing once it meets ``tol``.
         max_iters: cap on iterations in ``tol`` mode.
+        low_memory: with a fixed L, differentiate through a custom backward that recomputes the
+            iterates from the 2L normaliser vectors (O(L N) memory instead of O(L N^2), several
+            times faster for large N; first derivatives only). False: plain autograd through
+            every iteration, which also supports higher derivatives (e.g. a JVP by double
+            backward).
 
     Returns:
         P = exp(normalised log_alpha), shape (..., N, N). With ``tol``: ``(P, iterations)`` where
         ``iterations`` (..., int64) is the number of iterations each matrix needed, or -1 where it
         did not reach ``tol`` within ``max_iters``.
     """
+    if tol is None and low_memory:
+        return _UnrolledSinkhorn.apply(log_alpha, n_iters)
     if tol is None:
         for _ in range(n_iters):
             log_alpha = _normalise_cols(_normalise_rows(log_alpha))
