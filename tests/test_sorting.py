@@ -21,6 +21,7 @@ from experiments.sorting import (
     reconstruct,
     run_sorting,
 )
+from experiments.sorting_sweep import plan_sweep
 from sim.errors import InputError
 from tracker.perm import hungarian
 
@@ -172,3 +173,11 @@ def test_config_from_toml(tmp_path):
     path.write_text("n = \n")
     with pytest.raises(InputError, match="cannot read"):
         SortingConfig.from_toml(path)
+
+
+def test_sweep_plan_is_by_size_then_costliest_first():
+    plan = plan_sweep(SortingConfig(), ["hste", "gumbel-sinkhorn", "hste-gumbel"], [10, 5], [0, 1])
+    assert [c.n for c in plan] == [5] * 6 + [10] * 6
+    costliest_first = ["gumbel-sinkhorn"] * 2 + ["hste-gumbel"] * 2 + ["hste"] * 2
+    assert [c.method for c in plan[:6]] == costliest_first
+    assert [c.seed for c in plan[:2]] == [0, 1]
