@@ -28,6 +28,9 @@ def test_train_writes_checkpoints_and_a_log_that_track_can_use(tmp_path):
         rows = list(csv.DictReader(handle))
     assert tuple(rows[0]) == LOG_COLUMNS and [row["epoch"] for row in rows] == ["0", "1"]
     assert rows[0]["val_mota"] == rows[0]["gnn_val_mota"]
+    # the evidence model counted the training detections of both kinds
+    state = torch.load(out / "checkpoint.pt", weights_only=True)["state_dict"]
+    assert (state["evidence.label_counts"] > 0).all()
     scene, tracks = tmp_path / "scene.npz", tmp_path / "tracks.csv"
     assert run("simulate", "--preset", "crossing", "--frames", "8", "-o", scene).exit_code == 0
     result = run("track", scene, "--assoc", "learned", "--model", out / "best.pt", "-o", tracks,

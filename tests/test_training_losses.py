@@ -150,11 +150,10 @@ def without_priors(frame: TrainingFrame) -> TrainingFrame:
     return frame
 
 
-def test_a_trained_network_beats_chance_without_the_gnn_prior():
-    rng = np.random.default_rng(5)
-    train = [without_priors(labelled_frame(rng, spacing=12.0)) for _ in range(8)]
-    test = [without_priors(labelled_frame(rng, spacing=12.0)) for _ in range(4)]
-    torch.manual_seed(2)
+def train_without_priors(train, test, seed: int) -> tuple[float, float]:
+    """(chance, trained) test accuracy of a network whose heads start random (seed ``seed``),
+    trained for 40 supervised HSTE steps on frames without the gnn prior."""
+    torch.manual_seed(seed)
     network = AssociationNetwork(NetworkConfig(hidden=16, rounds=1))
     with torch.no_grad():
         for head in (network.pair_head, network.missed_head, network.clutter_head):
@@ -170,5 +169,14 @@ def test_a_trained_network_beats_chance_without_the_gnn_prior():
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    trained = accuracy(network, test)
-    assert trained > chance + 0.2 and trained > 0.8, (chance, trained)
+    return chance, accuracy(network, test)
+
+
+def test_a_trained_network_beats_chance_without_the_gnn_prior():
+    rng = np.random.default_rng(5)
+    train = [without_priors(labelled_frame(rng, spacing=12.0)) for _ in range(8)]
+    test = [without_priors(labelled_frame(rng, spacing=12.0)) for _ in range(4)]
+    # Three initialisations: every one beats chance clearly, and the typical one is accurate.
+    runs = [train_without_priors(train, test, seed) for seed in (2, 3, 4)]
+    assert all(trained > chance + 0.2 for chance, trained in runs), runs
+    assert np.median([trained for _, trained in runs]) > 0.8, runs

@@ -35,7 +35,9 @@ class TrackSet:
         confirmed: (T,) bool.
         score: (T,) float64 track log-likelihood ratio, target against clutter: each hit adds
             ``log Pd + log N(nu; 0, S) - log lambda`` (lambda the clutter density per m^2 at
-            the detection), each miss in view ``log(1 - Pd)``; 0 at birth.
+            the detection) plus the detection's signature evidence, each miss in view
+            ``log(1 - Pd)``; at birth the evidence of the detection that started it. The evidence
+            is 0 unless the associator rates signatures (learned backends, :mod:`tracker.pipeline`).
     """
 
     ids: np.ndarray

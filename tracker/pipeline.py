@@ -12,6 +12,9 @@ that has left every sensor's field of view is deleted. With ``staged_association
 tracks are associated first and tentative tracks get the detections left over, so a new track
 never takes a detection from an established one. Every scan also updates each track's score
 (log-likelihood ratio, :class:`~tracker.management.TrackSet`) that the default initiator uses.
+When the associator is an :class:`~tracker.association.base.EvidenceSource` (the learned
+backends), its rating of each detection's signature (target against clutter, a log-likelihood
+ratio) is a new track's initial score and adds to a track's score with each detection it takes.
 """
 
 from __future__ import annotations
@@ -28,7 +31,12 @@ from tqdm import tqdm
 from sim.config import build_config, read_toml
 from sim.errors import InputError
 from sim.scenario import frame_offsets
-from tracker.association.base import AssociationInput, Associator, check_assignment
+from tracker.association.base import (
+    AssociationInput,
+    Associator,
+    EvidenceSource,
+    check_assignment,
+)
 from tracker.association.gating import mahalanobis_2x2
 from tracker.association.gnn import GnnConfig
 from tracker.filtering import innovation_covariance, predict, update
@@ -117,6 +125,7 @@ class Tracker:
                  deleter: Deleter | None = None, motion_model: MotionModel | None = None) -> None:
         self.config = config or TrackerConfig()
         self.associator = associator
+        self.evidence_source = associator if isinstance(associator, EvidenceSource) else None
         self.sensors = tuple(sensors)
         self.initiator = initiator or build_initiator(self.config.management)
         self.deleter = deleter or build_deleter(self.config.management)
@@ -186,24 +195,35 @@ class Tracker:
             matched = local >= 0
             assignment[track_rows[matched]] = detection_rows[local[matched]]
             free[detection_rows[local[matched]]] = False
-        self.tracks = _updated(tracks, assignment, in_view, pd, measurements)
-        self.tracks = self.tracks.extend(self._initiated(measurements.take(free)))
+        evidence = self._detection_evidence(sensor, measurements)
+        self.tracks = _updated(tracks, assignment, in_view, pd, measurements, evidence)
+        self.tracks = self.tracks.extend(self._initiated(measurements.take(free), evidence[free]))
 
-    def _initiated(self, measurements: Measurements) -> TrackSet:
-        """New tentative tracks, one per measurement no track took."""
+    def _detection_evidence(self, sensor, measurements: Measurements) -> np.ndarray:
+        """(D,) the associator's log-likelihood ratios of the measurements' signatures; zeros
+        when it is no :class:`~tracker.association.base.EvidenceSource`."""
+        if self.evidence_source is None or len(measurements) == 0:
+            return np.zeros(len(measurements))
+        inputs = association_input(TrackSet.empty(), measurements, sensor, np.zeros(0))
+        return np.asarray(self.evidence_source.detection_evidence(inputs), dtype=np.float64)
+
+    def _initiated(self, measurements: Measurements, evidence: np.ndarray) -> TrackSet:
+        """New tentative tracks, one per measurement no track took; their score starts at the
+        measurement's ``evidence`` (D,)."""
         count = len(measurements)
         states, covariances = self.initiator.initiate(measurements.xy, measurements.covariances)
         ids = np.arange(self.next_id, self.next_id + count, dtype=np.int64)
         self.next_id += count
         zeros, ones = np.zeros(count, dtype=np.int64), np.ones(count, dtype=np.int64)
         return TrackSet(ids, states, covariances, age=zeros, scans=ones, hits=ones, misses=zeros,
-                        confirmed=np.zeros(count, dtype=bool), score=np.zeros(count))
+                        confirmed=np.zeros(count, dtype=bool), score=evidence.copy())
 
 
 def _updated(tracks: TrackSet, assignment: np.ndarray, in_view: np.ndarray, pd: np.ndarray,
-             measurements: Measurements) -> TrackSet:
+             measurements: Measurements, evidence: np.ndarray) -> TrackSet:
     """Tracks after the Kalman update of the matched ones, the hit/miss bookkeeping and the score
-    increments (see :class:`~tracker.management.TrackSet`)."""
+    increments (see :class:`~tracker.management.TrackSet`), plus each taken measurement's
+    signature ``evidence`` (D,)."""
     matched = assignment >= 0
     states, covariances = tracks.states.copy(), tracks.covariances.copy()
     pd = np.clip(pd, 1e-6, 1.0 - 1e-6)
@@ -216,7 +236,8 @@ def _updated(tracks: TrackSet, assignment: np.ndarray, in_view: np.ndarray, pd: 
         distance, log_det = mahalanobis_2x2(posterior.innovations,
                                             posterior.innovation_covariances)
         score[matched] += (np.log(pd[matched]) - 0.5 * distance - 0.5 * log_det
-                           - np.log(2.0 * np.pi) - np.log(measurements.clutter_density[chosen]))
+                           - np.log(2.0 * np.pi) - np.log(measurements.clutter_density[chosen])
+                           + evidence[chosen])
     return dataclasses.replace(
         tracks, states=states, covariances=covariances, scans=tracks.scans + in_view,
         hits=tracks.hits + matched, misses=np.where(matched, 0, tracks.misses + in_view),

@@ -3,8 +3,9 @@
 One plain loop, nanoGPT style. Per epoch: simulate ``scenes_per_epoch`` new scenes (each rank its
 share), record every association problem a gnn tracker meets on them
 (:mod:`tracker.training_data`), then ``passes`` passes over them in batches of ``batch_scenes``
-scenes: network -> augmented matrix -> HSTE or Gumbel-Sinkhorn -> the mode's loss -> AdamW step
-(gradients averaged over ranks by DDP). At the end of every epoch rank 0 tracks the validation
+scenes: network -> augmented matrix -> HSTE or Gumbel-Sinkhorn -> the mode's loss (plus, in
+supervised mode, the detection evidence model's cross-entropy on the scenes' detections) -> AdamW
+step (gradients averaged over ranks by DDP). At the end of every epoch rank 0 tracks the validation
 scenes with the network, scores them (MOTA, IDF1 against gnn on the same scenes), appends a row to
 ``log.csv`` and writes ``checkpoint.pt`` (model, config, optimiser state; atomically) and, when
 validation MOTA improved, ``best.pt``. The untrained network is exactly the gnn tracker (its
@@ -40,6 +41,7 @@ from sim.atomic import write_text_atomic
 from sim.config import ScenarioConfig
 from sim.errors import InputError
 from sim.presets import get_preset
+from tracker.association.evidence import evidence_loss
 from tracker.association.features import collate
 from tracker.association.gnn import GnnAssociator, GnnConfig
 from tracker.association.learned import (
@@ -60,7 +62,13 @@ from tracker.association.network import AssociationNetwork, NetworkConfig, augme
 from tracker.distributed import RankContext, barrier, mean_over_ranks, wrap
 from tracker.evaluation import evaluate_many
 from tracker.pipeline import Tracker, TrackerConfig
-from tracker.training_data import TrainingFrame, record_scene
+from tracker.training_data import (
+    EvidenceExamples,
+    RecordedScene,
+    TrainingFrame,
+    evidence_examples,
+    record_scene,
+)
 
 LOG_COLUMNS = ("epoch", "steps", "scenes", "loss", "val_mota", "val_idf1", "gnn_val_mota",
                "gnn_val_idf1", "seconds", "scenes_per_s")
@@ -74,7 +82,9 @@ class TrainingConfig:
     Scenes: ``preset`` (a :mod:`sim.presets` name) or ``scenario_config`` (a scenario TOML path,
     which wins), cut to ``frames`` frames. Model: ``hidden``, ``rounds``. Objective: ``mode`` (one
     of ``MODES``), ``operator`` (``hste`` or ``sinkhorn``), ``tau``, Gumbel ``noise`` scale,
-    ``samples`` per problem, ``sinkhorn_iters``. Schedule: ``epochs``, ``scenes_per_epoch`` and
+    ``samples`` per problem, ``sinkhorn_iters``; ``evidence_weight`` of the detection evidence
+    loss (it needs target/clutter labels, so supervised mode only; 0 leaves the evidence at 0, the
+    kinematic track score alone). Schedule: ``epochs``, ``scenes_per_epoch`` and
     ``batch_scenes`` (both global, divisible by the number of ranks), ``passes`` over each epoch's
     scenes, AdamW ``lr`` (cosine decay to ``lr / 10`` over the run), ``grad_clip``.
     ``validation_scenes`` scored after every epoch (0: none). ``gate_probability`` of the gate
@@ -92,6 +102,7 @@ class TrainingConfig:
     noise: float = 1.0
     samples: int = 4
     sinkhorn_iters: int = 20
+    evidence_weight: float = 1.0
     hidden: int = 32
     rounds: int = 2
     epochs: int = 6
@@ -111,6 +122,7 @@ class TrainingConfig:
             (self.operator in OPERATORS, f"operator must be one of {', '.join(OPERATORS)}"),
             (0 < self.tau < math.inf, "tau must be finite and > 0"),
             (0 <= self.noise < math.inf, "noise must be finite and >= 0"),
+            (0 <= self.evidence_weight < math.inf, "evidence_weight must be finite and >= 0"),
             (min(self.samples, self.sinkhorn_iters, self.hidden, self.frames) >= 1,
              "samples, sinkhorn_iters, hidden and frames must be >= 1"),
             (min(self.rounds, self.epochs, self.validation_scenes) >= 0,
@@ -196,42 +208,57 @@ def validation_seed(seed: int, index: int) -> int:
 
 @dataclass
 class Batch:
-    """Training frames of a batch's scenes concatenated, with each group's scene (0..scenes-1)."""
+    """Training frames of a batch's scenes concatenated, with each group's scene (0..scenes-1),
+    and the scenes' evidence examples."""
 
     frames: list[TrainingFrame]
     group_scene: torch.Tensor
     scenes: int
+    evidence: EvidenceExamples
 
 
-def make_batch(scenes: list[list[TrainingFrame]]) -> Batch:
-    """One batch of the recorded frames of ``scenes`` (a list of frames per scene), each
-    association group labelled with the index of the scene it came from."""
-    groups = torch.tensor([sum(frame.graph.num_groups for frame in scene) for scene in scenes])
-    return Batch([frame for scene in scenes for frame in scene],
-                 torch.repeat_interleave(torch.arange(len(scenes)), groups), len(scenes))
+def make_batch(scenes: list[RecordedScene]) -> Batch:
+    """One batch of the recorded ``scenes``, each association group labelled with the index of
+    the scene it came from."""
+    groups = torch.tensor([sum(frame.graph.num_groups for frame in scene.frames)
+                           for scene in scenes])
+    return Batch([frame for scene in scenes for frame in scene.frames],
+                 torch.repeat_interleave(torch.arange(len(scenes)), groups), len(scenes),
+                 EvidenceExamples.concatenate([scene.evidence for scene in scenes]))
+
+
+def evidence_weight(config: TrainingConfig) -> float:
+    """Weight of the evidence loss: ``config.evidence_weight`` in supervised mode, else 0."""
+    return config.evidence_weight if config.mode == "supervised" else 0.0
 
 
 def batch_loss(network: torch.nn.Module, batch: Batch, config: TrainingConfig,
                generator: torch.Generator | None) -> torch.Tensor:
-    """The mean over the batch's scenes of the mode's loss (0 for a batch without problems)."""
+    """The mean over the batch's scenes of the mode's loss (0 for a batch without problems), plus
+    the weighted evidence loss over the batch's detections."""
     if not batch.frames:
         return sum(p.sum() * 0.0 for p in network.parameters())
     graph = collate([frame.graph for frame in batch.frames])
     targets = FrameTargets.concatenate([frame.targets for frame in batch.frames])
-    scores = network(graph)
-    return association_loss(config.mode, scores, graph, augmented_layout(graph), targets,
+    scores = network(graph, batch.evidence.features)
+    loss = association_loss(config.mode, scores, graph, augmented_layout(graph), targets,
                             batch.group_scene, batch.scenes, config.operator_config(), generator)
+    return loss + evidence_weight(config) * evidence_loss(scores.evidence, batch.evidence.labels)
 
 
 def simulate_scenes(config: TrainingConfig, seeds: list[int],
-                    model: AssociationModel | None = None) -> list[list[TrainingFrame]]:
-    """The recorded association problems of one simulated scene per seed, tracked by gnn or,
-    with ``behaviour = "model"``, by ``model``."""
+                    model: AssociationModel | None = None) -> list[RecordedScene]:
+    """The recorded association problems and evidence examples of one simulated scene per seed,
+    tracked by gnn or, with ``behaviour = "model"``, by ``model``."""
     scenario_config, tracker_config = config.scenario(), config.tracker()
     behaviour = (LearnedAssociator(model) if config.behaviour == "model" and model is not None
                  else GnnAssociator(tracker_config.gnn))
-    return [record_scene(generate(scenario_config, seed), tracker_config, behaviour)
-            for seed in seeds]
+    scenes = []
+    for seed in seeds:
+        scenario = generate(scenario_config, seed)
+        scenes.append(RecordedScene(record_scene(scenario, tracker_config, behaviour),
+                                    evidence_examples(scenario, tracker_config)))
+    return scenes
 
 
 def validation_scores(associator, config: TrainingConfig, prefix: str) -> dict[str, float]:
@@ -333,6 +360,9 @@ def train(config: TrainingConfig, out_dir: str | os.PathLike, resume: bool = Fal
         indices = [i for share in mine for i in share]
         seeds = [scene_seed(config.seed, epoch, i) for i in indices]
         recorded = dict(zip(indices, simulate_scenes(config, seeds, state.model), strict=True))
+        if evidence_weight(config) > 0:
+            for scene in recorded.values():
+                state.model.network.evidence.observe(scene.evidence.labels)
         losses = []
         bar = tqdm(total=steps_per_epoch, desc=f"epoch {epoch + 1}/{config.epochs}",
                    unit="step", disable=not (progress and context.is_main), leave=False)

@@ -13,6 +13,10 @@ and stage, the network's input graph and the :class:`~tracker.association.losses
   nearest true target (Hungarian on squared distance, at most ``TRUTH_RADIUS`` m);
 - for end-to-end: each gated pair's Kalman-updated position; for unsupervised: each pair's
   measurement reconstruction cost (``d^2`` + range-rate mismatch^2).
+
+Besides the association problems, every detection of a scene is an example for the detection
+evidence model (:mod:`tracker.association.evidence`): its signature features and whether a target
+made it (:func:`evidence_examples`).
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from tracker.association.base import AssociationInput, Associator
+from tracker.association.base import AssociationInput, Associator, EvidenceSource
+from tracker.association.evidence import NUM_EVIDENCE_FEATURES, evidence_features
 from tracker.association.features import build_graph, range_rate_mismatch
 from tracker.association.gating import GatedPairs, gate, gate_threshold, pairs_within, solve_gated
 from tracker.association.gnn import GnnConfig, GnnScores, gnn_scores
@@ -30,8 +35,8 @@ from tracker.association.losses import FrameTargets
 from tracker.association.network import PairGraph
 from tracker.filtering import update
 from tracker.management import TrackSet
-from tracker.measurements import Measurements
-from tracker.pipeline import Tracker, TrackerConfig
+from tracker.measurements import Measurements, ScanDetections, measure_scan
+from tracker.pipeline import Tracker, TrackerConfig, association_input
 
 UNKNOWN = -2
 """Identity of a track whose start the recording did not see."""
@@ -45,6 +50,27 @@ class TrainingFrame:
 
     graph: PairGraph
     targets: FrameTargets
+
+
+@dataclass
+class EvidenceExamples:
+    """Detections as examples for the evidence model: ``features`` (E, NUM_EVIDENCE_FEATURES)
+    float32 and ``labels`` (E,) float32, 1 for a target's detection and 0 for clutter."""
+
+    features: torch.Tensor
+    labels: torch.Tensor
+
+    @classmethod
+    def concatenate(cls, parts: list[EvidenceExamples]) -> EvidenceExamples:
+        return cls(torch.cat([p.features for p in parts]), torch.cat([p.labels for p in parts]))
+
+
+@dataclass
+class RecordedScene:
+    """What one training scene gives: its association problems and its evidence examples."""
+
+    frames: list[TrainingFrame]
+    evidence: EvidenceExamples
 
 
 def follow_truth(positions: np.ndarray, truth: np.ndarray) -> np.ndarray:
@@ -182,6 +208,13 @@ class RecordingAssociator:
         self._free[rows[assignment[assignment >= 0]]] = False
         return assignment
 
+    def detection_evidence(self, inputs: AssociationInput) -> np.ndarray:
+        """The behaviour associator's detection evidence (zeros if it gives none), so that the
+        recorded scene is tracked exactly as the behaviour associator would track it."""
+        if isinstance(self.behaviour, EvidenceSource):
+            return self.behaviour.detection_evidence(inputs)
+        return np.zeros(inputs.num_detections)
+
 
 class RecordingTracker(Tracker):
     """A :class:`Tracker` that tells its :class:`RecordingAssociator` about every scan."""
@@ -191,6 +224,24 @@ class RecordingTracker(Tracker):
     def _scan(self, sensor, measurements: Measurements) -> None:
         self.associator.start_scan(measurements, self.tracks)
         super()._scan(sensor, measurements)
+
+
+def evidence_examples(scenario, tracker_config: TrackerConfig) -> EvidenceExamples:
+    """Every measurement of ``scenario`` (as the tracker measures it, point clouds clustered)
+    with its evidence features and its label (a target's or clutter)."""
+    features, labels = [np.zeros((0, NUM_EVIDENCE_FEATURES))], [np.zeros(0)]
+    for frame in range(scenario.num_frames):
+        detections = scenario.frame_detections(frame)
+        sensor_of = np.asarray(detections.sensor)
+        for index, sensor in enumerate(scenario.sensors):
+            scan = ScanDetections.take(detections, np.flatnonzero(sensor_of == index))
+            measurements = measure_scan(sensor, scan, tracker_config.cluster_distance)
+            if len(measurements):
+                inputs = association_input(TrackSet.empty(), measurements, sensor, np.zeros(0))
+                features.append(evidence_features(inputs))
+                labels.append((measurements.target >= 0).astype(np.float64))
+    return EvidenceExamples(torch.as_tensor(np.concatenate(features), dtype=torch.float32),
+                            torch.as_tensor(np.concatenate(labels), dtype=torch.float32))
 
 
 def record_scene(scenario, tracker_config: TrackerConfig, behaviour: Associator

@@ -11,7 +11,13 @@ from __future__ import annotations
 import importlib
 
 from sim.errors import InputError
-from tracker.association.base import MISSED, AssociationInput, Associator, check_assignment
+from tracker.association.base import (
+    MISSED,
+    AssociationInput,
+    Associator,
+    EvidenceSource,
+    check_assignment,
+)
 
 # name -> "module:factory". One line per backend; keep sorted.
 BACKENDS: dict[str, str] = {
@@ -33,5 +39,5 @@ def build_associator(name: str, **options) -> Associator:
     return getattr(importlib.import_module(module_name), attribute)(**options)
 
 
-__all__ = ["BACKENDS", "MISSED", "AssociationInput", "Associator", "build_associator",
-           "check_assignment"]
+__all__ = ["BACKENDS", "MISSED", "AssociationInput", "Associator", "EvidenceSource",
+           "build_associator", "check_assignment"]

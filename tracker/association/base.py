@@ -98,6 +98,17 @@ class Associator(Protocol):
         ...
 
 
+@runtime_checkable
+class EvidenceSource(Protocol):
+    """A backend that also rates each detection's own signature (the learned backends); the
+    tracker adds the ratings to its track scores (:mod:`tracker.pipeline`)."""
+
+    def detection_evidence(self, inputs: AssociationInput) -> np.ndarray:
+        """(D,) float64 log-likelihood ratio, target against clutter, of each detection's
+        signature (amplitude, range, point count, spread); the tracks in ``inputs`` are unused."""
+        ...
+
+
 def check_assignment(assignment: np.ndarray, num_tracks: int, num_detections: int) -> np.ndarray:
     """Validate a backend's answer and return it as (T,) int64.
 

@@ -23,13 +23,14 @@ import torch
 from sim.atomic import atomic_path
 from sim.errors import InputError
 from tracker.association.base import AssociationInput
+from tracker.association.evidence import evidence_features
 from tracker.association.features import build_graph
 from tracker.association.gating import gate, solve_gated
 from tracker.association.gnn import GnnConfig, gnn_scores
 from tracker.association.network import AssociationNetwork, NetworkConfig
 
 CHECKPOINT_FORMAT = "hste-track association checkpoint"
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2
 BACKEND_OPERATOR = {"learned": "hste", "sinkhorn": "sinkhorn"}
 """Backend name -> the training operator its checkpoints must come from."""
 
@@ -128,7 +129,8 @@ def load_model(path: str | os.PathLike, operator: str | None = None) -> Associat
 
 
 class LearnedAssociator:
-    """Association by the network's scores and exact Hungarian on the augmented matrix."""
+    """Association by the network's scores and exact Hungarian on the augmented matrix; also an
+    :class:`~tracker.association.base.EvidenceSource` (the network's detection evidence)."""
 
     def __init__(self, model: AssociationModel) -> None:
         self.model = model
@@ -143,6 +145,13 @@ class LearnedAssociator:
             scores = self.model.network(build_graph(inputs, pairs, baseline))
         return solve_gated(pairs, scores.pair.double().numpy(), scores.missed.double().numpy(),
                            scores.clutter.double().numpy())
+
+    def detection_evidence(self, inputs: AssociationInput) -> np.ndarray:
+        """(D,) learned log-likelihood ratio, target against clutter, of each detection."""
+        features = torch.as_tensor(evidence_features(inputs), dtype=torch.float32)
+        with torch.no_grad():
+            ratio = self.model.network.evidence.log_likelihood_ratio(features)
+        return ratio.double().numpy()
 
 
 def _build(backend: str, model_path: str | os.PathLike | None) -> LearnedAssociator:

@@ -29,6 +29,8 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from tracker.association.evidence import NUM_EVIDENCE_FEATURES, DetectionEvidence
+
 NUM_PAIR_FEATURES = 8
 NUM_TRACK_FEATURES = 4
 NUM_DET_FEATURES = 4
@@ -37,13 +39,15 @@ NUM_DET_FEATURES = 4
 @dataclass(frozen=True)
 class NetworkConfig:
     """Size of the association network. ``hidden``: width of every layer; ``rounds``: message
-    passing rounds across pairs; feature counts must match :mod:`tracker.association.features`."""
+    passing rounds across pairs; feature counts must match :mod:`tracker.association.features`
+    and :mod:`tracker.association.evidence`."""
 
     hidden: int = 32
     rounds: int = 2
     pair_features: int = NUM_PAIR_FEATURES
     track_features: int = NUM_TRACK_FEATURES
     det_features: int = NUM_DET_FEATURES
+    evidence_features: int = NUM_EVIDENCE_FEATURES
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -76,11 +80,13 @@ class PairGraph:
 
 @dataclass
 class AssociationScores:
-    """Network output: ``pair`` (P,), ``missed`` (T,), ``clutter`` (D,); larger = more likely."""
+    """Network output: ``pair`` (P,), ``missed`` (T,), ``clutter`` (D,); larger = more likely.
+    ``evidence`` (E,): target logits of the detections whose evidence features were given."""
 
     pair: torch.Tensor
     missed: torch.Tensor
     clutter: torch.Tensor
+    evidence: torch.Tensor | None = None
 
 
 def _mlp(inputs: int, hidden: int, outputs: int) -> nn.Sequential:
@@ -138,7 +144,8 @@ class PairAttention(nn.Module):
 
 
 class AssociationNetwork(nn.Module):
-    """Scores for pairs, missed tracks and clutter detections of a :class:`PairGraph`."""
+    """Scores for pairs, missed tracks and clutter detections of a :class:`PairGraph`, and the
+    :class:`~tracker.association.evidence.DetectionEvidence` model the tracker's scores use."""
 
     def __init__(self, config: NetworkConfig = NetworkConfig()):
         super().__init__()
@@ -151,10 +158,14 @@ class AssociationNetwork(nn.Module):
         self.pair_head = _zero_head(hidden)
         self.missed_head = _zero_head(hidden)
         self.clutter_head = _zero_head(hidden)
+        self.evidence = DetectionEvidence(hidden, config.evidence_features)
 
-    def forward(self, graph: PairGraph) -> AssociationScores:
+    def forward(self, graph: PairGraph, evidence_features: torch.Tensor | None = None
+                ) -> AssociationScores:
         """Scores of ``graph``: pair (P,), missed (T,), clutter (D,); each the gnn prior plus a
-        learned correction (zero at initialisation)."""
+        learned correction (zero at initialisation). With ``evidence_features`` (E, F) also the
+        detection evidence logits (E,) (one forward, so data-parallel training sees every
+        parameter used)."""
         track = self.track_embed(graph.track_features)
         det = self.det_embed(graph.det_features)
         pair = self.pair_embed(graph.pair_features) + track[graph.pair_track] + det[graph.pair_det]
@@ -164,6 +175,7 @@ class AssociationNetwork(nn.Module):
             pair=graph.pair_prior + self.pair_head(pair).squeeze(-1),
             missed=graph.track_prior + self.missed_head(track).squeeze(-1),
             clutter=graph.det_prior + self.clutter_head(det).squeeze(-1),
+            evidence=None if evidence_features is None else self.evidence(evidence_features),
         )
 
 
