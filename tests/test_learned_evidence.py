@@ -32,9 +32,10 @@ def test_features_by_hand():
     features = evidence_features(scan)
     assert features.shape == (2, NUM_EVIDENCE_FEATURES)
     distance = np.linalg.norm(scan.detections[0] - scan.sensor_positions[0])
-    expected = [amplitude[0] / 10, 1.0, math.log(2.0), 0.0, math.log1p(distance / 1000)]
+    power = min(10 ** (amplitude[0] / 10) / 100, 10.0)
+    expected = [amplitude[0] / 10, power, 1.0, math.log(2.0), 0.0, math.log1p(distance / 1000)]
     np.testing.assert_allclose(features[0], expected)
-    assert features[1, 0] == 0.0 and features[1, 1] == 0.0
+    assert features[1, 0] == features[1, 1] == features[1, 2] == 0.0
 
 
 def test_untrained_model_rates_every_detection_zero_and_counts_give_the_prior():

@@ -86,7 +86,9 @@ class TrainingConfig:
     loss (it needs target/clutter labels, so supervised mode only; 0 leaves the evidence at 0, the
     kinematic track score alone). Schedule: ``epochs``, ``scenes_per_epoch`` and
     ``batch_scenes`` (both global, divisible by the number of ranks), ``passes`` over each epoch's
-    scenes, AdamW ``lr`` (cosine decay to ``lr / 10`` over the run), ``grad_clip``.
+    scenes, AdamW ``lr`` (cosine decay to ``lr / 10`` over the run; ``evidence_lr`` for the
+    evidence model, a small classifier with plenty of examples, on the same schedule),
+    ``grad_clip``.
     ``validation_scenes`` scored after every epoch (0: none). ``gate_probability`` of the gate
     and gnn priors. ``behaviour``: the associator that tracks the training scenes while their
     problems are recorded, ``gnn`` or ``model`` (the network being trained, DAgger style, so it
@@ -110,6 +112,7 @@ class TrainingConfig:
     batch_scenes: int = 2
     passes: int = 4
     lr: float = 3e-3
+    evidence_lr: float = 3e-2
     grad_clip: float = 5.0
     validation_scenes: int = 3
     gate_probability: float = 0.999
@@ -131,8 +134,8 @@ class TrainingConfig:
              "scenes_per_epoch, batch_scenes and passes must be >= 1"),
             (self.scenes_per_epoch % self.batch_scenes == 0,
              "scenes_per_epoch must be a multiple of batch_scenes"),
-            (0 < self.lr < math.inf and self.grad_clip > 0,
-             "lr must be finite and > 0, grad_clip > 0"),
+            (0 < self.lr < math.inf and 0 < self.evidence_lr < math.inf and self.grad_clip > 0,
+             "lr and evidence_lr must be finite and > 0, grad_clip > 0"),
             (0 < self.gate_probability < 1, "gate_probability must be in (0, 1)"),
             (self.behaviour in ("gnn", "model"), "behaviour must be gnn or model"),
             (self.seed >= 0, "seed must be >= 0"),
@@ -297,8 +300,19 @@ def new_state(config: TrainingConfig) -> TrainingState:
     torch.manual_seed(derived_seed(config.seed, 0))
     network = AssociationNetwork(config.network())
     model = AssociationModel(network, config.operator, config.tracker().gnn)
-    optimizer = torch.optim.AdamW(network.parameters(), lr=config.lr)
-    return TrainingState(model, optimizer, 0, [], -math.inf)
+    return TrainingState(model, make_optimizer(network, config), 0, [], -math.inf)
+
+
+def make_optimizer(network: AssociationNetwork, config: TrainingConfig) -> torch.optim.AdamW:
+    """AdamW with two parameter groups: the association network at ``lr`` and the evidence model
+    at ``evidence_lr``; each group's ``scale`` (its lr over ``lr``) rides the common schedule."""
+    evidence = list(network.evidence.parameters())
+    ids = {id(p) for p in evidence}
+    rest = [p for p in network.parameters() if id(p) not in ids]
+    return torch.optim.AdamW([
+        {"params": rest, "lr": config.lr, "scale": 1.0},
+        {"params": evidence, "lr": config.evidence_lr, "scale": config.evidence_lr / config.lr},
+    ])
 
 
 def resume_state(path: Path, config: TrainingConfig) -> TrainingState:
@@ -316,7 +330,7 @@ def resume_state(path: Path, config: TrainingConfig) -> TrainingState:
                          f"{', '.join(changed)}); resume with the same settings")
     model = model_from_checkpoint(content, path)
     model.network.train()
-    optimizer = torch.optim.AdamW(model.network.parameters(), lr=config.lr)
+    optimizer = make_optimizer(model.network, config)
     optimizer.load_state_dict(content["optimizer"])
     return TrainingState(model, optimizer, int(content["epoch"]) + 1, list(content["log"]),
                          float(content["best_mota"]))
@@ -367,8 +381,9 @@ def train(config: TrainingConfig, out_dir: str | os.PathLike, resume: bool = Fal
         bar = tqdm(total=steps_per_epoch, desc=f"epoch {epoch + 1}/{config.epochs}",
                    unit="step", disable=not (progress and context.is_main), leave=False)
         for step in range(steps_per_epoch):
+            lr = learning_rate(config, (epoch * steps_per_epoch + step) / total_steps)
             for group in state.optimizer.param_groups:
-                group["lr"] = learning_rate(config, (epoch * steps_per_epoch + step) / total_steps)
+                group["lr"] = lr * group["scale"]
             share = mine[step % len(mine)]
             generator = torch.Generator().manual_seed(
                 derived_seed(config.seed, _NOISE_STREAM, epoch, step, context.rank))

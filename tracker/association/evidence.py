@@ -14,9 +14,11 @@ the detections of the training scenes and ``n_target / n_clutter`` their label c
 classifier's prior odds, removed so that what remains is the likelihood ratio). The tracker adds it
 to a new track's score at birth and to a track's score with every detection it takes.
 
-Features (``NUM_EVIDENCE_FEATURES`` = 5), each O(1), never NaN: amplitude (SNR dB) / 10 (0 when
-none), 1 if there is an amplitude, ``log1p(points)``, point spread (m) / 10, ``log1p(range / 1 km)``
-from the sensor (a target's echo weakens with range, clutter's does not).
+Features (``NUM_EVIDENCE_FEATURES`` = 6), each O(1), never NaN: amplitude (SNR dB) / 10 and the
+same as a power ratio / 100, clipped at 10 (0 when none; fluctuating echoes have likelihoods
+linear in power, e.g. Swerling I: log LR = a + b * power), 1 if there is an amplitude,
+``log1p(points)``, point spread (m) / 10, ``log1p(range / 1 km)`` from the sensor (a target's echo
+weakens with range, clutter's does not).
 """
 
 from __future__ import annotations
@@ -29,15 +31,17 @@ from torch import nn
 
 from tracker.association.base import AssociationInput
 
-NUM_EVIDENCE_FEATURES = 5
+NUM_EVIDENCE_FEATURES = 6
 
 
 def evidence_features(inputs: AssociationInput) -> np.ndarray:
     """(D, NUM_EVIDENCE_FEATURES) signature features of the scan's D detections."""
     amplitude = inputs.detection_amplitude
     distance = np.linalg.norm(inputs.detections - inputs.sensor_positions, axis=-1)
+    decibels = np.nan_to_num(amplitude, nan=-np.inf)
     columns = [
         np.nan_to_num(amplitude, nan=0.0) / 10.0,
+        np.minimum(10.0 ** (decibels / 10.0) / 100.0, 10.0),
         np.isfinite(amplitude).astype(np.float64),
         np.log1p(inputs.detection_points.astype(np.float64)),
         inputs.detection_spread.astype(np.float64) / 10.0,
