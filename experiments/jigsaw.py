@@ -23,7 +23,6 @@ import dataclasses
 import math
 import pickle
 import time
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from experiments.config_io import load_flat_toml, require_at_least_one
 from sim.atomic import atomic_path
 from sim.errors import InputError
 from tracker.data.mnist import IMAGE_SIDE
@@ -88,23 +88,15 @@ class JigsawConfig:
             raise InputError(f"unknown method {self.method!r}; choose from {', '.join(METHODS)}")
         if self.model not in MODELS:
             raise InputError(f"unknown model {self.model!r}; choose from {', '.join(MODELS)}")
-        for name in ("epochs", "batch_size", "samples", "sinkhorn_iters", "layers", "heads"):
-            if getattr(self, name) < 1:
-                raise InputError(f"{name} must be >= 1, got {getattr(self, name)}")
+        require_at_least_one(
+            self, ("epochs", "batch_size", "samples", "sinkhorn_iters", "layers", "heads"))
         if not (self.lr > 0 and self.tau > 0 and self.noise >= 0):
             raise InputError("lr and tau must be > 0 and noise >= 0")
 
     @classmethod
     def from_toml(cls, path: str | Path) -> JigsawConfig:
         """Read a config from a TOML file whose top-level keys are field names."""
-        try:
-            values = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as error:
-            raise InputError(f"cannot read config {path}: {error}") from None
-        unknown = set(values) - {field.name for field in dataclasses.fields(cls)}
-        if unknown:
-            raise InputError(f"{path}: unknown config keys {sorted(unknown)}")
-        return cls(**values)
+        return load_flat_toml(cls, path)
 
     @property
     def label(self) -> str:

@@ -18,13 +18,13 @@ dict of the config, metrics and timing. Sweeps over many runs live in :mod:`expe
 from __future__ import annotations
 
 import time
-import tomllib
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from experiments.config_io import load_flat_toml, require_at_least_one
 from sim.errors import InputError
 from tracker.perm import constraint_error, gumbel_sinkhorn, hungarian, hungarian_ste
 from tracker.perm.metrics import (
@@ -109,11 +109,8 @@ class SortingConfig:
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise InputError(f"unknown method {self.method!r}; choose from {', '.join(METHODS)}")
-        positive = ("n", "epochs", "train_sequences", "test_sequences", "samples",
-                    "sinkhorn_iters", "hidden")
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise InputError(f"{name} must be >= 1, got {getattr(self, name)}")
+        require_at_least_one(self, ("n", "epochs", "train_sequences", "test_sequences",
+                                    "samples", "sinkhorn_iters", "hidden"))
         for name in ("lr", "tau"):
             if not getattr(self, name) > 0:
                 raise InputError(f"{name} must be > 0, got {getattr(self, name)}")
@@ -124,15 +121,7 @@ class SortingConfig:
     def from_toml(cls, path: str | Path, **overrides) -> SortingConfig:
         """Read a config from a TOML file of top-level ``key = value`` lines, then apply
         ``overrides``."""
-        try:
-            values = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-            raise InputError(f"cannot read sorting config {path}: {error}") from None
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise InputError(f"{path}: unknown config keys {unknown}; known: {sorted(known)}")
-        return replace(cls(**values), **overrides)
+        return load_flat_toml(cls, path, **overrides)
 
 
 class SortingScorer(nn.Module):
