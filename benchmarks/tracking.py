@@ -254,7 +254,7 @@ def report(results: dict, table: str) -> str:
     ran = any(tracker.startswith("stonesoup") for tracker in scenes)
     stonesoup = "ran" if ran else "was not available (quoted numbers only)"
     return "\n".join([
-        "# Tracker benchmark: our gnn beside Stone Soup's GNN", "",
+        "# Tracker benchmark: our gnn and learned beside Stone Soup's GNN", "",
         f"Command: `{results['command']}`", "",
         f"Seeds {results['seeds']}; values are means over the seeds. Stone Soup 1.9.1 "
         f"{stonesoup} in its own venv (`/tmp/ssvenv`, not a dependency) on the same scenes "
@@ -273,6 +273,8 @@ def report(results: dict, table: str) -> str:
         "track score (`tracker.management.ScoreInitiator`). The 1000-target scene has "
         f"{results['large_frames'] if 'large_frames' in results else 50} frames; its FN are "
         "mostly the frames before confirmation.", "",
+        "`learned` rows (when run) use the checkpoint named by `--model` in the command; how it "
+        "was trained, on which scenes and seeds, is in `docs/results/learned/README.md`.", "",
         table, ""])
 
 
