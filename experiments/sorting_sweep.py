@@ -96,8 +96,8 @@ def run_sweep(
 
     Returns (rows of all finished runs, earlier and new; wall seconds of this call; number of new
     runs). ``on_result(rows, new_runs, wall_seconds)`` is called after each new run with all rows
-    so far, the new runs so far and this call's wall time so far. Worker processes (``jobs`` > 1)
-    use one torch thread each."""
+    so far, the new runs so far and this call's wall time so far. Every run uses one torch
+    thread: worker processes (``jobs`` > 1) set it, and with ``jobs`` = 1 this process does."""
     configs = list(configs)
     rows, todo = [], []
     for config in configs:
@@ -110,6 +110,7 @@ def run_sweep(
     progress = tqdm(total=len(configs), initial=len(rows), desc="sorting runs", unit="run")
     with progress:
         if jobs <= 1:
+            _init_worker()
             results = (run_and_store(config, out_dir) for config in todo)
             _collect(results, rows, progress, on_result, start)
         else:
