@@ -42,8 +42,8 @@ def test_untrained_model_rates_every_detection_zero_and_counts_give_the_prior():
     model = DetectionEvidence(hidden=8)
     features = torch.randn(5, NUM_EVIDENCE_FEATURES)
     assert torch.equal(model.log_likelihood_ratio(features), torch.zeros(5))
-    model.observe(torch.tensor([1.0, 0.0, 0.0, 0.0]))
-    model.observe(torch.tensor([1.0, 0.0]))
+    model.observe(clutter=3, target=1)
+    model.observe(clutter=1, target=1)
     assert model.prior_log_odds() == pytest.approx(math.log(2 / 4))
     assert torch.allclose(model.log_likelihood_ratio(features), torch.full((5,), math.log(2.0)))
 
@@ -57,7 +57,7 @@ def test_trained_model_recovers_a_known_likelihood_ratio():
     features[:, 0] = 2 * labels - 1 + torch.randn(4000, generator=generator)
     torch.manual_seed(0)
     model = DetectionEvidence(hidden=16)
-    model.observe(labels)
+    model.observe(clutter=float((labels == 0).sum()), target=float(labels.sum()))
     optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
     for _ in range(300):
         optimizer.zero_grad()

@@ -111,6 +111,15 @@ def mean_over_ranks(value: float, context: RankContext) -> float:
     return float(tensor.item()) / context.world_size
 
 
+def sum_over_ranks(values: list[float], context: RankContext) -> list[float]:
+    """Elementwise sums of floats over all ranks (the values themselves alone)."""
+    if not context.distributed:
+        return values
+    tensor = torch.tensor(values, dtype=torch.float64, device=context.device)
+    dist.all_reduce(tensor)
+    return tensor.tolist()
+
+
 def free_port() -> int:
     """A free TCP port on this machine for the rendezvous of spawned ranks."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:

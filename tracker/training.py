@@ -59,7 +59,7 @@ from tracker.association.losses import (
     association_loss,
 )
 from tracker.association.network import AssociationNetwork, NetworkConfig, augmented_layout
-from tracker.distributed import RankContext, barrier, mean_over_ranks, wrap
+from tracker.distributed import RankContext, barrier, mean_over_ranks, sum_over_ranks, wrap
 from tracker.evaluation import evaluate_many
 from tracker.pipeline import Tracker, TrackerConfig
 from tracker.training_data import (
@@ -376,9 +376,11 @@ def train(config: TrainingConfig, out_dir: str | os.PathLike, resume: bool = Fal
         indices = [i for share in mine for i in share]
         seeds = [scene_seed(config.seed, epoch, i) for i in indices]
         recorded = dict(zip(indices, simulate_scenes(config, seeds, state.model), strict=True))
-        if evidence_weight(config) > 0:
-            for scene in recorded.values():
-                state.model.network.evidence.observe(scene.evidence.labels)
+        if evidence_weight(config) > 0:  # every rank's detections count towards the prior
+            labels = torch.cat([scene.evidence.labels for scene in recorded.values()])
+            target = float(labels.sum())
+            state.model.network.evidence.observe(
+                *sum_over_ranks([labels.numel() - target, target], context))
         losses = []
         bar = tqdm(total=steps_per_epoch, desc=f"epoch {epoch + 1}/{config.epochs}",
                    unit="step", disable=not (progress and context.is_main), leave=False)

@@ -69,10 +69,9 @@ class DetectionEvidence(nn.Module):
         """Logits ``logit P(target | f)`` (D,) of features (D, F), under the training mix."""
         return self.classifier(features).squeeze(-1)
 
-    def observe(self, labels: torch.Tensor) -> None:
-        """Count training labels (D,) (1 target, 0 clutter) for the prior odds."""
-        target = float(labels.sum())
-        self.label_counts += torch.tensor([labels.numel() - target, target], dtype=torch.float64)
+    def observe(self, clutter: float, target: float) -> None:
+        """Add training label counts (clutter and target detections) for the prior odds."""
+        self.label_counts += torch.tensor([clutter, target], dtype=torch.float64)
 
     def prior_log_odds(self) -> float:
         """``log(n_target / n_clutter)`` of the labels seen (0 before any)."""
