@@ -7,6 +7,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sim.config import build_config
 from sim.errors import InputError
 
 Config = TypeVar("Config")
@@ -17,7 +18,9 @@ def load_flat_toml(cls: type[Config], path: str | Path, **overrides: Any) -> Con
     (keys = field names), with ``overrides`` on top.
 
     Raises:
-        InputError: unreadable file, not TOML, or keys that are not fields of ``cls``.
+        InputError: unreadable file, not TOML, keys that are not fields of ``cls``, values of
+            another type than the field's default, NaN or infinite numbers
+            (:func:`sim.config.build_config`).
     """
     try:
         values = tomllib.loads(Path(path).read_text(encoding="utf-8"))
@@ -27,7 +30,7 @@ def load_flat_toml(cls: type[Config], path: str | Path, **overrides: Any) -> Con
     unknown = sorted(set(values) - known)
     if unknown:
         raise InputError(f"{path}: unknown config keys {unknown}; known: {sorted(known)}")
-    return cls(**{**values, **overrides})
+    return build_config(cls, {**values, **overrides}, str(path))
 
 
 def require_at_least_one(config: Any, names: tuple[str, ...]) -> None:

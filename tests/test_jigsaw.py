@@ -237,6 +237,9 @@ def test_config_from_toml(tmp_path):
     path.write_text("sizes = 4\n")
     with pytest.raises(InputError, match="unknown config keys"):
         JigsawConfig.from_toml(path)
+    path.write_text("epochs = 2.5\n")
+    with pytest.raises(InputError, match="expected a value like 20"):
+        JigsawConfig.from_toml(path)
 
 
 def write_tiny_mnist(folder, n_train: int = 16, n_test: int = 8):

@@ -21,7 +21,7 @@ from tracker.association.evidence import (
 from tracker.association.gnn import GnnAssociator
 from tracker.management import ManagementConfig
 from tracker.pipeline import Tracker, TrackerConfig
-from tracker.training_data import evidence_examples
+from tracker.training_data import record_scene
 
 
 def test_features_by_hand():
@@ -76,8 +76,8 @@ def test_evidence_loss_of_no_detections_is_a_zero_in_the_graph():
 
 
 def test_evidence_examples_are_every_measurement_with_its_label():
-    scene = radar_scene(frames=5)
-    examples = evidence_examples(scene, TrackerConfig())
+    scene, config = radar_scene(frames=5), TrackerConfig()
+    examples = record_scene(scene, config, GnnAssociator(config.gnn)).evidence
     assert examples.features.shape == (scene.det_xy.shape[0], NUM_EVIDENCE_FEATURES)
     assert examples.labels.tolist() == (scene.det_target >= 0).astype(float).tolist()
 

@@ -173,6 +173,10 @@ def test_config_from_toml(tmp_path):
     path.write_text("n = \n")
     with pytest.raises(InputError, match="cannot read"):
         SortingConfig.from_toml(path)
+    for bad, message in (('n = "abc"', "expected a value like 5"), ("lr = nan", "finite")):
+        path.write_text(bad + "\n")
+        with pytest.raises(InputError, match=message):
+            SortingConfig.from_toml(path)
 
 
 def test_sweep_plan_is_by_size_then_costliest_first():

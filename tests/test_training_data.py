@@ -38,7 +38,7 @@ def test_recording_does_not_change_the_tracks():
 
 def test_labels_give_each_track_its_own_targets_detection():
     scenario, config = scene(), TrackerConfig()
-    frames = record_scene(scenario, config, GnnAssociator(config.gnn))
+    frames = record_scene(scenario, config, GnnAssociator(config.gnn)).frames
     assert frames
     for frame in frames:
         graph, targets = frame.graph, frame.targets

@@ -66,7 +66,6 @@ from tracker.training_data import (
     EvidenceExamples,
     RecordedScene,
     TrainingFrame,
-    evidence_examples,
     record_scene,
 )
 
@@ -258,12 +257,8 @@ def simulate_scenes(config: TrainingConfig, seeds: list[int],
     scenario_config, tracker_config = config.scenario(), config.tracker()
     behaviour = (LearnedAssociator(model) if config.behaviour == "model" and model is not None
                  else GnnAssociator(tracker_config.gnn))
-    scenes = []
-    for seed in seeds:
-        scenario = generate(scenario_config, seed)
-        scenes.append(RecordedScene(record_scene(scenario, tracker_config, behaviour),
-                                    evidence_examples(scenario, tracker_config)))
-    return scenes
+    return [record_scene(generate(scenario_config, seed), tracker_config, behaviour)
+            for seed in seeds]
 
 
 def validation_scores(associator, config: TrainingConfig, prefix: str) -> dict[str, float]:

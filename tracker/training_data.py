@@ -16,7 +16,7 @@ and stage, the network's input graph and the :class:`~tracker.association.losses
 
 Besides the association problems, every detection of a scene is an example for the detection
 evidence model (:mod:`tracker.association.evidence`): its signature features and whether a target
-made it (:func:`evidence_examples`).
+made it, recorded as the tracker meets it (point clouds clustered).
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ from tracker.association.losses import FrameTargets
 from tracker.association.network import PairGraph
 from tracker.filtering import update
 from tracker.management import TrackSet
-from tracker.measurements import Measurements, ScanDetections, measure_scan
-from tracker.pipeline import Tracker, TrackerConfig, association_input
+from tracker.measurements import Measurements
+from tracker.pipeline import Tracker, TrackerConfig
 
 UNKNOWN = -2
 """Identity of a track whose start the recording did not see."""
@@ -152,7 +152,8 @@ class RecordingAssociator:
     detections left free by earlier stages, which this class follows to know each call's
     detection rows. It also follows each track's identity (the target of the detection that
     started it and of every detection it took) for the supervised labels; tracks are recognised
-    by their state vectors, which the pipeline passes on unchanged.
+    by their state vectors, which the pipeline passes on unchanged. Every scan's measurements,
+    which the tracker hands to :meth:`detection_evidence` once, are recorded as evidence examples.
     """
 
     def __init__(self, behaviour: Associator, gnn_config: GnnConfig) -> None:
@@ -166,6 +167,8 @@ class RecordingAssociator:
         self._measurements: Measurements | None = None
         self._free = np.zeros(0, dtype=bool)
         self._track_id: dict[bytes, int] = {}
+        self._evidence_features: list[np.ndarray] = [np.zeros((0, NUM_EVIDENCE_FEATURES))]
+        self._evidence_labels: list[np.ndarray] = [np.zeros(0)]
 
     def start_frame(self, truth_id: np.ndarray, truth_xy: np.ndarray) -> None:
         """The truth of the frame about to be tracked: ids (N,), positions (N, 2) m."""
@@ -209,11 +212,21 @@ class RecordingAssociator:
         return assignment
 
     def detection_evidence(self, inputs: AssociationInput) -> np.ndarray:
-        """The behaviour associator's detection evidence (zeros if it gives none), so that the
-        recorded scene is tracked exactly as the behaviour associator would track it."""
+        """Record the scan's measurements (``inputs``, every one of the scan) as evidence
+        examples, then return the behaviour associator's detection evidence (zeros if it gives
+        none), so that the recorded scene is tracked exactly as the behaviour associator would."""
+        self._evidence_features.append(evidence_features(inputs))
+        self._evidence_labels.append((self._measurements.target >= 0).astype(np.float64))
         if isinstance(self.behaviour, EvidenceSource):
             return self.behaviour.detection_evidence(inputs)
         return np.zeros(inputs.num_detections)
+
+
+    def evidence_examples(self) -> EvidenceExamples:
+        """The evidence examples of every scan recorded so far."""
+        return EvidenceExamples(
+            torch.as_tensor(np.concatenate(self._evidence_features), dtype=torch.float32),
+            torch.as_tensor(np.concatenate(self._evidence_labels), dtype=torch.float32))
 
 
 class RecordingTracker(Tracker):
@@ -226,31 +239,13 @@ class RecordingTracker(Tracker):
         super()._scan(sensor, measurements)
 
 
-def evidence_examples(scenario, tracker_config: TrackerConfig) -> EvidenceExamples:
-    """Every measurement of ``scenario`` (as the tracker measures it, point clouds clustered)
-    with its evidence features and its label (a target's or clutter)."""
-    features, labels = [np.zeros((0, NUM_EVIDENCE_FEATURES))], [np.zeros(0)]
-    for frame in range(scenario.num_frames):
-        detections = scenario.frame_detections(frame)
-        sensor_of = np.asarray(detections.sensor)
-        for index, sensor in enumerate(scenario.sensors):
-            scan = ScanDetections.take(detections, np.flatnonzero(sensor_of == index))
-            measurements = measure_scan(sensor, scan, tracker_config.cluster_distance)
-            if len(measurements):
-                inputs = association_input(TrackSet.empty(), measurements, sensor, np.zeros(0))
-                features.append(evidence_features(inputs))
-                labels.append((measurements.target >= 0).astype(np.float64))
-    return EvidenceExamples(torch.as_tensor(np.concatenate(features), dtype=torch.float32),
-                            torch.as_tensor(np.concatenate(labels), dtype=torch.float32))
-
-
-def record_scene(scenario, tracker_config: TrackerConfig, behaviour: Associator
-                 ) -> list[TrainingFrame]:
-    """Track ``scenario`` with ``behaviour`` and return every association problem met, in order."""
+def record_scene(scenario, tracker_config: TrackerConfig, behaviour: Associator) -> RecordedScene:
+    """Track ``scenario`` with ``behaviour``; every association problem met, in order, and every
+    measurement as an evidence example."""
     recorder = RecordingAssociator(behaviour, tracker_config.gnn)
     tracker = RecordingTracker(recorder, scenario.sensors, tracker_config)
     for frame in range(scenario.num_frames):
         truth = scenario.frame_truth(frame)
         recorder.start_frame(truth.id, truth.state[:, :2])
         tracker.step(float(scenario.frame_times[frame]), scenario.frame_detections(frame))
-    return recorder.frames
+    return RecordedScene(recorder.frames, recorder.evidence_examples())
