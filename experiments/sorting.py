@@ -274,25 +274,40 @@ def start_run(config: SortingConfig) -> RunState:
     return RunState(model, optimiser, train, test, noise_gen)
 
 
+@dataclass
+class TrainedRun:
+    """A run after its last epoch: the state, the last step's loss and training permutations
+    (S, B, N, N), and the wall time of the training loop in seconds."""
+
+    state: RunState
+    loss: torch.Tensor
+    perm: torch.Tensor
+    train_seconds: float
+
+
+def train_run(config: SortingConfig) -> TrainedRun:
+    """Train one model for ``config.epochs`` steps; deterministic given the config."""
+    run = start_run(config)
+    start = time.perf_counter()
+    for epoch in range(config.epochs):
+        loss, perm = training_step(run.model, run.optimiser, run.train, config, epoch, run.noise)
+    return TrainedRun(run, loss, perm, time.perf_counter() - start)
+
+
 def run_sorting(config: SortingConfig) -> dict[str, float | int | str]:
     """Train one model and evaluate it. Returns the config's fields plus: ``train_seconds`` (wall
     time of the training loop), ``seconds_per_epoch``, ``final_loss`` (training MSE at the last
     step), ``constraint_error_row`` / ``constraint_error_col`` (mean over the last step's
     training matrices of the paper's Err_r / Err_c; exactly 0 for Hungarian forwards) and the
     test metrics of :func:`evaluate`."""
-    run = start_run(config)
-    start = time.perf_counter()
-    for epoch in range(config.epochs):
-        loss, perm = training_step(run.model, run.optimiser, run.train, config, epoch, run.noise)
-    train_seconds = time.perf_counter() - start
-
-    row_error, col_error = constraint_error(perm)
+    trained = train_run(config)
+    row_error, col_error = constraint_error(trained.perm)
     return {
         **asdict(config),
-        "train_seconds": train_seconds,
-        "seconds_per_epoch": train_seconds / config.epochs,
-        "final_loss": loss.item(),
+        "train_seconds": trained.train_seconds,
+        "seconds_per_epoch": trained.train_seconds / config.epochs,
+        "final_loss": trained.loss.item(),
         "constraint_error_row": row_error.mean().item(),
         "constraint_error_col": col_error.mean().item(),
-        **evaluate(run.model, run.test),
+        **evaluate(trained.state.model, trained.state.test),
     }
