@@ -1,8 +1,9 @@
 """Exact assignment: the Hungarian layer's forward pass, batched over leading dimensions.
 
 The solver is lapx's Jonker-Volgenant batch kernel (``lap.lapjvr_batch``), which releases the GIL
-and runs the batch on a native thread pool; scipy's ``linear_sum_assignment`` stays the reference
-that the tests compare against. ``benchmarks/perm.py`` measures both side by side.
+and runs the batch on a native thread pool of ``torch.get_num_threads()`` threads (at most 4), so
+``torch.set_num_threads`` is the one knob for both; scipy's ``linear_sum_assignment`` stays the
+reference that the tests compare against. ``benchmarks/perm.py`` measures both side by side.
 
 Scores are maximised. ``-inf`` marks a forbidden pair: the solver then returns the largest matching
 that uses allowed pairs only, and among those the one with the highest total score, so a row whose
@@ -11,14 +12,12 @@ pairs are all forbidden stays unassigned.
 
 from __future__ import annotations
 
-import os
-
 import lap
 import numpy as np
 import torch
 from torch import Tensor
 
-_THREADS = max(1, min(4, os.cpu_count() or 1))
+_MAX_THREADS = 4
 _NUMPY_DTYPES = {torch.float64: np.float64, torch.float32: np.float32, torch.float16: np.float16}
 
 
@@ -36,8 +35,9 @@ def _solve_batch(costs: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]
 
     Returns per-problem row and column index arrays, each of length min(N, M).
     """
+    threads = min(_MAX_THREADS, torch.get_num_threads())
     rows, cols = lap.lapjvr_batch(
-        costs, extend_cost=True, return_cost=False, n_threads=_THREADS, precision="float64"
+        costs, extend_cost=True, return_cost=False, n_threads=threads, precision="float64"
     )
     return rows, cols
 
