@@ -15,6 +15,7 @@ from tracker.plots.bench import mean_over_seeds, plot_bench
 from tracker.plots.metrics import moving_average
 from tracker.plots.scene import view_extent
 from tracker.plots.tables import read_columns
+from tracker.plots.training import baseline_groups
 from tracker.tracks_io import write_tracks
 
 
@@ -208,3 +209,16 @@ def test_smoothing_over_more_frames_than_the_scene_has(files, tmp_path):
 
 def test_the_scene_fixture_loads(files):
     assert sim.load(files / "scene.npz").num_frames == 10
+
+
+def test_runs_sharing_a_gnn_baseline_get_one_baseline_line():
+    epoch = np.arange(1.0, 4.0)
+    logs = {
+        "a": {"epoch": epoch, "val_mota": epoch / 10, "gnn_val_mota": np.full(3, 0.9)},
+        "b": {"epoch": epoch, "val_mota": epoch / 9, "gnn_val_mota": np.full(3, 0.9)},
+        "c": {"epoch": epoch, "val_mota": epoch / 8, "gnn_val_mota": np.full(3, 0.8)},
+        "d": {"epoch": epoch, "val_mota": epoch / 7},
+    }
+    assert baseline_groups(logs, "val_mota") == {(0.9,): ["a", "b"], (0.8,): ["c"]}
+    assert baseline_groups({k: logs[k] for k in "ab"}, "val_mota") == {(0.9,): ["a", "b"]}
+    assert baseline_groups(logs, "loss") == {}

@@ -48,11 +48,24 @@ def plot_training(logs: Mapping[str, Mapping[str, np.ndarray]], out_path: str | 
         draw_lines(ax, epochs, {label: table[name] for label, table in logs.items()},
                    AXIS_LABELS.get(name, name), "epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        for label, table in logs.items():
-            baseline = table.get(BASELINE_PREFIX + name)
-            if baseline is not None and np.isfinite(baseline).any():
-                suffix = f" ({label})" if len(logs) > 1 else ""
-                ax.plot(table["epoch"], baseline, ls="--", color="0.35", lw=1.3,
-                        label=f"gnn baseline{suffix}")
+        groups = baseline_groups(logs, name)
+        for members in groups.values():
+            suffix = f" ({', '.join(members)})" if len(groups) > 1 else ""
+            first = logs[members[0]]
+            ax.plot(first["epoch"], first[BASELINE_PREFIX + name], ls="--", color="0.35", lw=1.3,
+                    label=f"gnn baseline{suffix}")
     shared_legend(figure, axes)
     return style.save_figure(figure, out_path, dpi)
+
+
+def baseline_groups(logs: Mapping[str, Mapping[str, np.ndarray]], name: str
+                    ) -> dict[tuple[float, ...], list[str]]:
+    """Runs grouped by their ``gnn_<name>`` values: runs validated on the same scenes share one
+    baseline, which is then drawn (and listed in the legend) once. Runs without it are left out.
+    """
+    groups: dict[tuple[float, ...], list[str]] = {}
+    for label, table in logs.items():
+        baseline = table.get(BASELINE_PREFIX + name)
+        if baseline is not None and np.isfinite(baseline).any():
+            groups.setdefault(tuple(np.unique(baseline[np.isfinite(baseline)])), []).append(label)
+    return groups
