@@ -111,6 +111,15 @@ def _format(value: float, digits: int) -> str:
     return "n/a" if math.isnan(value) else f"{value:.{digits}f}"
 
 
+def _cell(found: Summary | None, digits: int) -> str:
+    """"mean ± sd (k)" over k seeds; one seed has no spread: "value (1)"."""
+    if found is None:
+        return "not run"
+    if found.seeds == 1:
+        return f"{_format(found.mean, digits)} (1)"
+    return f"{_format(found.mean, digits)} ± {_format(found.spread, digits)} ({found.seeds})"
+
+
 def markdown_tables(
     summaries: Sequence[Summary],
     metrics: Sequence[Metric],
@@ -118,7 +127,8 @@ def markdown_tables(
     size_label: str = "N",
 ) -> str:
     """One markdown table per metric: a row per size; per method a column "mean +- spread (k)"
-    (k = seeds) and, when the paper has values for that method, a column "<method> (paper)"."""
+    (k = seeds; just "mean (1)" for one seed) and, when the paper has values for that method, a
+    column "<method> (paper)"."""
     methods = ordered_unique([s.method for s in summaries])
     sizes = sorted({s.size for s in summaries} | {n for m in methods for n in paper.get(m, {})})
     by_key = {(s.method, s.size, s.metric): s for s in summaries}
@@ -135,9 +145,7 @@ def markdown_tables(
             cells = [str(size)]
             for method in methods:
                 found = by_key.get((method, size, metric.key))
-                cells.append("not run" if found is None else
-                             f"{_format(found.mean, metric.digits)} ± "
-                             f"{_format(found.spread, metric.digits)} ({found.seeds})")
+                cells.append(_cell(found, metric.digits))
                 if paper.get(method):
                     value = paper[method].get(size, {}).get(metric.key)
                     cells.append("" if value is None else _format(value, metric.digits))
@@ -268,7 +276,8 @@ def write_report(
 
     markdown = [f"# {title}", "", coverage_line(len(planned) - len(missing), len(planned)), "",
                 "Command:", "", "```", command, "```", "",
-                "Ours: mean ± sample standard deviation over seeds (number of seeds in brackets).",
+                "Ours: mean ± sample standard deviation over seeds (number of seeds in brackets; "
+                "a single seed has no spread, so it shows the value alone).",
                 f"Paper: {paper_note or 'no values given.'}", "",
                 markdown_tables(summaries, metrics, paper, size_label)]
     if notes:

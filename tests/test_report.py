@@ -69,10 +69,10 @@ def test_markdown_puts_paper_values_beside_ours():
     paper = {"a": {5: {"acc": 0.25}, 20: {"acc": 0.75}}}
     text = markdown_tables(summarise(_rows(), METRICS), METRICS, paper)
     assert "| N | b | a | a (paper) |" in text
-    assert "| 5 | not run | 2.000 ± 0.000 (1) | 0.250 |" in text
-    assert "| 10 | 0.500 ± 0.000 (1) | 2.000 ± 1.000 (3) |  |" in text
+    assert "| 5 | not run | 2.000 (1) | 0.250 |" in text
+    assert "| 10 | 0.500 (1) | 2.000 ± 1.000 (3) |  |" in text
     assert "| 20 | not run | not run | 0.750 |" in text  # a paper-only size still shows
-    assert "### Error" in text and "| 10 | 2.00 ± 0.00 (1) | 1.00 ± 0.00 (3) |  |" in text
+    assert "### Error" in text and "| 10 | 2.00 (1) | 1.00 ± 0.00 (3) |  |" in text
 
 
 def test_coverage_line_says_partial():
