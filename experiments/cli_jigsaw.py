@@ -19,9 +19,10 @@ import click
 import torch
 from tqdm import tqdm
 
-from experiments.jigsaw import METHODS, MODELS, JigsawConfig, run, train_size
+from experiments.jigsaw import METHODS, MODELS, JigsawConfig, finished_history, run, train_size
 from experiments.jigsaw_report import write_jigsaw_report
 from sim.atomic import write_text_atomic
+from sim.errors import InputError
 from tracker.data.mnist import load_split
 
 DEFAULT_LR = {"paper": 1e-4, "ours": 5e-4}
@@ -99,8 +100,11 @@ def sweep_configs(base: JigsawConfig, sizes, methods, models, seeds, lr: float |
               "noise, ...); the options here take precedence.")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
               help="torch CPU threads.")
+@click.option("--report-only", is_flag=True,
+              help="Train nothing: write the report from the runs that have finished (for a "
+              "sweep run as several shards into one --out while some are still training).")
 def jigsaw_command(data_dir, out, sizes, methods, models, seeds, epochs, train_subset,
-                   eval_subset, lr, config_path, threads) -> None:
+                   eval_subset, lr, config_path, threads, report_only) -> None:
     """MNIST jigsaw (paper 4.1): Gumbel-Sinkhorn vs HSTE, Table 4 metrics and Fig. 3.
 
     Each M x M cut uses floor(28/M)-pixel pieces of the centred M*floor(28/M) crop. Rerunning
@@ -118,15 +122,24 @@ def jigsaw_command(data_dir, out, sizes, methods, models, seeds, epochs, train_s
     configs = sweep_configs(base, sizes, methods, models, seeds, lr)
     train_images = load_split(data_dir, "train").images
     eval_images = load_split(data_dir, "test").images
-    command = command_line(click.get_current_context().params)
+    params = dict(click.get_current_context().params)
+    params.pop("report_only")
+    command = command_line(params)
     history_rows, result_rows = [], []
     for config in configs:
-        history = train_with_progress(config, train_images, eval_images, out)
+        if report_only:
+            history = finished_history(checkpoint_path(out, config), config)
+            if history is None:
+                continue
+        else:
+            history = train_with_progress(config, train_images, eval_images, out)
         tags = {"method": config.label, "size": config.size, "seed": config.seed}
         history_rows += [{**tags, **row} for row in history]
         result_rows.append(result_row(config, history))
         write_csv(out / "history.csv", history_rows)
         write_csv(out / "runs.csv", result_rows)
+    if not result_rows:
+        raise InputError(f"no finished runs of this sweep in {out}")
     write_jigsaw_report(out, result_rows, history_rows, configs, eval_images, command,
                         protocol_notes(base))
     click.echo(f"wrote {out / 'results.csv'}, {out / 'report.md'}")
@@ -184,6 +197,9 @@ def train_with_progress(config: JigsawConfig, train_images, eval_images, out: Pa
                 file=sys.stderr,
             )
 
-        return run(config, train_images, eval_images,
-                   out / "checkpoints" / f"{config.run_name}.pt",
+        return run(config, train_images, eval_images, checkpoint_path(out, config),
                    on_epoch=on_epoch, progress=lambda n: bar.update(n))
+
+
+def checkpoint_path(out: Path, config: JigsawConfig) -> Path:
+    return out / "checkpoints" / f"{config.run_name}.pt"

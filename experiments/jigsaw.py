@@ -432,6 +432,28 @@ def load_checkpoint(path: Path, config: JigsawConfig, model: nn.Module,
     Raises:
         InputError: unreadable file, or a checkpoint of a different config.
     """
+    state = _read_state(path, config)
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    return list(state["history"])
+
+
+def finished_history(path: Path, config: JigsawConfig) -> list[dict] | None:
+    """The history of a run that has finished all ``config.epochs`` epochs, else None (no
+    checkpoint, or fewer epochs so far).
+
+    Raises:
+        InputError: unreadable file, or a checkpoint of a different config.
+    """
+    if not path.exists():
+        return None
+    history = list(_read_state(path, config)["history"])
+    done = len(history) == config.epochs and "train_kendall_tau" in history[-1]
+    return history if done else None
+
+
+def _read_state(path: Path, config: JigsawConfig) -> dict:
+    """The checkpoint dict at ``path``, checked to belong to ``config`` (up to its epochs)."""
     try:
         state = torch.load(path, weights_only=True)
         stored = JigsawConfig(**state["config"])
@@ -443,9 +465,7 @@ def load_checkpoint(path: Path, config: JigsawConfig, model: nn.Module,
             f"checkpoint {path} was made with a different config ({', '.join(changed)}); "
             "use another --out folder or delete it"
         )
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
-    return list(state["history"])
+    return state
 
 
 def subset(images: Tensor, n: int) -> Tensor:

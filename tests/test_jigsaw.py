@@ -298,3 +298,24 @@ def test_short_real_training_beats_chance(tmp_path):
     values = dict(zip(header.split(","), row.split(","), strict=True))
     assert float(values["eval_kendall_tau"]) > 0.5  # a random placement scores 0 on average
     assert float(values["step_constraint_error_max"]) == 0.0
+
+
+def test_cli_report_only_collects_finished_runs_and_trains_nothing(tmp_path):
+    data, out = write_tiny_mnist(tmp_path / "mnist"), tmp_path / "out"
+    base = ["bench", "jigsaw", "--data-dir", str(data), "--out", str(out), "--eval-subset", "8",
+            "--methods", "hste"]
+    assert CliRunner().invoke(main, base + ["--sizes", "2", "--epochs", "1"]).exit_code == 0
+    assert CliRunner().invoke(main, base + ["--sizes", "3", "--epochs", "1"]).exit_code == 0
+    checkpoints = sorted(p.name for p in (out / "checkpoints").iterdir())
+    # M=2,3 finished at 1 epoch; asked for 2 epochs, neither is finished; M=4 never ran.
+    result = CliRunner().invoke(main, base + ["--sizes", "2,3,4", "--epochs", "1",
+                                              "--report-only"])
+    assert result.exit_code == 0, result.output
+    report = (out / "report.md").read_text()
+    assert "PARTIAL" in report and "2 of 3" in report and "--report-only" not in report
+    assert len((out / "results.csv").read_text().splitlines()) == 3
+    unfinished = CliRunner().invoke(main, base + ["--sizes", "2,3", "--epochs", "2",
+                                                  "--report-only"])
+    assert unfinished.exit_code == 2
+    assert unfinished.output.strip().endswith(f"no finished runs of this sweep in {out}")
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == checkpoints
