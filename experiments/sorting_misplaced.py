@@ -76,6 +76,7 @@ def load_runs(results: Path, method: str, max_n: int) -> list[dict]:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
             raise InputError(f"unreadable run file {path}: {error}") from None
         if row.get("method") == method and row.get("n", 0) <= max_n:
+            config_of(row)  # every setting present
             rows.append(row)
     if not rows:
         raise InputError(f"no finished {method} runs with N <= {max_n} in {results / RUNS_FOLDER}")
@@ -83,6 +84,10 @@ def load_runs(results: Path, method: str, max_n: int) -> list[dict]:
 
 
 def config_of(row: dict) -> SortingConfig:
+    """The settings of a stored run row; InputError when the row lacks some."""
+    missing = [f.name for f in fields(SortingConfig) if f.name not in row]
+    if missing:
+        raise InputError(f"run file without {', '.join(missing)} (not a sorting run?)")
     return SortingConfig(**{f.name: row[f.name] for f in fields(SortingConfig)})
 
 

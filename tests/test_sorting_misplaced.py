@@ -94,3 +94,12 @@ def test_command_without_runs_exits_2_and_writes_nothing(tmp_path):
     assert result.exit_code == 2
     assert result.output.strip().startswith("error: no finished hste-gumbel runs")
     assert not out.exists()
+
+
+def test_a_run_file_without_settings_exits_2(tmp_path):
+    path = run_path(tmp_path, SortingConfig(n=5))
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"method": "hste-gumbel", "n": 5, "prop_any_wrong": 0.5}))
+    result = CliRunner().invoke(main, ["--results", str(tmp_path), "--out",
+                                       str(tmp_path / "m.md")])
+    assert result.exit_code == 2 and "run file without seed" in result.output
