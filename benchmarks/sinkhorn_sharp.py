@@ -7,15 +7,18 @@ Usage:
 Training sharpens score matrices; once most normalised log entries lie below float32's normal
 range (about -87), ``torch.exp`` (and ``torch.logsumexp``) on CPU take a slow path. The plain
 autograd path (``low_memory=False``) uses them as they are; the low-memory path clamps exponents
-at that bound. For each shape (the jigsaw's 32 images x 10 samples at 3x3 and 6x6, the sorting
-task's 10 x 10 matrices at N = 100) and each scale s, scores are s x N(0, 1); the two paths
-run interleaved ``--repeats`` times (one torch thread) and the median seconds are reported, with
-the ratio low-memory / plain and each path's time relative to its own time at the first scale.
+at that bound and flushes subnormal products to zero. A third path, the low-memory one with
+subnormals kept, shows what the flushing alone is worth. For each shape (the jigsaw's 32 images
+x 10 samples at 3x3 and 6x6, the sorting task's 10 x 10 matrices at N = 100 and 250) and each
+scale s, scores are s x N(0, 1); the paths run interleaved ``--repeats`` times (one torch
+thread) and the median seconds are reported, with each path's time relative to the plain path's
+and to its own time at the first scale.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import platform
 import statistics
@@ -29,17 +32,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sim.atomic import write_text_atomic  # noqa: E402
 from tracker.perm import sinkhorn  # noqa: E402
 
-SHAPES = {"jigsaw 3x3": (320, 9, 9), "jigsaw 6x6": (320, 36, 36), "sorting N=100": (100, 100, 100)}
-PATHS = {"plain": False, "low_memory": True}
+sinkhorn_module = sys.modules["tracker.perm.sinkhorn"]  # the package re-exports the function
+
+SHAPES = {"jigsaw 3x3": (320, 9, 9), "jigsaw 6x6": (320, 36, 36),
+          "sorting N=100": (100, 100, 100), "sorting N=250": (100, 250, 250)}
+# path name -> (low_memory, subnormals flushed)
+PATHS = {"plain": (False, False), "low_memory": (True, True),
+         "low_memory_subnormals_kept": (True, False)}
 
 
 def forward_backward_seconds(scores: torch.Tensor, weights: torch.Tensor,
-                             low_memory: bool) -> float:
+                             low_memory: bool, flushed: bool) -> float:
     """Seconds of one sinkhorn(L = 20) forward and backward of sum(P * weights)."""
     x = scores.clone().requires_grad_()
-    start = time.perf_counter()
-    (sinkhorn(x, n_iters=20, low_memory=low_memory) * weights).sum().backward()
-    return time.perf_counter() - start
+    flushing = sinkhorn_module._denormals_flushed
+    sinkhorn_module._denormals_flushed = flushing if flushed else contextlib.nullcontext
+    try:
+        start = time.perf_counter()
+        (sinkhorn(x, n_iters=20, low_memory=low_memory) * weights).sum().backward()
+        return time.perf_counter() - start
+    finally:
+        sinkhorn_module._denormals_flushed = flushing
 
 
 def measure(scales: list[float], repeats: int) -> list[dict]:
@@ -52,18 +65,17 @@ def measure(scales: list[float], repeats: int) -> list[dict]:
             weights = torch.randn(shape, generator=generator)
             times = {name: [] for name in PATHS}
             for _ in range(repeats):
-                for name, low_memory in PATHS.items():
-                    times[name].append(forward_backward_seconds(scores, weights, low_memory))
+                for name, path in PATHS.items():
+                    times[name].append(forward_backward_seconds(scores, weights, *path))
             median = {name: statistics.median(values) for name, values in times.items()}
             base = base or median
             rows.append({"shape": shape_name, "scale": scale,
                          **{f"{n}_s": median[n] for n in PATHS},
-                         "low_memory_over_plain": median["low_memory"] / median["plain"],
+                         **{f"{n}_over_plain": median[n] / median["plain"] for n in PATHS},
                          **{f"{n}_vs_first_scale": median[n] / base[n] for n in PATHS}})
-            print(f"{shape_name:14s} scale {scale:5g}: plain {median['plain']:8.4f} s  low-memory "
-                  f"{median['low_memory']:8.4f} s  ratio {rows[-1]['low_memory_over_plain']:5.2f}  "
-                  f"x first scale: plain {rows[-1]['plain_vs_first_scale']:5.1f}  low-memory "
-                  f"{rows[-1]['low_memory_vs_first_scale']:5.1f}", flush=True)
+            print(f"{shape_name:14s} scale {scale:5g}: " + "  ".join(
+                f"{n} {median[n]:7.3f} s (x plain {median[n] / median['plain']:4.2f}, "
+                f"x first scale {median[n] / base[n]:4.1f})" for n in PATHS), flush=True)
     return rows
 
 

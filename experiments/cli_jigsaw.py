@@ -19,7 +19,15 @@ import click
 import torch
 from tqdm import tqdm
 
-from experiments.jigsaw import METHODS, MODELS, JigsawConfig, finished_history, run, train_size
+from experiments.jigsaw import (
+    METHODS,
+    MODELS,
+    JigsawConfig,
+    epochs_done,
+    finished_history,
+    run,
+    train_size,
+)
 from experiments.jigsaw_report import write_jigsaw_report
 from sim.atomic import write_text_atomic
 from sim.errors import InputError
@@ -185,9 +193,10 @@ def protocol_notes(base: JigsawConfig) -> str:
 
 def train_with_progress(config: JigsawConfig, train_images, eval_images, out: Path) -> list[dict]:
     """Run one config with a tqdm bar (stderr) and one summary line per epoch."""
-    total = config.epochs * train_size(config, len(train_images))
-    with tqdm(total=total, desc=config.run_name, unit="img", file=sys.stderr,
-              leave=False, mininterval=2.0) as bar:
+    per_epoch = train_size(config, len(train_images))
+    resumed = min(epochs_done(checkpoint_path(out, config), config), config.epochs)
+    with tqdm(total=config.epochs * per_epoch, initial=resumed * per_epoch, desc=config.run_name,
+              unit="img", file=sys.stderr, leave=False, mininterval=2.0) as bar:
 
         def on_epoch(row: dict) -> None:
             bar.write(

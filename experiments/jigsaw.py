@@ -452,6 +452,15 @@ def finished_history(path: Path, config: JigsawConfig) -> list[dict] | None:
     return history if done else None
 
 
+def epochs_done(path: Path, config: JigsawConfig) -> int:
+    """How many epochs the checkpoint at ``path`` holds (0 if there is none).
+
+    Raises:
+        InputError: unreadable file, or a checkpoint of a different config.
+    """
+    return len(_read_state(path, config)["history"]) if path.exists() else 0
+
+
 def _read_state(path: Path, config: JigsawConfig) -> dict:
     """The checkpoint dict at ``path``, checked to belong to ``config`` (up to its epochs)."""
     try:

@@ -20,6 +20,7 @@ from experiments.jigsaw import (
     assemble,
     content_truth,
     cut_pieces,
+    epochs_done,
     evaluate,
     piece_side,
     position_tau,
@@ -172,7 +173,9 @@ def test_a_resumed_run_equals_an_uninterrupted_one(tmp_path, model):
     config = tiny_config(model=model, size=2 if model == "paper" else 4, width=16, layers=1,
                          heads=2)
     straight = run(config, train, held_out, tmp_path / "a.pt")
+    assert epochs_done(tmp_path / "b.pt", config) == 0
     run(dataclasses.replace(config, epochs=1), train, held_out, tmp_path / "b.pt")
+    assert epochs_done(tmp_path / "b.pt", config) == 1  # where a progress bar resumes
     resumed = run(config, train, held_out, tmp_path / "b.pt")
     assert len(straight) == len(resumed) == 2
     for a, b in zip(straight, resumed, strict=True):  # the interrupted run adds train_ metrics

@@ -119,3 +119,19 @@ def test_low_memory_passes_gradcheck_and_refuses_double_backward():
     (grad,) = torch.autograd.grad(sinkhorn(x, n_iters=3).square().sum(), x, create_graph=True)
     with pytest.raises(RuntimeError, match="once_differentiable"):
         grad.sum().backward()
+
+
+def _subnormal_product() -> float:
+    """1e-40 * 1 in float32: 1e-40 when subnormals are kept, 0 when they are flushed."""
+    return (torch.tensor([1e-40], dtype=torch.float32) * 1.0).item()
+
+
+def test_low_memory_path_flushes_subnormals_only_inside_itself():
+    if not torch.set_flush_denormal(False):
+        pytest.skip("this CPU cannot flush subnormals")
+    with sinkhorn_module._denormals_flushed():
+        assert _subnormal_product() == 0.0
+    assert _subnormal_product() == pytest.approx(1e-40, rel=1e-3)
+    x = (30 * torch.randn(4, 6, 6)).requires_grad_()
+    sinkhorn(x, n_iters=20).square().sum().backward()
+    assert _subnormal_product() == pytest.approx(1e-40, rel=1e-3)

