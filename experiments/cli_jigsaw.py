@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import io
+import multiprocessing
 import shlex
 import sys
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import click
@@ -107,12 +111,15 @@ def sweep_configs(base: JigsawConfig, sizes, methods, models, seeds, lr: float |
               default=None, help="TOML with further JigsawConfig fields (batch_size, samples, "
               "noise, ...); the options here take precedence.")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
-              help="torch CPU threads.")
+              help="torch CPU threads (per run).")
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Runs trained at once, each in its own process (costliest first); the "
+              "per-run progress bars are then replaced by one line per epoch.")
 @click.option("--report-only", is_flag=True,
               help="Train nothing: write the report from the runs that have finished (for a "
               "sweep run as several shards into one --out while some are still training).")
 def jigsaw_command(data_dir, out, sizes, methods, models, seeds, epochs, train_subset,
-                   eval_subset, lr, config_path, threads, report_only) -> None:
+                   eval_subset, lr, config_path, threads, jobs, report_only) -> None:
     """MNIST jigsaw (paper 4.1): Gumbel-Sinkhorn vs HSTE, Table 4 metrics and Fig. 3.
 
     Each M x M cut uses floor(28/M)-pixel pieces of the centred M*floor(28/M) crop. Rerunning
@@ -122,6 +129,8 @@ def jigsaw_command(data_dir, out, sizes, methods, models, seeds, epochs, train_s
     Example (a quick reduced run; drop the subset options for the paper's setting):
         hste bench jigsaw --data-dir ../shared/data/mnist --out runs/jigsaw \\
             --sizes 2,3 --epochs 2 --train-subset 2000 --eval-subset 1000
+    The paper's sweep on a 2-core machine:
+        hste bench jigsaw --data-dir ../shared/data/mnist --out runs/jigsaw_full --jobs 2
     """
     torch.set_num_threads(threads)
     base = JigsawConfig.from_toml(config_path) if config_path else JigsawConfig()
@@ -133,14 +142,16 @@ def jigsaw_command(data_dir, out, sizes, methods, models, seeds, epochs, train_s
     params = dict(click.get_current_context().params)
     params.pop("report_only")
     command = command_line(params)
+    if report_only:
+        histories = [finished_history(checkpoint_path(out, c), c) for c in configs]
+    elif jobs > 1:
+        histories = train_in_parallel(configs, data_dir, out, jobs, threads)
+    else:
+        histories = (train_with_progress(c, train_images, eval_images, out) for c in configs)
     history_rows, result_rows = [], []
-    for config in configs:
-        if report_only:
-            history = finished_history(checkpoint_path(out, config), config)
-            if history is None:
-                continue
-        else:
-            history = train_with_progress(config, train_images, eval_images, out)
+    for config, history in zip(configs, histories, strict=True):
+        if history is None:
+            continue
         tags = {"method": config.label, "size": config.size, "seed": config.seed}
         history_rows += [{**tags, **row} for row in history]
         result_rows.append(result_row(config, history))
@@ -191,12 +202,15 @@ def protocol_notes(base: JigsawConfig) -> str:
     return "\n\n".join(line for line in lines if line) + "\n"
 
 
-def train_with_progress(config: JigsawConfig, train_images, eval_images, out: Path) -> list[dict]:
-    """Run one config with a tqdm bar (stderr) and one summary line per epoch."""
+def train_with_progress(config: JigsawConfig, train_images, eval_images, out: Path,
+                        show_bar: bool = True) -> list[dict]:
+    """Run one config with a tqdm bar (stderr, unless ``show_bar`` is False) and one summary
+    line per epoch."""
     per_epoch = train_size(config, len(train_images))
     resumed = min(epochs_done(checkpoint_path(out, config), config), config.epochs)
     with tqdm(total=config.epochs * per_epoch, initial=resumed * per_epoch, desc=config.run_name,
-              unit="img", file=sys.stderr, leave=False, mininterval=2.0) as bar:
+              unit="img", file=sys.stderr, leave=False, mininterval=2.0,
+              disable=not show_bar) as bar:
 
         def on_epoch(row: dict) -> None:
             bar.write(
@@ -208,6 +222,46 @@ def train_with_progress(config: JigsawConfig, train_images, eval_images, out: Pa
 
         return run(config, train_images, eval_images, checkpoint_path(out, config),
                    on_epoch=on_epoch, progress=lambda n: bar.update(n))
+
+
+def estimated_epoch_cost(config: JigsawConfig) -> float:
+    """Relative cost of one epoch, for ordering only: N = M^2 pieces, Gumbel-Sinkhorn x 3
+    (roughly the measured epoch times of the full sweep, docs/results/jigsaw/README.md)."""
+    return config.size**2 * (3.0 if config.method == "gumbel_sinkhorn" else 1.0)
+
+
+def train_in_parallel(configs: Sequence[JigsawConfig], data_dir: Path, out: Path, jobs: int,
+                      threads: int) -> list[list[dict]]:
+    """Train ``configs`` in ``jobs`` processes of ``threads`` torch threads each, costliest
+    first; returns their histories in the order of ``configs``."""
+    for config in configs:  # a bad checkpoint fails now, not when a worker reaches it
+        epochs_done(checkpoint_path(out, config), config)
+    order = sorted(range(len(configs)), key=lambda i: -estimated_epoch_cost(configs[i]))
+    histories: list[list[dict]] = [[] for _ in configs]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=torch.set_num_threads,
+                             initargs=(threads,)) as pool:
+        futures = {pool.submit(_train_in_worker, configs[i], data_dir, out): i for i in order}
+        try:
+            for done, future in enumerate(as_completed(futures), start=1):
+                index = futures[future]
+                histories[index] = future.result()
+                click.echo(f"finished {configs[index].run_name} ({done} of {len(configs)})",
+                           err=True)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)  # runs in progress keep checkpoints
+            raise
+    return histories
+
+
+@functools.cache
+def _splits(data_dir: Path):
+    """The training and test images, loaded once per worker process."""
+    return load_split(data_dir, "train").images, load_split(data_dir, "test").images
+
+
+def _train_in_worker(config: JigsawConfig, data_dir: Path, out: Path) -> list[dict]:
+    return train_with_progress(config, *_splits(data_dir), out, show_bar=False)
 
 
 def checkpoint_path(out: Path, config: JigsawConfig) -> Path:

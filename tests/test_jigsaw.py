@@ -274,6 +274,36 @@ def test_cli_sweep_writes_report_and_resumes(tmp_path):
     assert (out / "history.csv").read_text() == history
 
 
+def _without_times(history_csv: str) -> list[list[str]]:
+    lines = [line.split(",") for line in history_csv.splitlines()]
+    kept = [i for i, name in enumerate(lines[0]) if name != "epoch_time_s"]
+    return [[line[i] for i in kept] for line in lines]
+
+
+def test_cli_parallel_jobs_give_the_sequential_results(tmp_path):
+    data = write_tiny_mnist(tmp_path / "mnist")
+    args = ["bench", "jigsaw", "--data-dir", str(data), "--sizes", "2", "--epochs", "1",
+            "--methods", "hste,gumbel_sinkhorn", "--eval-subset", "8"]
+    sequential = CliRunner().invoke(main, args + ["--out", str(tmp_path / "a")])
+    parallel = CliRunner().invoke(main, args + ["--out", str(tmp_path / "b"), "--jobs", "2"])
+    assert sequential.exit_code == 0 and parallel.exit_code == 0, parallel.output
+    assert "finished M2_gumbel_sinkhorn_seed0 (" in parallel.output
+    assert "finished M2_hste_seed0 (" in parallel.output and "(2 of 2)" in parallel.output
+    assert _without_times((tmp_path / "a" / "history.csv").read_text()) == _without_times(
+        (tmp_path / "b" / "history.csv").read_text())
+
+
+def test_cli_parallel_jobs_refuse_a_foreign_checkpoint_before_training(tmp_path):
+    data, out = write_tiny_mnist(tmp_path / "mnist"), tmp_path / "out"
+    args = ["bench", "jigsaw", "--data-dir", str(data), "--out", str(out), "--sizes", "2",
+            "--epochs", "1", "--methods", "hste", "--eval-subset", "8"]
+    assert CliRunner().invoke(main, args + ["--lr", "0.001"]).exit_code == 0
+    result = CliRunner().invoke(main, args + ["--sizes", "2,3", "--jobs", "2"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "was made with a different config (lr)" in result.output
+    assert not (out / "checkpoints" / "M3_hste_seed0.pt").exists()
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [(["--sizes", "2,x"], "comma-separated"), (["--methods", "hste,magic"], "'magic' is not"),
