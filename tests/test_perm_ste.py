@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from tracker.perm import gumbel_noise, hungarian, hungarian_ste
+from tracker.perm.noise import perturb
 
 
 def test_forward_is_an_exact_permutation_matrix():
@@ -56,6 +57,19 @@ def test_gumbel_noise_statistics():
     # Standard Gumbel: mean = Euler-Mascheroni constant, variance = pi^2 / 6.
     assert g.mean().item() == pytest.approx(0.5772, abs=0.01)
     assert g.var().item() == pytest.approx(torch.pi**2 / 6, rel=0.02)
+
+
+@pytest.mark.parametrize(("noise", "tau"), [(1.0, 1.0), (0.37, 0.6)])
+def test_perturbation_is_bit_identical_to_the_plain_formula(noise, tau):
+    """The in-place arithmetic must not change a single draw (stored runs are reproduced)."""
+    scores = torch.randn(3, 9, 9, requires_grad=True)
+    uniform = torch.rand((4, 3, 9, 9), generator=torch.Generator().manual_seed(5)).clamp(
+        torch.finfo(torch.float32).tiny, 1.0 - torch.finfo(torch.float32).eps)
+    plain = (scores + noise * -torch.log(-torch.log(uniform))) / tau
+    ours = perturb(scores, tau, noise, samples=4, generator=torch.Generator().manual_seed(5))
+    assert torch.equal(ours, plain)
+    (grad,) = torch.autograd.grad(ours.sum(), scores)
+    assert torch.equal(grad, torch.full_like(scores, 4 / tau))
 
 
 def test_bad_arguments():

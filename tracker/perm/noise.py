@@ -19,10 +19,10 @@ def gumbel_noise(
     """
     if generator is not None and device is None:
         device = generator.device
-    uniform = torch.rand(shape, generator=generator, dtype=dtype, device=device)
-    tiny = torch.finfo(dtype).tiny
-    uniform = uniform.clamp(tiny, 1.0 - torch.finfo(dtype).eps)
-    return -torch.log(-torch.log(uniform))
+    g = torch.rand(shape, generator=generator, dtype=dtype, device=device)
+    # In place: one buffer instead of five (the sorting task at N = 400 draws 16 M per step).
+    g.clamp_(torch.finfo(dtype).tiny, 1.0 - torch.finfo(dtype).eps)
+    return g.log_().neg_().log_().neg_()
 
 
 def perturb(
@@ -48,7 +48,8 @@ def perturb(
     if samples < 1:
         raise ValueError(f"samples must be >= 1; got {samples}")
     expanded = scores.unsqueeze(0).expand(samples, *scores.shape) if samples > 1 else scores
-    if noise:
-        g = gumbel_noise(expanded.shape, generator, scores.dtype, scores.device)
-        expanded = expanded + noise * g
-    return expanded / tau
+    if not noise:
+        return expanded / tau
+    g = gumbel_noise(expanded.shape, generator, scores.dtype, scores.device)
+    perturbed = expanded + g.mul_(noise)  # the same values as scores + noise * g
+    return perturbed if tau == 1.0 else perturbed.div_(tau)
