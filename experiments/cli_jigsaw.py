@@ -207,7 +207,7 @@ def train_with_progress(config: JigsawConfig, train_images, eval_images, out: Pa
     """Run one config with a tqdm bar (stderr, unless ``show_bar`` is False) and one summary
     line per epoch."""
     per_epoch = train_size(config, len(train_images))
-    resumed = min(epochs_done(checkpoint_path(out, config), config), config.epochs)
+    resumed = epochs_done(checkpoint_path(out, config), config)
     with tqdm(total=config.epochs * per_epoch, initial=resumed * per_epoch, desc=config.run_name,
               unit="img", file=sys.stderr, leave=False, mininterval=2.0,
               disable=not show_bar) as bar:
@@ -234,7 +234,7 @@ def train_in_parallel(configs: Sequence[JigsawConfig], data_dir: Path, out: Path
                       threads: int) -> list[list[dict]]:
     """Train ``configs`` in ``jobs`` processes of ``threads`` torch threads each, costliest
     first; returns their histories in the order of ``configs``."""
-    for config in configs:  # a bad checkpoint fails now, not when a worker reaches it
+    for config in configs:  # a bad checkpoint fails now, not when a worker reaches it hours later
         epochs_done(checkpoint_path(out, config), config)
     order = sorted(range(len(configs)), key=lambda i: -estimated_epoch_cost(configs[i]))
     histories: list[list[dict]] = [[] for _ in configs]

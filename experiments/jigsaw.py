@@ -456,9 +456,18 @@ def epochs_done(path: Path, config: JigsawConfig) -> int:
     """How many epochs the checkpoint at ``path`` holds (0 if there is none).
 
     Raises:
-        InputError: unreadable file, or a checkpoint of a different config.
+        InputError: unreadable file, a checkpoint of a different config, or one holding more
+            than ``config.epochs`` epochs.
     """
-    return len(_read_state(path, config)["history"]) if path.exists() else 0
+    held = len(_read_state(path, config)["history"]) if path.exists() else 0
+    _refuse_beyond(path, held, config)
+    return held
+
+
+def _refuse_beyond(path: Path, held: int, config: JigsawConfig) -> None:
+    if held > config.epochs:
+        raise InputError(f"checkpoint {path} holds {held} epochs, more than the "
+                         f"{config.epochs} asked for; ask for {held} or use another --out")
 
 
 def _read_state(path: Path, config: JigsawConfig) -> dict:
@@ -512,9 +521,7 @@ def run(
     model = build_scorer(config)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     history = load_checkpoint(checkpoint, config, model, optimizer) if checkpoint.exists() else []
-    if len(history) > config.epochs:
-        raise InputError(f"checkpoint {checkpoint} holds {len(history)} epochs, more than the "
-                         f"{config.epochs} asked for; ask for {len(history)} or use another --out")
+    _refuse_beyond(checkpoint, len(history), config)
     for epoch in range(len(history) + 1, config.epochs + 1):
         row = {"epoch": epoch, **train_epoch(model, optimizer, train, config, epoch, progress)}
         eval_metrics = evaluate(model, held_out, config, config.seed + EVAL_SEED_OFFSET)

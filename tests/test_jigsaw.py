@@ -293,7 +293,7 @@ def test_cli_parallel_jobs_give_the_sequential_results(tmp_path):
         (tmp_path / "b" / "history.csv").read_text())
 
 
-def test_cli_parallel_jobs_refuse_a_foreign_checkpoint_before_training(tmp_path):
+def test_cli_parallel_jobs_refuse_bad_checkpoints_before_training(tmp_path):
     data, out = write_tiny_mnist(tmp_path / "mnist"), tmp_path / "out"
     args = ["bench", "jigsaw", "--data-dir", str(data), "--out", str(out), "--sizes", "2",
             "--epochs", "1", "--methods", "hste", "--eval-subset", "8"]
@@ -301,6 +301,11 @@ def test_cli_parallel_jobs_refuse_a_foreign_checkpoint_before_training(tmp_path)
     result = CliRunner().invoke(main, args + ["--sizes", "2,3", "--jobs", "2"])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "was made with a different config (lr)" in result.output
+    assert not (out / "checkpoints" / "M3_hste_seed0.pt").exists()
+    (out / "checkpoints" / "M2_hste_seed0.pt").unlink()
+    assert CliRunner().invoke(main, args + ["--epochs", "2"]).exit_code == 0
+    shorter = CliRunner().invoke(main, args + ["--sizes", "2,3", "--jobs", "2"])
+    assert shorter.exit_code == 2 and "holds 2 epochs, more than the 1 asked for" in shorter.output
     assert not (out / "checkpoints" / "M3_hste_seed0.pt").exists()
 
 
