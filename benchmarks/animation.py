@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from common.atomic import write_text_atomic
 from sim import generate
-from sim.atomic import write_text_atomic
 from sim.presets import get_preset
 from tracker.animation import FrameRenderer, animate
 from tracker.tracks_io import TrackTable

@@ -22,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sim.atomic import write_text_atomic
+from common.atomic import write_text_atomic
 
 TRAINING = ["--preset", "crossing", "--frames", "40", "--scenes-per-epoch", "8",
             "--batch-scenes", "4", "--passes", "1", "--validation-scenes", "0", "--seed", "0"]

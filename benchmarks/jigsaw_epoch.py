@@ -19,9 +19,9 @@ from pathlib import Path
 
 import torch
 
+from common.atomic import write_text_atomic
 from experiments.jigsaw import JigsawConfig, build_scorer, train_epoch
-from sim.atomic import write_text_atomic
-from tracker.data.mnist import load_split
+from experiments.mnist import load_split
 from tracker.perm import hungarian
 
 FULL_EPOCH = 60_000

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from common.atomic import write_text_atomic
 from sim import generate
-from sim.atomic import write_text_atomic
 from sim.presets import get_preset
 from tracker.association.gnn import GnnAssociator
 from tracker.association.learned import LearnedAssociator, model_from_checkpoint, read_checkpoint

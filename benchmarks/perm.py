@@ -35,7 +35,7 @@ import torch
 from scipy.optimize import linear_sum_assignment
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from sim.atomic import write_text_atomic  # noqa: E402
+from common.atomic import write_text_atomic  # noqa: E402
 from tracker.perm import hungarian, hungarian_ste, sinkhorn  # noqa: E402
 
 BATCHES = (1, 32)

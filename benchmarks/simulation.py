@@ -33,8 +33,8 @@ import tracemalloc  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from common.atomic import write_text_atomic  # noqa: E402
 from sim import generate, load  # noqa: E402
-from sim.atomic import write_text_atomic  # noqa: E402
 from sim.presets import PRESETS, get_preset  # noqa: E402
 
 MB = 1e6

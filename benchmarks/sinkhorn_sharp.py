@@ -29,7 +29,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from sim.atomic import write_text_atomic  # noqa: E402
+from common.atomic import write_text_atomic  # noqa: E402
 from tracker.perm import sinkhorn  # noqa: E402
 
 sinkhorn_module = sys.modules["tracker.perm.sinkhorn"]  # the package re-exports the function

@@ -25,8 +25,8 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common.atomic import write_text_atomic  # noqa: E402
 from experiments.sorting import SortingConfig, start_run, training_step  # noqa: E402
-from sim.atomic import write_text_atomic  # noqa: E402
 
 PAIRS = (("hste-gumbel", "gumbel-sinkhorn"), ("hste", "sinkhorn"))
 

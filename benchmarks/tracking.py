@@ -47,8 +47,8 @@ from filterpy.kalman import predict as filterpy_predict
 from filterpy.kalman import update as filterpy_update
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common.atomic import write_text_atomic  # noqa: E402
 from sim import generate  # noqa: E402
-from sim.atomic import write_text_atomic  # noqa: E402
 from sim.config import MotionConfig, RadarConfig, ScenarioConfig  # noqa: E402
 from tracker.association import build_associator  # noqa: E402
 from tracker.evaluation import EvaluationConfig, evaluate_many  # noqa: E402

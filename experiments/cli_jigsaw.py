@@ -23,6 +23,8 @@ import click
 import torch
 from tqdm import tqdm
 
+from common.atomic import write_text_atomic
+from common.errors import InputError
 from experiments.jigsaw import (
     METHODS,
     MODELS,
@@ -33,9 +35,7 @@ from experiments.jigsaw import (
     train_size,
 )
 from experiments.jigsaw_report import write_jigsaw_report
-from sim.atomic import write_text_atomic
-from sim.errors import InputError
-from tracker.data.mnist import load_split
+from experiments.mnist import load_split
 
 DEFAULT_LR = {"paper": 1e-4, "ours": 5e-4}
 

@@ -6,8 +6,8 @@ import shlex
 
 import click
 
+from common.errors import InputError
 from experiments.sorting import METHODS, PAPER_METHODS, PAPER_SIZES, SortingConfig
-from sim.errors import InputError
 
 DEFAULTS = SortingConfig()
 

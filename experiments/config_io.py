@@ -7,8 +7,8 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sim.config import build_config
-from sim.errors import InputError
+from common.config import build_config
+from common.errors import InputError
 
 Config = TypeVar("Config")
 

@@ -31,10 +31,10 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from common.atomic import atomic_path
+from common.errors import InputError
 from experiments.config_io import load_flat_toml, require_at_least_one
-from sim.atomic import atomic_path
-from sim.errors import InputError
-from tracker.data.mnist import IMAGE_SIDE
+from experiments.mnist import IMAGE_SIDE
 from tracker.perm import constraint_error, gumbel_sinkhorn, hungarian, hungarian_ste, sinkhorn
 from tracker.perm.metrics import (
     kendall_tau,

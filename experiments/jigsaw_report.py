@@ -18,10 +18,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from common.atomic import atomic_path  # noqa: E402
 from experiments.jigsaw import EVAL_SEED_OFFSET, JigsawConfig, subset, tie_bound  # noqa: E402
 from experiments.paper_values import JIGSAW_TABLE4, JIGSAW_TABLE4_NOTE  # noqa: E402
 from experiments.report import Metric, plot_metric, summarise, write_report  # noqa: E402
-from sim.atomic import atomic_path  # noqa: E402
 
 FIG3_NAME = "fig3_constraint_error.png"
 SET_METRICS = (("kendall_tau", "Kendall tau", False), ("prop_wrong", "Prop. wrong", False),

@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from sim.atomic import atomic_path, write_text_atomic
+from common.atomic import atomic_path, write_text_atomic
 
 KEY_COLUMNS = ("method", "size", "seed")
 MARKERS = ("o", "s", "^", "D", "v", "P")

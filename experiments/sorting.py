@@ -24,8 +24,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from common.errors import InputError
 from experiments.config_io import load_flat_toml, require_at_least_one
-from sim.errors import InputError
 from tracker.perm import constraint_error, gumbel_sinkhorn, hungarian, hungarian_ste
 from tracker.perm.metrics import (
     kendall_tau,

@@ -23,10 +23,10 @@ from pathlib import Path
 import click
 import torch
 
+from common.atomic import write_text_atomic
+from common.errors import InputError
 from experiments.sorting import SortingConfig, evaluate, start_run, train_run
 from experiments.sorting_sweep import RUNS_FOLDER
-from sim.atomic import write_text_atomic
-from sim.errors import InputError
 from tracker.perm import hungarian
 from tracker.perm.metrics import perm_to_indices
 

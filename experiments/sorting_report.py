@@ -9,10 +9,10 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
+from common.atomic import write_text_atomic
 from experiments.paper_values import SORTING_TABLE5, SORTING_TABLE5_NOTE
 from experiments.report import Metric, Summary, summarise, write_report
 from experiments.sorting import METHODS, SortingConfig
-from sim.atomic import write_text_atomic
 
 METRICS: tuple[Metric, ...] = (
     Metric("kendall_tau", "Kendall tau"),

@@ -21,9 +21,9 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from common.atomic import write_text_atomic
+from common.errors import InputError
 from experiments.sorting import METHODS, SortingConfig, run_sorting
-from sim.atomic import write_text_atomic
-from sim.errors import InputError
 
 RUNS_FOLDER = "runs"
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from sim.atomic import write_text_atomic
-from sim.cli_types import SEED
+from common.atomic import write_text_atomic
+from common.cli_types import SEED
+from common.errors import InputError
 from sim.config import ScenarioConfig
-from sim.errors import InputError
 from sim.generator import generate
 from sim.presets import PRESETS, get_preset
 from sim.scenario import Scenario

@@ -19,23 +19,17 @@ TOML layout (every key optional, defaults below)::
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
-import tomllib
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from sim.errors import InputError
-
-
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise InputError(message)
+from common.config import build_config, read_toml, require, toml_lines
+from common.errors import InputError
 
 
 def _finite(name: str, *values: float) -> None:
-    _require(all(math.isfinite(v) for v in values), f"{name} must be finite, got {values}")
+    require(all(math.isfinite(v) for v in values), f"{name} must be finite, got {values}")
 
 
 @dataclass(frozen=True)
@@ -79,18 +73,18 @@ class MotionConfig:
 
     def __post_init__(self) -> None:
         for name in ("initial_targets", "crossing_pairs", "parallel_groups", "split_targets"):
-            _require(getattr(self, name) >= 0, f"motion.{name} must be >= 0")
-        _require(self.parallel_size >= 1, "motion.parallel_size must be >= 1")
+            require(getattr(self, name) >= 0, f"motion.{name} must be >= 0")
+        require(self.parallel_size >= 1, "motion.parallel_size must be >= 1")
         _finite("motion.birth_region", *self.birth_region)
         xmin, xmax, ymin, ymax = self.birth_region
-        _require(
+        require(
             xmin <= xmax and ymin <= ymax, "motion.birth_region must be (xmin, xmax, ymin, ymax)"
         )
         for point in self.birth_points:
-            _require(len(point) == 2, "motion.birth_points must be a list of [x, y] pairs")
+            require(len(point) == 2, "motion.birth_points must be a list of [x, y] pairs")
             _finite("motion.birth_points", *point)
         _finite("motion.speed_range", *self.speed_range)
-        _require(
+        require(
             0 <= self.speed_range[0] <= self.speed_range[1],
             "motion.speed_range must be 0 <= min <= max",
         )
@@ -102,11 +96,11 @@ class MotionConfig:
             "pattern_separation",
         ):
             value = getattr(self, name)
-            _require(math.isfinite(value) and value >= 0, f"motion.{name} must be finite and >= 0")
+            require(math.isfinite(value) and value >= 0, f"motion.{name} must be finite and >= 0")
         _finite("motion.split_angle", self.split_angle)
         for name in ("survival_prob", "turn_fraction"):
-            _require(0.0 <= getattr(self, name) <= 1.0, f"motion.{name} must be in [0, 1]")
-        _require(
+            require(0.0 <= getattr(self, name) <= 1.0, f"motion.{name} must be in [0, 1]")
+        require(
             self.pattern_frame is None
             or (isinstance(self.pattern_frame, int) and self.pattern_frame >= 0),
             "motion.pattern_frame must be >= 0",
@@ -139,17 +133,17 @@ class SensorConfig:
     def __post_init__(self) -> None:
         name = self.kind
         _finite(f"{name}.position", *self.position)
-        _require(len(self.position) == 2, f"{name}.position must be [x, y]")
+        require(len(self.position) == 2, f"{name}.position must be [x, y]")
         _finite(f"{name}.orientation", self.orientation)
-        _require(0 < self.azimuth_span <= 2 * math.pi, f"{name}.azimuth_span must be in (0, 2*pi]")
-        _require(
+        require(0 < self.azimuth_span <= 2 * math.pi, f"{name}.azimuth_span must be in (0, 2*pi]")
+        require(
             0 <= self.min_range < self.max_range < math.inf,
             f"{name}: need 0 <= min_range < max_range",
         )
         for attr in ("range_std", "azimuth_std", "clutter_rate"):
             value = getattr(self, attr)
-            _require(math.isfinite(value) and value >= 0, f"{name}.{attr} must be finite and >= 0")
-        _require(0.0 <= self.detection_prob <= 1.0, f"{name}.detection_prob must be in [0, 1]")
+            require(math.isfinite(value) and value >= 0, f"{name}.{attr} must be finite and >= 0")
+        require(0.0 <= self.detection_prob <= 1.0, f"{name}.detection_prob must be in [0, 1]")
 
 
 @dataclass(frozen=True)
@@ -178,11 +172,11 @@ class RadarConfig(SensorConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _require(self.pd_model in ("constant", "snr"), 'radar.pd_model must be "constant" or "snr"')
+        require(self.pd_model in ("constant", "snr"), 'radar.pd_model must be "constant" or "snr"')
         _finite("radar SNR settings", self.snr_db, self.threshold_db, self.clutter_cnr_db)
         for attr in ("range_rate_std", "max_range_rate", "snr_ref_range"):
             value = getattr(self, attr)
-            _require(math.isfinite(value) and value >= 0, f"radar.{attr} must be finite and >= 0")
+            require(math.isfinite(value) and value >= 0, f"radar.{attr} must be finite and >= 0")
 
 
 @dataclass(frozen=True)
@@ -206,11 +200,11 @@ class PointCloudConfig(SensorConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _require(
+        require(
             len(self.extent) == 2 and min(self.extent) >= 0, "pointcloud.extent must be [a, b] >= 0"
         )
         _finite("pointcloud.extent", *self.extent)
-        _require(
+        require(
             math.isfinite(self.points_per_target) and self.points_per_target >= 0,
             "pointcloud.points_per_target must be finite and >= 0",
         )
@@ -230,10 +224,10 @@ class ScenarioConfig:
     sensors: tuple[SensorConfig, ...] = field(default_factory=lambda: (RadarConfig(),))
 
     def __post_init__(self) -> None:
-        _require(self.frames >= 1, "frames must be >= 1")
-        _require(math.isfinite(self.dt) and self.dt > 0, "dt must be finite and > 0")
-        _require(len(self.sensors) >= 1, "a scenario needs at least one sensor")
-        _require(len(self.sensors) < 2**15, "too many sensors")
+        require(self.frames >= 1, "frames must be >= 1")
+        require(math.isfinite(self.dt) and self.dt > 0, "dt must be finite and > 0")
+        require(len(self.sensors) >= 1, "a scenario needs at least one sensor")
+        require(len(self.sensors) < 2**15, "too many sensors")
 
     def replace(self, **changes: Any) -> ScenarioConfig:
         """A copy with some top-level fields changed (e.g. ``frames``)."""
@@ -249,9 +243,9 @@ class ScenarioConfig:
         """TOML text that :meth:`from_toml` reads back exactly (unset optional values omitted)."""
         data = self.to_dict()
         motion, sensors = data.pop("motion"), data.pop("sensors")
-        lines = _toml_lines(data) + ["", "[motion]"] + _toml_lines(motion)
+        lines = toml_lines(data) + ["", "[motion]"] + toml_lines(motion)
         for sensor in sensors:
-            lines += ["", "[[sensors]]"] + _toml_lines(sensor)
+            lines += ["", "[[sensors]]"] + toml_lines(sensor)
         return "\n".join(lines) + "\n"
 
     @classmethod
@@ -276,84 +270,6 @@ class ScenarioConfig:
             return cls.from_dict(data)
         except InputError as error:
             raise InputError(f"{path}: {error}") from None
-
-
-def read_toml(path: str | os.PathLike, what: str = "config") -> dict[str, Any]:
-    """The tables of a TOML file; InputError (one line) if it is missing or not valid TOML."""
-    try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such {what} file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a folder, not a {what} file") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise InputError(f"{path}: not valid TOML ({error})") from None
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, str):
-        return json.dumps(value)  # a JSON string is a valid TOML basic string
-    return repr(value)  # int or finite float (validated), both valid TOML as repr writes them
-
-
-def _toml_lines(table: dict[str, Any]) -> list[str]:
-    return [f"{key} = {_toml_value(value)}" for key, value in table.items() if value is not None]
-
-
-def _as_tuple(value: Any) -> Any:
-    """Lists (from TOML/JSON) become tuples, recursively, to fit the frozen dataclasses."""
-    return tuple(_as_tuple(v) for v in value) if isinstance(value, list | tuple) else value
-
-
-def _fits(value: Any, default: Any) -> bool:
-    """Whether ``value`` has the type of a field's default (an int also fits a float field)."""
-    if isinstance(value, bool):
-        return isinstance(default, bool)
-    if isinstance(default, int):
-        return isinstance(value, int)
-    if isinstance(default, float):
-        return isinstance(value, int | float)
-    if isinstance(default, tuple):  # fixed length unless the default is empty
-        return isinstance(value, tuple) and (not default or len(value) == len(default))
-    if isinstance(default, str):
-        return isinstance(value, str)
-    return True  # None defaults and nested configs are checked by the dataclasses themselves
-
-
-def _is_finite_setting(value: Any) -> bool:
-    """Whether every float in ``value`` (a setting: a number or a tuple) is finite (TOML has
-    ``nan`` and ``inf`` literals)."""
-    items = value if isinstance(value, tuple) else (value,)
-    return all(math.isfinite(item) for item in items if isinstance(item, float))
-
-
-def build_config(cls: type, data: Any, where: str) -> Any:
-    """A config dataclass ``cls`` from a TOML table: InputError (one line, naming ``where``) for
-    unknown keys, values of the wrong type, or NaN / infinite numbers. Public for other packages'
-    configs."""
-    if not isinstance(data, dict):
-        raise InputError(f"{where} must be a table of settings")
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - known)
-    _require(
-        not unknown,
-        f"{where}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}",
-    )
-    values = {key: _as_tuple(value) for key, value in data.items()}
-    for f in dataclasses.fields(cls):
-        if f.name in values and not _fits(values[f.name], f.default):
-            raise InputError(
-                f"{where}.{f.name} = {values[f.name]!r}: expected a value like {f.default!r}"
-            )
-        if f.name in values and not _is_finite_setting(values[f.name]):
-            raise InputError(f"{where}.{f.name} = {values[f.name]!r}: must be a finite number")
-    try:
-        return cls(**values)
-    except TypeError as error:
-        raise InputError(f"{where}: wrong value type ({error})") from None
 
 
 def _build_sensor(data: Any) -> SensorConfig:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+from common.errors import InputError
 from sim.config import MotionConfig, PointCloudConfig, RadarConfig, ScenarioConfig
-from sim.errors import InputError
 
 _AREA = (-2000.0, 2000.0, -1000.0, 3000.0)
 _RADAR = RadarConfig(

@@ -41,9 +41,9 @@ from typing import Any
 
 import numpy as np
 
-from sim.atomic import atomic_path
+from common.atomic import atomic_path
+from common.errors import InputError
 from sim.config import ScenarioConfig, SensorConfig
-from sim.errors import InputError
 
 FORMAT_NAME = "hste-scenario"
 FORMAT_VERSION = 1

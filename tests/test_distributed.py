@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from sim.errors import InputError
+from common.errors import InputError
 from tracker.distributed import RankContext, init_process_group, spawn
 from tracker.training import TrainingConfig, new_state, train
 

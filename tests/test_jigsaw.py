@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from torch import nn
 
+from common.errors import InputError
 from experiments.jigsaw import (
     ContextScorer,
     JigsawConfig,
@@ -29,7 +30,6 @@ from experiments.jigsaw import (
     shuffle_pieces,
     train_epoch,
 )
-from sim.errors import InputError
 from tracker.cli import main
 
 SHARED_MNIST = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mnist"

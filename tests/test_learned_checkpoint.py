@@ -9,9 +9,9 @@ import torch
 from click.testing import CliRunner
 from learned_scans import random_scan, single_thread  # noqa: F401 (autouse fixture)
 
+from common.errors import InputError
 from sim import generate
 from sim.config import MotionConfig, RadarConfig, ScenarioConfig
-from sim.errors import InputError
 from tracker.association import build_associator
 from tracker.association.gnn import GnnConfig
 from tracker.association.learned import (

@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from sim.errors import InputError
-from tracker.cli import main
-from tracker.data.mnist import (
+from common.errors import InputError
+from experiments.mnist import (
     IMAGE_MAGIC,
     LABEL_MAGIC,
     OFFICIAL_MD5,
@@ -21,6 +20,7 @@ from tracker.data.mnist import (
     md5_of,
     read_idx,
 )
+from tracker.cli import main
 
 SHARED_MNIST = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mnist"
 
@@ -110,7 +110,7 @@ def test_fetch_downloads_checks_md5_and_keeps_valid_files(tmp_path, monkeypatch)
     write_split(mirror, 3, "train")
     write_split(mirror, 2, "t10k")
     checksums = {name: md5_of(mirror / name) for name in OFFICIAL_MD5}
-    monkeypatch.setattr("tracker.data.mnist.OFFICIAL_MD5", checksums)
+    monkeypatch.setattr("experiments.mnist.OFFICIAL_MD5", checksums)
     target = tmp_path / "data"
     paths = fetch_mnist(target, mirrors=("file:///nowhere/", mirror.as_uri() + "/"))
     assert sorted(p.name for p in paths) == sorted(OFFICIAL_MD5)
@@ -123,7 +123,7 @@ def test_fetch_rejects_a_checksum_mismatch_without_leaving_a_file(tmp_path, monk
     mirror = tmp_path / "mirror"
     mirror.mkdir()
     write_split(mirror, 3, "train")
-    monkeypatch.setattr("tracker.data.mnist.OFFICIAL_MD5", dict.fromkeys(OFFICIAL_MD5, "0" * 32))
+    monkeypatch.setattr("experiments.mnist.OFFICIAL_MD5", dict.fromkeys(OFFICIAL_MD5, "0" * 32))
     target = tmp_path / "data"
     with pytest.raises(InputError, match="checksum mismatch"):
         fetch_mnist(target, mirrors=(mirror.as_uri() + "/",))
@@ -131,7 +131,7 @@ def test_fetch_rejects_a_checksum_mismatch_without_leaving_a_file(tmp_path, monk
 
 
 def test_cli_fetch_offline_fails_cleanly(tmp_path, monkeypatch):
-    monkeypatch.setattr("tracker.data.mnist.MIRRORS", ("file:///nowhere/",))
+    monkeypatch.setattr("experiments.mnist.MIRRORS", ("file:///nowhere/",))
     result = CliRunner().invoke(main, ["data", "fetch-mnist", "--data-dir", str(tmp_path / "m")])
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()

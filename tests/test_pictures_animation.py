@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from PIL import Image
 from test_pictures_data import tiny_scene, truth_tracks
 
-from sim.errors import InputError
+from common.errors import InputError
 from tracker.animation import FrameRenderer, animate
 from tracker.plots import style
 from tracker.plots.events import EventRows

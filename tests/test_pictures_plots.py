@@ -9,7 +9,7 @@ from PIL import Image
 from test_pictures_data import tiny_scene, truth_tracks
 
 import sim
-from sim.errors import InputError
+from common.errors import InputError
 from tracker.cli import main
 from tracker.plots.bench import mean_over_seeds, plot_bench
 from tracker.plots.metrics import moving_average

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from common.errors import InputError
 from sim.config import MotionConfig, PointCloudConfig, RadarConfig, ScenarioConfig
-from sim.errors import InputError
 from sim.presets import PRESETS, get_preset
 
 TWO_SENSORS_TOML = """

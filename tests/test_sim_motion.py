@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_sim_stats import assert_fraction, assert_gaussian_noise, assert_poisson
 
+from common.errors import InputError
 from sim.config import MotionConfig
-from sim.errors import InputError
 from sim.motion import Truth, segment_cumsum, simulate_truth
 
 QUIET = dict(initial_targets=0, birth_rate=0.0, survival_prob=1.0)

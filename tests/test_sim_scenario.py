@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim
+from common.errors import InputError
 from sim.presets import PRESETS, get_preset
 from sim.scenario import ARRAY_SPECS
 
@@ -115,7 +116,7 @@ def saved(tmp_path_factory):
 def test_bad_scenario_files_give_one_clear_input_error(saved, tmp_path, make_bad, message):
     bad = tmp_path / "bad.npz"
     make_bad(saved, bad)
-    with pytest.raises(sim.errors.InputError) as error:
+    with pytest.raises(InputError) as error:
         sim.load(bad)
     assert message in str(error.value) and str(bad) in str(error.value)
     assert "\n" not in str(error.value)

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.stats import kendalltau
 
+from common.errors import InputError
 from experiments.sorting import (
     METHODS,
     PAPER_METHODS,
@@ -22,7 +23,6 @@ from experiments.sorting import (
     run_sorting,
 )
 from experiments.sorting_sweep import plan_sweep
-from sim.errors import InputError
 from tracker.perm import hungarian
 
 

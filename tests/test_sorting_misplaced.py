@@ -8,6 +8,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
+from common.errors import InputError
 from experiments.sorting import SortingConfig, SortingData, run_sorting
 from experiments.sorting_misplaced import (
     main,
@@ -17,7 +18,6 @@ from experiments.sorting_misplaced import (
     reproduce,
 )
 from experiments.sorting_sweep import run_path
-from sim.errors import InputError
 
 
 class RankScorer(torch.nn.Module):

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.errors import InputError
+from common.errors import InputError
 from tracker.association import BACKENDS, build_associator, check_assignment, gating
 from tracker.association.base import AssociationInput
 from tracker.association.gating import gate, gate_threshold, pairs_within, solve_gated

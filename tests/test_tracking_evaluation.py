@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from common.errors import InputError
 from sim import generate
 from sim.config import MotionConfig, RadarConfig, ScenarioConfig
-from sim.errors import InputError
 from tracker.evaluation import EvaluationConfig, evaluate_many, gospa
 from tracker.tracks_io import TrackTable
 

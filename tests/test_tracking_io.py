@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sim.errors import InputError
+from common.errors import InputError
 from tracker.tracks_io import COLUMNS, TrackTable, read_tracks, write_tracks
 
 

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from common.errors import InputError
 from sim import generate
 from sim.config import MotionConfig, PointCloudConfig, RadarConfig, ScenarioConfig
-from sim.errors import InputError
 from tracker.association.gnn import GnnAssociator
 from tracker.evaluation import EvaluationConfig, evaluate_many
 from tracker.management import ManagementConfig

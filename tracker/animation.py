@@ -36,8 +36,8 @@ from matplotlib.transforms import Affine2D
 from PIL import Image
 from tqdm import tqdm
 
-from sim.atomic import atomic_path
-from sim.errors import InputError
+from common.atomic import atomic_path
+from common.errors import InputError
 from tracker.plots import style
 from tracker.plots.events import EventRows
 from tracker.plots.layers import PointRows, Trails, ellipse_axes, track_rows, truth_rows

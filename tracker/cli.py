@@ -2,7 +2,7 @@
 
 Each command lives in the module that does its job; this file only maps names to them, so
 ``hste --help`` stays fast (no torch import) and adding a command is one line in a table below.
-Bad input raised as :class:`sim.errors.InputError` anywhere below becomes one line on stderr
+Bad input raised as :class:`common.errors.InputError` anywhere below becomes one line on stderr
 and exit status 2; so does a bad option or argument (click's usage block and help hint are
 folded into that one line).
 """
@@ -14,7 +14,7 @@ import importlib
 import click
 from click.exceptions import NoArgsIsHelpError
 
-from sim.errors import InputError
+from common.errors import InputError
 
 
 class InputFailure(click.ClickException):
@@ -70,7 +70,7 @@ BENCH_COMMANDS: dict[str, str] = {
     "sorting": "experiments.cli_sorting:sorting_command",
 }
 DATA_COMMANDS: dict[str, str] = {
-    "fetch-mnist": "tracker.commands.data:fetch_mnist_command",
+    "fetch-mnist": "experiments.cli_data:fetch_mnist_command",
 }
 PLOT_COMMANDS: dict[str, str] = {
     "bench": "tracker.commands.plot:bench",

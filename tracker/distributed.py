@@ -32,7 +32,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from sim.errors import InputError
+from common.errors import InputError
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ import motmetrics as mm
 import numpy as np
 import torch
 
-from sim.errors import InputError
+from common.errors import InputError
 from tracker.association.gating import pairs_within, solve_gated
 from tracker.measurements import visible
 from tracker.perm import hungarian

@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from sim.config import build_config, read_toml
-from sim.errors import InputError
+from common.config import build_config, read_toml
+from common.errors import InputError
 from sim.scenario import frame_offsets
 from tracker.association.base import (
     AssociationInput,

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.atomic import atomic_path
-from sim.errors import InputError
+from common.atomic import atomic_path
+from common.errors import InputError
 
 COLUMNS = ("frame", "id", "x", "y", "vx", "vy", "cov_xx", "cov_xy", "cov_yy", "confirmed")
 _FORMATS = ("%d", "%d", "%.4f", "%.4f", "%.4f", "%.4f", "%.6g", "%.6g", "%.6g", "%d")

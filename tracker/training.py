@@ -36,10 +36,10 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from common.atomic import write_text_atomic
+from common.errors import InputError
 from sim import generate
-from sim.atomic import write_text_atomic
 from sim.config import ScenarioConfig
-from sim.errors import InputError
 from sim.presets import get_preset
 from tracker.association.evidence import evidence_loss
 from tracker.association.features import collate

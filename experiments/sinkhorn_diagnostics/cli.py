@@ -8,10 +8,10 @@ from pathlib import Path
 import click
 import torch
 
+from common.errors import InputError
 from experiments.sinkhorn_diagnostics.config import DiagnosticsConfig
 from experiments.sinkhorn_diagnostics.parts import PART_NAMES, run_parts
 from experiments.sinkhorn_diagnostics.report import JSON_NAME, SUMMARY_NAME, write_report
-from sim.errors import InputError
 
 
 def command_line(part: str, out: Path, seed: int, quick: bool, config: Path | None) -> str:

@@ -13,7 +13,7 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from sim.errors import InputError
+from common.errors import InputError
 
 
 @dataclass(frozen=True)

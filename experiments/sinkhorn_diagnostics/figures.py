@@ -15,7 +15,7 @@ import numpy as np  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from sim.atomic import atomic_path  # noqa: E402
+from common.atomic import atomic_path  # noqa: E402
 
 P = ParamSpec("P")
 R = TypeVar("R")

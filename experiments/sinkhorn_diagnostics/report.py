@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
+from common.atomic import write_text_atomic
 from experiments.sinkhorn_diagnostics.config import DiagnosticsConfig
 from experiments.sinkhorn_diagnostics.parts import Run
-from sim.atomic import write_text_atomic
 
 JSON_NAME = "sinkhorn_diagnostics.json"
 SUMMARY_NAME = "summary.md"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 
-from sim.errors import InputError
+from common.errors import InputError
 from tracker.association.base import (
     MISSED,
     AssociationInput,

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from sim.atomic import atomic_path
-from sim.errors import InputError
+from common.atomic import atomic_path
+from common.errors import InputError
 from tracker.association.base import AssociationInput
 from tracker.association.evidence import evidence_features
 from tracker.association.features import build_graph

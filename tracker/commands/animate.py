@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 import sim
-from sim.cli_types import FiniteFloatRange
+from common.cli_types import FiniteFloatRange
 from tracker.animation import animate, check_output
 from tracker.plots.inputs import (
     FrameRange,

@@ -15,9 +15,9 @@ from pathlib import Path
 import click
 import torch
 
+from common.atomic import write_text_atomic
+from common.cli_types import SEED
 from sim import generate
-from sim.atomic import write_text_atomic
-from sim.cli_types import SEED
 from sim.presets import PRESETS, get_preset
 from tracker.animation import animate
 from tracker.association.gnn import GnnAssociator

@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 import numpy as np
 
-from sim.atomic import atomic_path, refuse_overwriting_inputs, write_text_atomic
-from sim.cli_types import FiniteFloatRange
-from sim.errors import InputError
+from common.atomic import atomic_path, refuse_overwriting_inputs, write_text_atomic
+from common.cli_types import FiniteFloatRange
+from common.errors import InputError
 from tracker.commands.track import load_scene
 from tracker.evaluation import PER_FRAME_COLUMNS, Evaluation, EvaluationConfig, evaluate_many
 from tracker.tracks_io import read_tracks

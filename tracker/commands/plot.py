@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 import sim
-from sim.cli_types import SEED
+from common.cli_types import SEED
 from tracker.plots.bench import plot_bench
 from tracker.plots.inputs import (
     FrameRange,

@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 import numpy as np
 
+from common.atomic import refuse_overwriting_inputs
+from common.errors import InputError
 from sim import load
-from sim.atomic import refuse_overwriting_inputs
-from sim.errors import InputError
 from tracker.association import BACKENDS, build_associator
 from tracker.pipeline import Tracker, TrackerConfig, drop_invalid_detections
 from tracker.tracks_io import write_tracks

@@ -13,7 +13,7 @@ from typing import Any
 import click
 import torch
 
-from sim.errors import InputError
+from common.errors import InputError
 from sim.presets import PRESETS
 from tracker.association.learned import read_checkpoint
 from tracker.association.losses import MODES, OPERATORS

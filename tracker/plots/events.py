@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.errors import InputError
+from common.errors import InputError
 from tracker.plots.layers import PointRows, recent
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from sim.errors import InputError
+from common.errors import InputError
 from tracker.plots.events import EventRows
 from tracker.tracks_io import TrackTable, read_tracks
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.path import Path
 
-from sim.errors import InputError
+from common.errors import InputError
 
 TRACK_COLUMNS = ("frame", "id", "x", "y", "cov_xx", "cov_xy", "cov_yy", "confirmed")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.errors import InputError
+from common.errors import InputError
 from tracker.plots import style
 from tracker.plots.lines import draw_lines, panel_grid, shared_legend
 from tracker.plots.tables import numeric_columns

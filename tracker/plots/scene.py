@@ -9,7 +9,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Wedge
 
-from sim.errors import InputError
+from common.errors import InputError
 from tracker.plots import style
 
 

@@ -15,8 +15,8 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from sim.atomic import atomic_path
-from sim.errors import InputError
+from common.atomic import atomic_path
+from common.errors import InputError
 
 # (K, 3) RGB in [0, 1]. Saturated hues readable on white: tab10 without its grey (grey means
 # truth and clutter here), then Dark2 without its grey; consecutive ids differ clearly.

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.errors import InputError
+from common.errors import InputError
 
 
 def read_columns(path: str | os.PathLike, required: tuple[str, ...] = ()) -> dict[str, np.ndarray]:

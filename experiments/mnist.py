@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.atomic import atomic_path
-from sim.errors import InputError
+from common.atomic import atomic_path
+from common.errors import InputError
 
 IMAGE_MAGIC = 2051
 LABEL_MAGIC = 2049

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sim.errors import InputError
+from common.errors import InputError
 
 
 @contextmanager

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tracker.data.mnist import fetch_mnist
+from experiments.mnist import fetch_mnist
 
 
 @click.command("fetch-mnist")
