@@ -10,7 +10,7 @@ import numpy as np
 from common.atomic import refuse_overwriting_inputs
 from common.errors import InputError
 from sim import load
-from tracker.association import BACKENDS, build_associator
+from tracker.association import BACKENDS, MODEL_BACKENDS, build_associator
 from tracker.pipeline import Tracker, TrackerConfig, drop_invalid_detections
 from tracker.tracks_io import write_tracks
 
@@ -58,9 +58,10 @@ def track_command(scene: Path, backend: str, model_path: Path | None, config_pat
     """
     refuse_overwriting_inputs([output], [scene, model_path, config_path])
     config = TrackerConfig.from_toml(config_path) if config_path else TrackerConfig()
-    if backend == "gnn":
+    if backend not in MODEL_BACKENDS:
         if model_path is not None:
-            raise InputError("--model is for the learned and sinkhorn backends, not gnn")
+            raise InputError(f"--model is for the {' and '.join(MODEL_BACKENDS)} backends, "
+                             f"not {backend}")
         associator = build_associator(backend, config=config.gnn)
     else:
         import torch  # only the network backends need it

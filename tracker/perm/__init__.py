@@ -7,11 +7,13 @@ Knows matrices, not tracking; imports nothing from the rest of the project.
   numpy arrays (no torch round trip), for many small problems of any sizes in one call.
 - :func:`hungarian_ste`: HSTE, Hungarian forward with a straight-through backward, Gumbel noise.
 - :func:`sinkhorn`, :func:`gumbel_sinkhorn`: log-domain Sinkhorn, fixed L or to a tolerance.
+- :func:`k_best_assignments`: the k best hard assignments (Murty), best first.
 - :func:`gumbel_noise`, :func:`constraint_error`; metrics in :mod:`tracker.perm.metrics`.
 """
 
 from tracker.perm import metrics
 from tracker.perm.assignment import augmented_scores, hungarian, hungarian_augmented
+from tracker.perm.kbest import k_best_assignments
 from tracker.perm.lsap import assignment_indices, hungarian_many, hungarian_numpy
 from tracker.perm.noise import gumbel_noise
 from tracker.perm.sinkhorn import constraint_error, gumbel_sinkhorn, sinkhorn
@@ -28,6 +30,7 @@ __all__ = [
     "hungarian_many",
     "hungarian_numpy",
     "hungarian_ste",
+    "k_best_assignments",
     "metrics",
     "sinkhorn",
 ]
