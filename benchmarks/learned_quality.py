@@ -26,7 +26,8 @@ from sim.presets import get_preset
 from tracker.association.gnn import GnnAssociator
 from tracker.association.learned import LearnedAssociator, model_from_checkpoint, read_checkpoint
 from tracker.evaluation import evaluate_many
-from tracker.pipeline import Tracker, TrackerConfig
+from tracker.pipeline import TrackerConfig
+from tracker.scene_source import track_scene
 from tracker.training import TrainingConfig, scene_seed, validation_seed
 
 METRICS = ("MOTA", "IDF1", "IDSW", "FP", "FN", "MOTP_m", "GOSPA_mean", "prop_wrong_mean")
@@ -72,7 +73,7 @@ def main() -> None:
     per_seed: dict[str, list[dict[str, float]]] = {name: [] for name in associators}
     for seed in seeds:
         scenario = generate(get_preset(args.preset), seed)
-        tables = {name: Tracker(associator, scenario.sensors, tracker_config).run(scenario)
+        tables = {name: track_scene(associator, scenario, tracker_config)
                   for name, associator in associators.items()}
         for name, evaluation in evaluate_many(scenario, tables).items():
             per_seed[name].append({m: evaluation.summary[m] for m in METRICS})

@@ -55,6 +55,7 @@ from tracker.evaluation import EvaluationConfig, evaluate_many  # noqa: E402
 from tracker.filtering import predict, update  # noqa: E402
 from tracker.models import MEASUREMENT_MATRIX, ConstantVelocity  # noqa: E402
 from tracker.pipeline import Tracker, TrackerConfig  # noqa: E402
+from tracker.scene_source import SceneSource  # noqa: E402
 from tracker.tracks_io import read_tracks  # noqa: E402
 
 SCORING = EvaluationConfig(match_distance=20.0, gospa_cutoff=20.0)
@@ -91,10 +92,11 @@ def run_ours(scenario, backend: str, model: str | None):
     """(tracks table, (wall s, CPU s)) of our tracker with ``backend``, after a warm-up run."""
     options = {"model_path": model} if backend != "gnn" else {}
     config = TrackerConfig()
-    Tracker(build_associator(backend, **options), scenario.sensors, config).run(scenario)
-    tracker = Tracker(build_associator(backend, **options), scenario.sensors, config)
+    source = SceneSource(scenario)
+    Tracker(build_associator(backend, **options), source.sensors, config).run(source)
+    tracker = Tracker(build_associator(backend, **options), source.sensors, config)
     started, started_cpu = time.perf_counter(), time.process_time()
-    table = tracker.run(scenario)
+    table = tracker.run(source)
     return table, (time.perf_counter() - started, time.process_time() - started_cpu)
 
 

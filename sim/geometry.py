@@ -1,50 +1,18 @@
-"""Sensor geometry shared by all sensors: world <-> polar (sensor frame), field of view, clutter.
-
-Range in m from the sensor position; azimuth in rad from the sensor's boresight, wrapped to
-[-pi, pi), positive counter-clockwise.
+"""Sensor geometry of the simulated sensors: polar noise and clutter; world <-> polar and the field
+of view come from :mod:`common.geometry` (one definition for the simulator and the tracker).
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from common.geometry import in_view, to_polar, to_world, wrap_angle
 from sim.config import SensorConfig
 
-
-def wrap_angle(angle: np.ndarray) -> np.ndarray:
-    """Angles wrapped to [-pi, pi)."""
-    return (angle + math.pi) % (2 * math.pi) - math.pi
-
-
-def to_polar(sensor: SensorConfig, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """World positions (N, 2) m -> (range (N,) m, azimuth (N,) rad in the sensor frame)."""
-    offset = xy - np.asarray(sensor.position)
-    return np.hypot(offset[:, 0], offset[:, 1]), wrap_angle(
-        np.arctan2(offset[:, 1], offset[:, 0]) - sensor.orientation
-    )
-
-
-def to_world(sensor: SensorConfig, range_: np.ndarray, azimuth: np.ndarray) -> np.ndarray:
-    """Sensor-frame polar (range (N,) m, azimuth (N,) rad) -> world positions (N, 2) m."""
-    bearing = azimuth + sensor.orientation
-    return np.stack(
-        [
-            sensor.position[0] + range_ * np.cos(bearing),
-            sensor.position[1] + range_ * np.sin(bearing),
-        ],
-        axis=1,
-    )
-
-
-def in_view(sensor: SensorConfig, range_: np.ndarray, azimuth: np.ndarray) -> np.ndarray:
-    """(N,) bool: inside the range interval and the azimuth sector of the field of view."""
-    return (
-        (range_ >= sensor.min_range)
-        & (range_ <= sensor.max_range)
-        & (np.abs(azimuth) <= sensor.azimuth_span / 2)
-    )
+__all__ = [
+    "add_polar_noise", "clutter_frames", "clutter_polar", "in_view", "to_polar", "to_world",
+    "wrap_angle",
+]
 
 
 def add_polar_noise(

@@ -11,27 +11,24 @@ from __future__ import annotations
 
 import numpy as np
 
+from common.geometry import db_to_power, snr_detection_probability
+from common.geometry import mean_snr as common_mean_snr
 from sim.config import RadarConfig
 from sim.detections import Detections
 from sim.geometry import add_polar_noise, clutter_frames, clutter_polar, in_view, to_polar
 from sim.motion import Truth
 
 
-def db_to_power(db: float | np.ndarray) -> float | np.ndarray:
-    """Power ratio (linear, same shape) of a level in dB: ``10 ** (db / 10)``."""
-    return 10.0 ** (np.asarray(db) / 10.0)
-
-
 def mean_snr(sensor: RadarConfig, range_: np.ndarray) -> np.ndarray:
     """Mean target SNR (power ratio, not dB) at range (N,) m: falls with range^4."""
-    ratio = sensor.snr_ref_range / np.maximum(range_, 1e-9)
-    return db_to_power(sensor.snr_db) * ratio**4
+    return common_mean_snr(sensor.snr_db, sensor.snr_ref_range, range_)
 
 
 def detection_probability(sensor: RadarConfig, range_: np.ndarray) -> np.ndarray:
     """Pd (N,) of a target in view at range (N,) m under the sensor's Pd model."""
     if sensor.pd_model == "snr":
-        return np.exp(-db_to_power(sensor.threshold_db) / (1.0 + mean_snr(sensor, range_)))
+        return snr_detection_probability(sensor.snr_db, sensor.snr_ref_range,
+                                         sensor.threshold_db, range_)
     return np.full(np.shape(range_), sensor.detection_prob)
 
 

@@ -21,6 +21,7 @@ from tracker.association.evidence import (
 from tracker.association.gnn import GnnAssociator
 from tracker.management import ManagementConfig
 from tracker.pipeline import Tracker, TrackerConfig
+from tracker.scene_source import SceneSource
 from tracker.training_data import record_scene
 
 
@@ -98,23 +99,24 @@ def test_tracker_adds_the_evidence_to_its_scores():
     assert isinstance(ConstantEvidence(0.0), EvidenceSource)
     assert not isinstance(GnnAssociator(), EvidenceSource)
     config = TrackerConfig(management=ManagementConfig(confirm_score=9.2))
-    first = scene.frame_detections(0)
-    strong = Tracker(ConstantEvidence(20.0), scene.sensors, config)
+    source = SceneSource(scene)
+    first = source.frame_scans(0)
+    strong = Tracker(ConstantEvidence(20.0), source.sensors, config)
     tracks = strong.step(float(scene.frame_times[0]), first)
     # born with score 20 >= 9.2: confirmed in the frame that started them
-    assert len(tracks) == first.xy.shape[0] and tracks.confirmed.all()
+    assert len(tracks) == len(first[0].detections) and tracks.confirmed.all()
     assert np.allclose(tracks.score, 20.0)
-    weak = Tracker(ConstantEvidence(-5.0), scene.sensors, config)
+    weak = Tracker(ConstantEvidence(-5.0), source.sensors, config)
     # born with score -5 <= -2.3: rejected at once
     assert len(weak.step(float(scene.frame_times[0]), first)) == 0
-    plain = Tracker(GnnAssociator(), scene.sensors, config)
+    plain = Tracker(GnnAssociator(), source.sensors, config)
     plain_tracks = plain.step(float(scene.frame_times[0]), first)
     assert not plain_tracks.confirmed.any() and np.all(plain_tracks.score == 0.0)
     # a hit adds the evidence on top of the kinematic increment
-    mid = Tracker(ConstantEvidence(1.5), scene.sensors, config)
+    mid = Tracker(ConstantEvidence(1.5), source.sensors, config)
     mid.step(float(scene.frame_times[0]), first)
     for tracker in (plain, mid):
-        tracker.step(float(scene.frame_times[1]), scene.frame_detections(1))
+        tracker.step(float(scene.frame_times[1]), source.frame_scans(1))
     common = np.intersect1d(plain.tracks.ids, mid.tracks.ids)
     hit = plain.tracks.hits[np.isin(plain.tracks.ids, common)] == 2
     gap = (mid.tracks.score[np.isin(mid.tracks.ids, common)]

@@ -8,14 +8,9 @@ import pytest
 from sim import generate
 from sim.config import MotionConfig, PointCloudConfig, RadarConfig, ScenarioConfig
 from sim.geometry import add_polar_noise, to_world
-from tracker.measurements import (
-    ScanDetections,
-    cluster_points,
-    clutter_density,
-    majority_label,
-    measure_scan,
-    polar_covariance,
-)
+from tracker.measurements import ScanDetections, cluster_points, majority_label, measure_scan
+from tracker.scene_source import scene_sensors
+from tracker.sensors import PointCloudSensor, RadarSensor, polar_covariance
 
 
 def test_polar_covariance_matches_monte_carlo_conversion():
@@ -37,11 +32,12 @@ def test_polar_covariance_is_radial_along_the_line_of_sight():
 
 
 def test_clutter_density_integrates_to_the_clutter_rate_over_the_view():
-    sensor = RadarConfig(min_range=100.0, max_range=6000.0, azimuth_span=math.radians(120),
+    sensor = RadarSensor(min_range=100.0, max_range=6000.0, azimuth_span=math.radians(120),
                          clutter_rate=10.0)
     radii = np.linspace(sensor.min_range, sensor.max_range, 200_001)
     # integral over the sector of density * r dr dtheta
-    integrand = clutter_density(sensor, radii) * radii * sensor.azimuth_span
+    integrand = sensor.clutter_density(np.zeros((radii.size, 2)), radii) * radii \
+        * sensor.azimuth_span
     assert np.trapezoid(integrand, radii) == pytest.approx(10.0, rel=1e-6)
 
 
@@ -63,7 +59,7 @@ def _scan(xy, target, sensor):
 
 
 def test_point_cloud_centroids_have_extent_aware_covariance():
-    sensor = PointCloudConfig(extent=(2.0, 1.0), range_std=0.0, azimuth_std=0.0)
+    sensor = PointCloudSensor(extent=(2.0, 1.0), range_std=0.0, azimuth_std=0.0)
     scan = _scan([[10, 0], [11, 0], [10, 1], [11, 1], [50, 50]], [3, 3, 3, 3, -1], sensor)
     measurements = measure_scan(sensor, scan, cluster_distance=2.0)
     order = np.argsort(measurements.points)
@@ -82,11 +78,12 @@ def test_point_cloud_centroid_covariance_is_consistent_on_simulated_targets():
     motion = MotionConfig(initial_targets=6, birth_rate=0.0, survival_prob=1.0,
                           birth_region=(-60.0, 60.0, -60.0, 60.0), speed_range=(1.0, 10.0))
     scene = generate(ScenarioConfig(frames=40, dt=0.1, motion=motion, sensors=(sensor,)), 4)
+    model = scene_sensors(scene)[0]
     statistics = []
     for frame in range(scene.num_frames):
         detections = scene.frame_detections(frame)
         scan = ScanDetections.take(detections, np.arange(len(detections)))
-        measured = measure_scan(sensor, scan, cluster_distance=3.0)
+        measured = measure_scan(model, scan, cluster_distance=3.0)
         truth = scene.frame_truth(frame)
         lookup = dict(zip(truth.id.tolist(), truth.state[:, :2], strict=True))
         for xy, covariance, target in zip(measured.xy, measured.covariances, measured.target,

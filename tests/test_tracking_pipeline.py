@@ -9,7 +9,8 @@ from sim.config import MotionConfig, PointCloudConfig, RadarConfig, ScenarioConf
 from tracker.association.gnn import GnnAssociator
 from tracker.evaluation import EvaluationConfig, evaluate_many
 from tracker.management import ManagementConfig
-from tracker.pipeline import Tracker, TrackerConfig, drop_invalid_detections
+from tracker.pipeline import Tracker, TrackerConfig
+from tracker.scene_source import SceneSource, drop_invalid_detections, track_scene
 
 MOTION = MotionConfig(initial_targets=5, birth_rate=0.0, survival_prob=1.0,
                       birth_region=(-1500.0, 1500.0, 500.0, 2500.0))
@@ -24,7 +25,7 @@ def radar_scene(seed=1, frames=30, sensors=(RADAR,)):
 
 def test_gnn_tracker_follows_every_target_of_a_clean_radar_scene():
     scene = radar_scene()
-    table = Tracker(GnnAssociator(), scene.sensors).run(scene)
+    table = track_scene(GnnAssociator(), scene)
     summary = evaluate_many(scene, {"gnn": table})["gnn"].summary
     # one of the five targets loses 2 of its first 4 detections and confirms late (seed 1)
     assert summary["MOTA"] > 0.85 and summary["IDSW"] == 0 and summary["MT"] >= 4
@@ -38,7 +39,7 @@ def test_two_overlapping_radars_give_one_track_per_target():
     sensors = (RadarConfig(clutter_rate=2.0),
                RadarConfig(position=(3000.0, 0.0), orientation=np.pi, clutter_rate=2.0))
     scene = radar_scene(sensors=sensors)
-    table = Tracker(GnnAssociator(), scene.sensors).run(scene)
+    table = track_scene(GnnAssociator(), scene)
     last = table.take((table.frame == scene.num_frames) & table.confirmed)
     assert len(last) == 5
     summary = evaluate_many(scene, {"gnn": table})["gnn"].summary
@@ -53,7 +54,7 @@ def test_point_cloud_scene_is_tracked_from_centroids():
     scene = generate(ScenarioConfig(frames=40, dt=0.1, motion=motion, sensors=(lidar,)), 2)
     config = TrackerConfig(noise_diff_coeff=1.0, cluster_distance=2.0,
                            management=ManagementConfig(initial_speed_std=8.0))
-    table = Tracker(GnnAssociator(config.gnn), scene.sensors, config).run(scene)
+    table = track_scene(GnnAssociator(config.gnn), scene, config)
     summary = evaluate_many(scene, {"gnn": table},
                             EvaluationConfig(match_distance=3.0, gospa_cutoff=3.0))["gnn"].summary
     assert summary["MOTA"] > 0.8 and summary["IDSW"] <= 2
@@ -66,12 +67,13 @@ def test_track_scores_add_log_likelihood_ratios_of_hits_and_misses():
     motion = MotionConfig(initial_targets=1, birth_rate=0.0, survival_prob=1.0,
                           birth_region=(0.0, 0.0, 1000.0, 1000.0), speed_range=(10.0, 10.0))
     scene = generate(ScenarioConfig(frames=12, motion=motion, sensors=(radar,)), 0)
-    tracker = Tracker(GnnAssociator(), scene.sensors)
+    source = SceneSource(scene)
+    tracker = Tracker(GnnAssociator(), source.sensors)
     checked = {"hit": 0, "miss": 0}
     previous = None
     for frame in range(scene.num_frames):
         detections = scene.frame_detections(frame)
-        tracks = tracker.step(float(scene.frame_times[frame]), detections)
+        tracks = tracker.step(float(scene.frame_times[frame]), source.frame_scans(frame))
         if previous is not None and len(tracks) == 1:
             if len(detections) == 0:
                 assert tracks.score[0] == pytest.approx(previous + np.log(0.3))
@@ -89,7 +91,7 @@ def test_tracks_that_leave_every_field_of_view_are_deleted():
     motion = MotionConfig(initial_targets=1, birth_rate=0.0, survival_prob=1.0,
                           birth_region=(0.0, 0.0, 1000.0, 1000.0), speed_range=(30.0, 30.0))
     scene = generate(ScenarioConfig(frames=20, motion=motion, sensors=(radar,)), 1)
-    table = Tracker(GnnAssociator(), scene.sensors).run(scene)
+    table = track_scene(GnnAssociator(), scene)
     ranges = np.hypot(table.x, table.y)
     assert ranges.max() <= 1100.0
     leaving = np.hypot(*scene.truth_state[:, :2].T) > 1100.0
@@ -104,7 +106,7 @@ def test_injected_components_replace_the_configured_ones():
             return np.full(inputs.num_tracks, -1)
 
     scene = radar_scene(frames=6)
-    table = Tracker(NeverAssociate(), scene.sensors).run(scene)
+    table = track_scene(NeverAssociate(), scene)
     # every detection starts a track that never gets a second hit, so none is confirmed
     assert not table.confirmed.any()
     assert table.id.max() == len(scene.det_frame)

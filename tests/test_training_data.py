@@ -9,7 +9,8 @@ from learned_scans import single_thread  # noqa: F401 (autouse fixture)
 from sim import generate
 from sim.config import MotionConfig, RadarConfig, ScenarioConfig
 from tracker.association.gnn import GnnAssociator
-from tracker.pipeline import Tracker, TrackerConfig
+from tracker.pipeline import TrackerConfig
+from tracker.scene_source import SceneSource, track_scene
 from tracker.training_data import (
     UNKNOWN,
     RecordingAssociator,
@@ -28,9 +29,10 @@ def scene(frames: int = 15):
 
 def test_recording_does_not_change_the_tracks():
     scenario, config = scene(), TrackerConfig()
-    plain = Tracker(GnnAssociator(config.gnn), scenario.sensors, config).run(scenario)
+    plain = track_scene(GnnAssociator(config.gnn), scenario, config)
     recorder = RecordingAssociator(GnnAssociator(config.gnn), config.gnn)
-    recorded = RecordingTracker(recorder, scenario.sensors, config).run(scenario)
+    source = SceneSource(scenario)
+    recorded = RecordingTracker(recorder, source.sensors, config).run(source)
     np.testing.assert_array_equal(recorded.id, plain.id)
     np.testing.assert_array_equal(recorded.x, plain.x)
     assert recorder.identity and UNKNOWN not in recorder.identity.values()

@@ -27,10 +27,11 @@ import numpy as np
 import torch
 
 from common.errors import InputError
+from common.geometry import in_view, to_polar
 from tracker.association.gating import pairs_within, solve_gated
-from tracker.measurements import visible
 from tracker.perm import hungarian
 from tracker.perm.metrics import prop_any_wrong, prop_wrong
+from tracker.sensors import SensorModel
 from tracker.tracks_io import TrackTable
 
 MOT_METRICS = {
@@ -102,9 +103,20 @@ def scored_targets(scenario, frame: int, visible_only: bool = True
     if not visible_only:
         return truth.id, positions
     seen = np.zeros(len(truth), dtype=bool)
-    for sensor in scenario.sensors:
-        seen |= visible(sensor, positions)
+    sensors = scenario.sensors
+    if not sensors:  # a truth file without sensors: every listed target counts
+        return truth.id, positions
+    for sensor in sensors:
+        seen |= _visible(sensor, positions)
     return truth.id[seen], positions[seen]
+
+
+def _visible(sensor, positions: np.ndarray) -> np.ndarray:
+    """(N,) bool: positions (N, 2) m in the view of a tracker sensor model or of a scene's
+    (polar) sensor config."""
+    if isinstance(sensor, SensorModel):
+        return sensor.visible(positions)
+    return in_view(sensor, *to_polar(sensor, positions))
 
 
 def accumulate(scenario, table: TrackTable, match_distance: float,

@@ -11,14 +11,16 @@ small against the range (``range * azimuth_std^2 << range_std``: 0.1 m bias at 5
 0.3 deg), which holds for the sensors simulated here. Range-rate is not used in the state update
 (it would make the update nonlinear); it is passed on as an association feature.
 
+Cartesian: the detections are the measurements, with the sensor's noise covariance.
+
 Point cloud: points are clustered by single linkage (points closer than ``cluster_distance``
 join) and each cluster becomes one centroid detection. Its covariance is extent-aware:
 ``(Sigma_extent + mean point noise) / n`` for n points, with ``Sigma_extent`` the covariance of a
 point uniform in the target ellipse (semi-axes a, b, unknown heading: ``(a^2 + b^2) / 8 I``).
 
-Clutter is uniform in range and azimuth, so its density per m^2 at range r is
-``clutter_rate / (range interval * azimuth span * r)``. The field of view and the Pd model are the
-sensor's own (:mod:`sim.geometry`, :mod:`sim.radar`): a tracker is told its sensors' specifications.
+Per-detection covariances, when the detections carry them (a detection file's covariance
+columns), replace the sensor's noise model (per point for a point cloud). The clutter density,
+field of view and Pd model are the sensor model's own (:mod:`tracker.sensors`).
 """
 
 from __future__ import annotations
@@ -30,17 +32,17 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from sim.geometry import in_view, to_polar
-from sim.radar import detection_probability as radar_detection_probability
+from tracker.sensors import SensorModel
 
 
 @dataclass(frozen=True)
 class ScanDetections:
     """The raw detections of one sensor's scan (L rows, float64).
 
-    xy (L, 2) world position m; range (L,) m; azimuth (L,) rad, sensor frame; range_rate (L,) m/s,
-    NaN without Doppler; amplitude (L,) dB, NaN without amplitude; target (L,) int64 true id,
-    -1 for clutter.
+    xy (L, 2) world position m; range (L,) m; azimuth (L,) rad, sensor frame (NaN for a
+    Cartesian sensor); range_rate (L,) m/s, NaN without Doppler; amplitude (L,) dB, NaN without
+    amplitude; target (L,) int64 true id, -1 for clutter or unknown (scoring and training only);
+    covariances (L, 2, 2) m^2 per-detection noise overriding the sensor's, or None.
     """
 
     xy: np.ndarray
@@ -49,12 +51,26 @@ class ScanDetections:
     range_rate: np.ndarray
     amplitude: np.ndarray
     target: np.ndarray
+    covariances: np.ndarray | None = None
 
     @classmethod
     def take(cls, detections, rows: np.ndarray) -> ScanDetections:
-        """Rows ``rows`` of a frame's detections (``sim.FrameDetections`` or alike)."""
-        return cls(*(np.asarray(getattr(detections, f.name))[rows].astype(
-            np.int64 if f.name == "target" else np.float64) for f in fields(cls)))
+        """Rows ``rows`` of a frame's detections (``sim.FrameDetections`` or alike: the arrays
+        ``xy``, ``range``, ``azimuth``, ``range_rate``, ``amplitude``, ``target``)."""
+        return cls(*(np.asarray(getattr(detections, name))[rows].astype(
+            np.int64 if name == "target" else np.float64) for name in _SCAN_ARRAYS))
+
+    def __len__(self) -> int:
+        return int(self.xy.shape[0])
+
+    def noise(self, sensor: SensorModel) -> np.ndarray:
+        """(L, 2, 2) m^2: the per-detection covariances if given, else the sensor's noise."""
+        if self.covariances is not None:
+            return self.covariances
+        return sensor.noise_covariances(self.xy, self.range, self.azimuth)
+
+
+_SCAN_ARRAYS = ("xy", "range", "azimuth", "range_rate", "amplitude", "target")
 
 
 @dataclass(frozen=True)
@@ -93,48 +109,17 @@ class Measurements:
 _MEASUREMENT_FIELDS = tuple(f.name for f in fields(Measurements))
 
 
-def polar_covariance(range_: np.ndarray, bearing: np.ndarray, range_std: float,
-                     azimuth_std: float) -> np.ndarray:
-    """(N, 2, 2) Cartesian covariance of polar measurements, ``J diag(sr^2, sa^2) J^T``.
-
-    Args:
-        range_: (N,) m. bearing: (N,) rad, world frame (azimuth + sensor orientation).
-        range_std: m. azimuth_std: rad.
-    """
-    cos, sin = np.cos(bearing), np.sin(bearing)
-    radial, cross = range_std**2, (range_ * azimuth_std) ** 2
-    covariance = np.empty((range_.size, 2, 2))
-    covariance[:, 0, 0] = radial * cos**2 + cross * sin**2
-    covariance[:, 1, 1] = radial * sin**2 + cross * cos**2
-    covariance[:, 0, 1] = covariance[:, 1, 0] = (radial - cross) * cos * sin
-    return covariance
-
-
-MIN_CLUTTER_DENSITY = 1e-12
-"""Per m^2: the floor of the clutter density, so that a clutter-free sensor still gives finite
-likelihood ratios (one false return per 10^6 km^2)."""
-
-
-def clutter_density(sensor, range_: np.ndarray) -> np.ndarray:
-    """(N,) clutter per m^2 at ``range_`` (N,) m for clutter uniform in range and azimuth
-    (at least :data:`MIN_CLUTTER_DENSITY`)."""
-    area_per_range = (sensor.max_range - sensor.min_range) * sensor.azimuth_span
-    density = sensor.clutter_rate / (area_per_range * np.maximum(range_, 1.0))
-    return np.maximum(density, MIN_CLUTTER_DENSITY)
-
-
-def radar_measurements(sensor, detections: ScanDetections) -> Measurements:
-    """Converted position measurements of one radar scan (see the module docstring)."""
-    count = detections.range.size
+def point_measurements(sensor: SensorModel, detections: ScanDetections) -> Measurements:
+    """One measurement per detection (radar: converted measurements; Cartesian: as given)."""
+    count = len(detections)
     return Measurements(
         xy=detections.xy,
-        covariances=polar_covariance(detections.range, detections.azimuth + sensor.orientation,
-                                     sensor.range_std, sensor.azimuth_std),
+        covariances=detections.noise(sensor),
         range_rate=detections.range_rate,
         amplitude=detections.amplitude,
         points=np.ones(count, dtype=np.int64),
         spread=np.zeros(count),
-        clutter_density=clutter_density(sensor, detections.range),
+        clutter_density=sensor.clutter_density(detections.xy, detections.range),
         target=detections.target,
     )
 
@@ -159,24 +144,22 @@ def majority_label(cluster: np.ndarray, label: np.ndarray, count: int) -> np.nda
     return values[votes.argmax(axis=1)]
 
 
-def pointcloud_measurements(sensor, detections: ScanDetections,
+def pointcloud_measurements(sensor: SensorModel, detections: ScanDetections,
                             cluster_distance: float) -> Measurements:
     """Centroid measurements of one point-cloud scan: one per cluster of points."""
     xy = detections.xy
     if len(xy) == 0:  # no points: an empty set of measurements, fields shaped alike
-        return radar_measurements(sensor, detections)
+        return point_measurements(sensor, detections)
     labels, count = cluster_points(xy, cluster_distance)
     points = np.bincount(labels, minlength=count)
     centroid = np.stack([np.bincount(labels, xy[:, axis], count) for axis in (0, 1)], 1)
     centroid /= points[:, None]
     squared_distance = np.sum((xy - centroid[labels]) ** 2, axis=1)
-    point_noise = polar_covariance(detections.range, detections.azimuth + sensor.orientation,
-                                   sensor.range_std, sensor.azimuth_std)
+    point_noise = detections.noise(sensor)
     mean_noise = np.stack([np.bincount(labels, point_noise[:, i // 2, i % 2], count)
                            for i in range(4)], 1).reshape(count, 2, 2) / points[:, None, None]
     extent_variance = (sensor.extent[0] ** 2 + sensor.extent[1] ** 2) / 8.0
     covariances = (mean_noise + extent_variance * np.eye(2)) / points[:, None, None]
-    centroid_range = np.hypot(*(centroid - np.asarray(sensor.position)).T)
     nan = np.full(count, np.nan)
     return Measurements(
         xy=centroid,
@@ -185,25 +168,14 @@ def pointcloud_measurements(sensor, detections: ScanDetections,
         amplitude=nan.copy(),
         points=points.astype(np.int64),
         spread=np.sqrt(np.bincount(labels, squared_distance, count) / points),
-        clutter_density=clutter_density(sensor, centroid_range),
+        clutter_density=sensor.clutter_density(centroid),
         target=majority_label(labels, detections.target, count),
     )
 
 
-def measure_scan(sensor, detections: ScanDetections, cluster_distance: float) -> Measurements:
-    """Measurements of one sensor's scan: converted radar detections or point-cloud centroids."""
+def measure_scan(sensor: SensorModel, detections: ScanDetections,
+                 cluster_distance: float) -> Measurements:
+    """Measurements of one sensor's scan: point-cloud centroids, or one per detection."""
     if sensor.kind == "pointcloud":
         return pointcloud_measurements(sensor, detections, cluster_distance)
-    return radar_measurements(sensor, detections)
-
-
-def visible(sensor, positions: np.ndarray) -> np.ndarray:
-    """(N,) bool: positions (N, 2) m inside the sensor's field of view."""
-    return in_view(sensor, *to_polar(sensor, positions))
-
-
-def detection_probability(sensor, positions: np.ndarray) -> np.ndarray:
-    """(N,) Pd of targets at positions (N, 2) m inside the sensor's view (the sensor's Pd model)."""
-    if sensor.kind == "radar":
-        return radar_detection_probability(sensor, to_polar(sensor, positions)[0])
-    return np.full(positions.shape[0], sensor.detection_prob)
+    return point_measurements(sensor, detections)

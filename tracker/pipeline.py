@@ -6,8 +6,12 @@ hard assignments, PDA for weights), an :class:`~tracker.management.Initiator`, a
 :class:`~tracker.management.Deleter` and a :class:`~tracker.models.MotionModel`; the defaults are
 built from a :class:`TrackerConfig` (loadable from TOML).
 
-Within a frame each sensor's detections form one scan, processed in sensor order (the frame's
-first scan predicts the tracks to the frame time; later scans of the same frame need no predict).
+The tracker consumes a detection source (:mod:`tracker.sources`): any iterable of scans (time,
+sensor index, detections), in time order. Scans of one time form a frame, processed in the order
+given (the frame's first scan predicts the tracks to the frame time with that frame's own dt;
+later scans of the same frame need no predict); a scene file is one such source
+(:class:`tracker.scene_source.SceneSource`: a scan per sensor per frame, in sensor order). The
+sensor models (:mod:`tracker.sensors`) say each sensor's field of view, Pd and clutter density.
 Only tracks inside a sensor's field of view take part in its scan and can miss in it; a track
 that has left every sensor's field of view is deleted. With ``staged_association`` confirmed
 tracks are associated first and tentative tracks get the detections left over, so a new track
@@ -22,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +35,6 @@ from tqdm import tqdm
 
 from common.config import build_config, read_toml
 from common.errors import InputError
-from sim.scenario import frame_offsets
 from tracker.association.base import (
     AssociationInput,
     Associator,
@@ -50,14 +53,10 @@ from tracker.management import (
     build_deleter,
     build_initiator,
 )
-from tracker.measurements import (
-    Measurements,
-    ScanDetections,
-    detection_probability,
-    measure_scan,
-    visible,
-)
+from tracker.measurements import Measurements, measure_scan
 from tracker.models import MotionModel, build_motion_model
+from tracker.sensors import SensorModel
+from tracker.sources import Scan, frames
 from tracker.tracks_io import TrackTable
 from tracker.update import KalmanUpdate, Updater
 
@@ -114,11 +113,12 @@ class TrackerConfig:
 
 
 class Tracker:
-    """Multiple-object tracker over the sensors of a scene.
+    """Multiple-object tracker over a set of sensors.
 
     Args:
         associator: the association backend.
-        sensors: the scene's sensor configs (field of view, noise, Pd, clutter).
+        sensors: the sensor models (:mod:`tracker.sensors`: field of view, noise, Pd, clutter);
+            a scan's ``sensor`` indexes this sequence.
         config: pipeline settings; the defaults of the components below come from it.
         initiator, deleter, motion_model: optional replacements of the configured components.
         updater: the update step (:mod:`tracker.update`); by default the associator's own when
@@ -126,7 +126,7 @@ class Tracker:
             Kalman update of hard assignments.
     """
 
-    def __init__(self, associator: Associator, sensors: Sequence,
+    def __init__(self, associator: Associator, sensors: Sequence[SensorModel],
                  config: TrackerConfig | None = None, initiator: Initiator | None = None,
                  deleter: Deleter | None = None, motion_model: MotionModel | None = None,
                  updater: Updater | None = None) -> None:
@@ -134,6 +134,9 @@ class Tracker:
         self.associator = associator
         self.evidence_source = associator if isinstance(associator, EvidenceSource) else None
         self.sensors = tuple(sensors)
+        if not all(isinstance(sensor, SensorModel) for sensor in self.sensors):
+            raise TypeError("sensors must be tracker.sensors models (a scene's: "
+                            "tracker.scene_source.scene_sensors)")
         self.initiator = initiator or build_initiator(self.config.management)
         self.deleter = deleter or build_deleter(self.config.management)
         self.updater = updater or (associator.updater() if isinstance(associator, UpdaterSource)
@@ -144,14 +147,13 @@ class Tracker:
         self.time: float | None = None
         self.next_id = 1
 
-    def step(self, time: float, detections) -> TrackSet:
+    def step(self, time: float, scans: Sequence[Scan]) -> TrackSet:
         """Process one frame; returns the live tracks after it.
 
         Args:
             time: frame time, s (non-decreasing from frame to frame).
-            detections: the frame's detections (``sim.FrameDetections`` or any object with the
-                arrays ``sensor``, ``xy``, ``range``, ``azimuth``, ``range_rate``, ``amplitude``,
-                ``target``).
+            scans: the frame's scans (each ``scan.sensor`` an index into ``sensors``), processed
+                in order; their own ``time`` is not used.
         """
         if self.time is not None:
             transition = self.motion_model.transition(time - self.time)
@@ -161,34 +163,40 @@ class Tracker:
             self.tracks = dataclasses.replace(self.tracks, states=states,
                                               covariances=covariances, age=self.tracks.age + 1)
         self.time = time
-        sensor_of = np.asarray(detections.sensor)
-        for index, sensor in enumerate(self.sensors):
-            scan = ScanDetections.take(detections, np.flatnonzero(sensor_of == index))
-            self._scan(sensor, measure_scan(sensor, scan, self.config.cluster_distance))
+        for scan in scans:
+            sensor = self.sensors[scan.sensor]
+            self._scan(sensor, measure_scan(sensor, scan.detections, self.config.cluster_distance))
         confirm, reject = self.initiator.confirm(self.tracks)
         self.tracks = dataclasses.replace(self.tracks, confirmed=self.tracks.confirmed | confirm)
         unseen = np.ones(len(self.tracks), dtype=bool)
         for sensor in self.sensors:
-            unseen &= ~visible(sensor, self.tracks.states[:, :2])
+            unseen &= ~sensor.visible(self.tracks.states[:, :2])
         self.tracks = self.tracks.take(~(reject | unseen | self.deleter.delete(self.tracks)))
         return self.tracks
 
-    def run(self, scenario, progress: bool = False) -> TrackTable:
-        """Track a whole ``sim.Scenario``; returns every live track's row in every frame."""
+    def run(self, source: Iterable[Scan], progress: bool = False) -> TrackTable:
+        """Track a whole detection source (scans in time order, :mod:`tracker.sources`); returns
+        every live track's row in every frame, labelled with the frame and its time.
+
+        Raises:
+            ValueError: a scan earlier than the one before it.
+        """
         tables = []
-        for frame in tqdm(range(scenario.num_frames), desc="tracking", unit="frame",
-                          disable=not progress, leave=False):
-            tracks = self.step(float(scenario.frame_times[frame]),
-                               scenario.frame_detections(frame))
-            tables.append(TrackTable.from_states(frame + 1, tracks.ids, tracks.states,
-                                                 tracks.covariances, tracks.confirmed))
+        total = len(source) if hasattr(source, "__len__") else None
+        with tqdm(total=total, desc="tracking", unit="frame", disable=not progress,
+                  leave=False) as bar:
+            for time, frame, scans in frames(source):
+                tracks = self.step(time, scans)
+                tables.append(TrackTable.from_states(frame, tracks.ids, tracks.states,
+                                                     tracks.covariances, tracks.confirmed, time))
+                bar.update()
         return TrackTable.concatenate(tables)
 
-    def _scan(self, sensor, measurements: Measurements) -> None:
+    def _scan(self, sensor: SensorModel, measurements: Measurements) -> None:
         """Associate, update and initiate with one sensor's measurements."""
         tracks = self.tracks
-        in_view = visible(sensor, tracks.states[:, :2])
-        pd = detection_probability(sensor, tracks.states[:, :2])
+        in_view = sensor.visible(tracks.states[:, :2])
+        pd = sensor.detection_probability(tracks.states[:, :2])
         stages = ([in_view & tracks.confirmed, in_view & ~tracks.confirmed]
                   if self.config.staged_association else [in_view])
         association = WeightedAssociation.none(len(tracks), len(measurements))
@@ -254,20 +262,3 @@ def association_input(tracks: TrackSet, measurements: Measurements, sensor,
         detection_probability=pd,
         clutter_density=measurements.clutter_density,
     )
-
-
-def drop_invalid_detections(scenario) -> tuple[object, int]:
-    """The scenario without detections whose position, range or azimuth is NaN or infinite.
-
-    Returns ``(scenario, dropped)``; the scenario is returned unchanged when nothing is dropped.
-    """
-    valid = (np.isfinite(scenario.det_xy).all(axis=1) & np.isfinite(scenario.det_range)
-             & np.isfinite(scenario.det_azimuth))
-    dropped = int(valid.size - np.count_nonzero(valid))
-    if dropped == 0:
-        return scenario, 0
-    names = [f.name for f in dataclasses.fields(scenario)
-             if f.name.startswith("det_") and f.name != "det_offsets"]
-    kept = {name: getattr(scenario, name)[valid] for name in names}
-    return dataclasses.replace(scenario, **kept, det_offsets=frame_offsets(
-        kept["det_frame"], scenario.num_frames)), dropped

@@ -1,12 +1,14 @@
 """The tracks file written by ``hste track``: CSV, one row per track and frame (MOTChallenge-like).
 
 Header ``frame,id,x,y,vx,vy,cov_xx,cov_xy,cov_yy,confirmed``: frame 1-based, id >= 1 stable per
-track, position m, velocity m/s, position covariance m^2, confirmed 1 (0 = tentative).
+track, position m, velocity m/s, position covariance m^2, confirmed 1 (0 = tentative); then
+``time`` (s) when the tracked detections had times.
 """
 
 from __future__ import annotations
 
 import csv
+import math
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -25,7 +27,8 @@ class TrackTable:
     """N track rows as parallel arrays named like the CSV columns.
 
     frame (N,) int64 1-based; id (N,) int64 >= 1; x, y (N,) m; vx, vy (N,) m/s;
-    cov_xx, cov_xy, cov_yy (N,) m^2; confirmed (N,) bool.
+    cov_xx, cov_xy, cov_yy (N,) m^2; confirmed (N,) bool; time (N,) float64 s, NaN where
+    unknown (None when building: all NaN).
     """
 
     frame: np.ndarray
@@ -38,18 +41,25 @@ class TrackTable:
     cov_xy: np.ndarray
     cov_yy: np.ndarray
     confirmed: np.ndarray
+    time: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.time is None:
+            object.__setattr__(self, "time", np.full(self.frame.shape, np.nan))
 
     def __len__(self) -> int:
         return int(self.frame.size)
 
     @classmethod
     def from_states(cls, frame: int, ids: np.ndarray, states: np.ndarray,
-                    covariances: np.ndarray, confirmed: np.ndarray) -> TrackTable:
-        """Rows of one frame (1-based) from T track states (T, 4) and covariances (T, 4, 4)."""
+                    covariances: np.ndarray, confirmed: np.ndarray,
+                    time: float = math.nan) -> TrackTable:
+        """Rows of one frame (1-based, at ``time`` s) from T track states (T, 4) and
+        covariances (T, 4, 4)."""
         count = ids.size
         return cls(np.full(count, frame, dtype=np.int64), ids.astype(np.int64), *states.T.copy(),
                    covariances[:, 0, 0].copy(), covariances[:, 0, 1].copy(),
-                   covariances[:, 1, 1].copy(), confirmed.astype(bool))
+                   covariances[:, 1, 1].copy(), confirmed.astype(bool), np.full(count, time))
 
     @classmethod
     def concatenate(cls, parts: list[TrackTable]) -> TrackTable:
@@ -72,12 +82,15 @@ def _dtype(column: str) -> type:
     return {"frame": np.int64, "id": np.int64, "confirmed": bool}.get(column, np.float64)
 
 
-def write_tracks(path: str | os.PathLike, table: TrackTable) -> None:
-    """Write ``table`` as the tracks CSV, atomically."""
-    matrix = np.stack([getattr(table, c).astype(np.float64) for c in COLUMNS], axis=1)
+def write_tracks(path: str | os.PathLike, table: TrackTable, with_time: bool = False) -> None:
+    """Write ``table`` as the tracks CSV, atomically; ``with_time`` adds the ``time`` column
+    (s, the frame's time) after the others."""
+    columns = COLUMNS + ("time",) if with_time else COLUMNS
+    formats = list(_FORMATS) + ["%.9g"] if with_time else list(_FORMATS)
+    matrix = np.stack([getattr(table, c).astype(np.float64) for c in columns], axis=1)
     with atomic_path(path) as tmp:
-        np.savetxt(tmp, matrix.reshape(-1, len(COLUMNS)), delimiter=",", fmt=list(_FORMATS),
-                   header=",".join(COLUMNS), comments="")
+        np.savetxt(tmp, matrix.reshape(-1, len(columns)), delimiter=",", fmt=formats,
+                   header=",".join(columns), comments="")
 
 
 def read_tracks(path: str | os.PathLike) -> TrackTable:
@@ -109,7 +122,8 @@ def read_tracks(path: str | os.PathLike) -> TrackTable:
         raise InputError(f"{path}: non-numeric value in tracks CSV ({error})") from None
     data = {c: matrix[:, header.index(c)] for c in COLUMNS}
     _check_values(path, data)
-    table = TrackTable(**{c: data[c].astype(_dtype(c)) for c in COLUMNS})
+    time = matrix[:, header.index("time")] if "time" in header else None
+    table = TrackTable(**{c: data[c].astype(_dtype(c)) for c in COLUMNS}, time=time)
     return table.take(np.lexsort((table.id, table.frame)))
 
 

@@ -61,7 +61,8 @@ from tracker.association.losses import (
 from tracker.association.network import AssociationNetwork, NetworkConfig, augmented_layout
 from tracker.distributed import RankContext, barrier, mean_over_ranks, sum_over_ranks, wrap
 from tracker.evaluation import evaluate_many
-from tracker.pipeline import Tracker, TrackerConfig
+from tracker.pipeline import TrackerConfig
+from tracker.scene_source import track_scene
 from tracker.training_data import (
     EvidenceExamples,
     RecordedScene,
@@ -268,7 +269,7 @@ def validation_scores(associator, config: TrainingConfig, prefix: str) -> dict[s
     summaries = []
     for index in range(config.validation_scenes):
         scenario = generate(config.scenario(), validation_seed(config.seed, index))
-        table = Tracker(associator, scenario.sensors, tracker_config).run(scenario)
+        table = track_scene(associator, scenario, tracker_config)
         summaries.append(evaluate_many(scenario, {prefix: table})[prefix].summary)
     return {f"{prefix}_{metric.lower()}": float(np.mean([s[metric] for s in summaries]))
             for metric in ("MOTA", "IDF1")}

@@ -37,6 +37,7 @@ from tracker.filtering import update
 from tracker.management import TrackSet
 from tracker.measurements import Measurements
 from tracker.pipeline import Tracker, TrackerConfig
+from tracker.scene_source import SceneSource
 
 UNKNOWN = -2
 """Identity of a track whose start the recording did not see."""
@@ -243,9 +244,10 @@ def record_scene(scenario, tracker_config: TrackerConfig, behaviour: Associator)
     """Track ``scenario`` with ``behaviour``; every association problem met, in order, and every
     measurement as an evidence example."""
     recorder = RecordingAssociator(behaviour, tracker_config.gnn)
-    tracker = RecordingTracker(recorder, scenario.sensors, tracker_config)
+    source = SceneSource(scenario)
+    tracker = RecordingTracker(recorder, source.sensors, tracker_config)
     for frame in range(scenario.num_frames):
         truth = scenario.frame_truth(frame)
         recorder.start_frame(truth.id, truth.state[:, :2])
-        tracker.step(float(scenario.frame_times[frame]), scenario.frame_detections(frame))
+        tracker.step(float(scenario.frame_times[frame]), source.frame_scans(frame))
     return RecordedScene(recorder.frames, recorder.evidence_examples())

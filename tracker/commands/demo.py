@@ -24,8 +24,8 @@ from tracker.association.gnn import GnnAssociator
 from tracker.association.learned import LearnedAssociator, load_model
 from tracker.commands.evaluate import format_table
 from tracker.evaluation import evaluate_many
-from tracker.pipeline import Tracker
 from tracker.plots.inputs import scored_events
+from tracker.scene_source import track_scene
 from tracker.tracks_io import write_tracks
 from tracker.training import TrainingConfig, derived_seed, train
 
@@ -82,7 +82,7 @@ def demo_command(out: Path, preset: str, epochs: int, frames: int, seed: int,
                    "learned": LearnedAssociator(load_model(model_path, "hste"))}
     tables = {}
     for name, associator in associators.items():
-        tables[name] = Tracker(associator, scenario.sensors, tracker_config).run(scenario)
+        tables[name] = track_scene(associator, scenario, tracker_config)
         write_tracks(out / f"{name}.csv", tables[name])
 
     click.echo("3/4 scoring both ...")

@@ -12,8 +12,8 @@ import numpy as np
 from common.atomic import atomic_path, refuse_overwriting_inputs, write_text_atomic
 from common.cli_types import FiniteFloatRange
 from common.errors import InputError
-from tracker.commands.track import load_scene
 from tracker.evaluation import PER_FRAME_COLUMNS, Evaluation, EvaluationConfig, evaluate_many
+from tracker.scene_source import load_scene
 from tracker.tracks_io import read_tracks
 
 TABLE_COLUMNS = ("MOTA", "MOTP_m", "IDF1", "IDSW", "MT", "ML", "FP", "FN", "GOSPA_mean",
