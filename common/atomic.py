@@ -33,15 +33,35 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file: equal once resolved (symlinks, ``..``), or, when both
+    exist, the same inode (hard links)."""
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return False
+
+
 def refuse_overwriting_inputs(outputs: Iterable[str | os.PathLike | None],
-                              inputs: Iterable[str | os.PathLike | None]) -> None:
-    """InputError when an output path names the same file as an input (``None`` entries are
-    skipped): writing it would destroy the input, e.g. ``hste track scene.npz -o scene.npz``."""
-    sources = {Path(path).resolve() for path in inputs if path is not None}
-    for output in outputs:
-        if output is not None and Path(output).resolve() in sources:
+                              inputs: Iterable[str | os.PathLike | None] = ()) -> None:
+    """InputError when an output path names the same file as an input or as another output
+    (``None`` entries are skipped): writing it would destroy that input (``hste track scene.npz
+    -o scene.npz``) or one output would replace the other (``hste simulate -o s.npz --mot s.npz``).
+
+    Every command calls this with all the files it writes and reads, before it reads anything.
+    """
+    sources = [Path(path) for path in inputs if path is not None]
+    written: list[Path] = []
+    for output in (Path(path) for path in outputs if path is not None):
+        if any(_same_file(output, source) for source in sources):
             raise InputError(f"{output}: is also an input of this command; writing it would "
                              "destroy that input")
+        if any(_same_file(output, other) for other in written):
+            raise InputError(f"{output}: given for two outputs of this command; one would "
+                             "overwrite the other")
+        written.append(output)
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:

@@ -5,9 +5,13 @@ traceback, a destroyed input or a partial output."""
 from __future__ import annotations
 
 import hashlib
+import os
+from dataclasses import replace
 
+import numpy as np
+import pytest
 from learned_scans import single_thread  # noqa: F401 (autouse fixture)
-from test_tracking_cli import assert_refused, run
+from test_tracking_cli import assert_refused, run, tiny_scene
 
 TINY_TRAIN = ["--preset", "crossing", "--frames", "6", "--scenes-per-epoch", "2",
               "--batch-scenes", "2", "--passes", "1", "--hidden", "8", "--rounds", "1",
@@ -49,3 +53,69 @@ def test_resume_refuses_what_it_would_ignore(tmp_path):
     done = run("train", "--resume", "--out", out)
     assert done.exit_code == 0 and "all 2 epoch(s) already done" in done.stderr
     assert digests(out) == before
+
+
+@pytest.fixture(scope="module")
+def scene_files(tmp_path_factory):
+    """A tiny scene, its tracks and a scene config TOML, in one folder."""
+    folder = tmp_path_factory.mktemp("scene")
+    tiny_scene().save(folder / "scene.npz")
+    assert run("track", folder / "scene.npz", "-o", folder / "tracks.csv",
+               "--quiet").exit_code == 0
+    assert run("simulate", "--preset", "crossing", "--frames", "4", "-o", folder / "c.npz",
+               "--save-config", folder / "scene.toml").exit_code == 0
+    return folder
+
+
+@pytest.mark.parametrize("args, message", [
+    (["simulate", "--frames", "3", "-o", "{d}/s.npz", "--mot", "{d}/s.npz"], "two outputs"),
+    (["simulate", "--frames", "3", "-o", "{d}/s.npz", "--save-config", "{d}/s.npz"],
+     "two outputs"),
+    (["simulate", "--config", "{d}/scene.toml", "-o", "{d}/s.npz", "--mot", "{d}/scene.toml"],
+     "is also an input"),
+    (["simulate", "--config", "{d}/scene.toml", "-o", "{d}/s.npz",
+      "--save-config", "{d}/./scene.toml"], "is also an input"),
+    (["evaluate", "{d}/scene.npz", "{d}/tracks.csv", "--json", "{d}/x.json",
+      "--per-frame", "{d}/x.json"], "two outputs"),
+    (["evaluate", "{d}/scene.npz", "{d}/tracks.csv", "--json", "{d}/link.csv"],
+     "is also an input"),
+    (["plot", "tracks", "{d}/scene.npz", "{d}/tracks.csv", "-o", "{d}/link.png"],
+     "is also an input"),
+    (["animate", "{d}/scene.npz", "{d}/link.png", "-o", "{d}/../{d.name}/link.png"],
+     "is also an input"),
+    (["train", "--config", "{d}/log.csv", "--out", "{d}"], "is also an input"),
+])
+def test_outputs_never_replace_inputs_or_each_other(scene_files, args, message):
+    """Item 2: one check of every command's outputs against its inputs and each other (a
+    symlink or a hard link to an input counts as the input)."""
+    for name in ("link.csv", "link.png"):
+        if not (scene_files / name).exists():
+            os.link(scene_files / "tracks.csv", scene_files / name)
+    (scene_files / "log.csv").write_text("epochs = 1\n")
+    before = digests(scene_files)
+    assert_refused(run(*(a.format(d=scene_files) for a in args)), message)
+    assert digests(scene_files) == before
+
+
+def test_evaluate_without_json_prints_the_table_alone(scene_files):
+    result = run("evaluate", scene_files / "scene.npz", scene_files / "tracks.csv")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].split()[:3] == ["tracks", "MOTA", "MOTP_m"]
+    assert len(result.stdout.splitlines()) == 2
+
+
+def test_a_nan_detection_is_dropped_by_every_picture_command(tmp_path):
+    """Item 3: plot scenario, plot tracks and animate read the scene as track does."""
+    scene = tiny_scene()
+    xy = scene.det_xy.copy()
+    xy[[0, 3]] = np.nan
+    path, tracks = tmp_path / "nan.npz", tmp_path / "t.csv"
+    replace(scene, det_xy=xy).save(path)
+    assert run("track", path, "-o", tracks, "--quiet").exit_code == 0
+    for args in (["plot", "scenario", path, "-o", tmp_path / "s.png"],
+                 ["plot", "tracks", path, tracks, "-o", tmp_path / "t.png"],
+                 ["animate", path, tracks, "--frames", "2:3", "-o", tmp_path / "a.gif"]):
+        result = run(*args)
+        assert result.exit_code == 0, result.output
+        assert "dropped 2 detection(s)" in result.stderr
+        assert args[-1].stat().st_size > 0

@@ -9,26 +9,10 @@ import numpy as np
 
 from common.atomic import refuse_overwriting_inputs
 from common.errors import InputError
-from sim import load
 from tracker.association import BACKENDS, build_associator
-from tracker.pipeline import Tracker, TrackerConfig, drop_invalid_detections
+from tracker.pipeline import Tracker, TrackerConfig
+from tracker.scene_input import load_scene
 from tracker.tracks_io import write_tracks
-
-
-def load_scene(path: Path):
-    """The scene at ``path`` without NaN detections (their count is reported on stderr).
-
-    Raises:
-        InputError: unreadable scene, or one without frames.
-    """
-    scenario = load(path)
-    if scenario.num_frames == 0:
-        raise InputError(f"{path}: the scene has no frames")
-    scenario, dropped = drop_invalid_detections(scenario)
-    if dropped:
-        click.echo(f"warning: {path}: dropped {dropped} detection(s) with NaN or infinite "
-                   "position", err=True)
-    return scenario
 
 
 @click.command("track")

@@ -13,12 +13,13 @@ from typing import Any
 import click
 import torch
 
+from common.atomic import refuse_overwriting_inputs
 from common.errors import InputError
 from sim.presets import PRESETS
 from tracker.association.learned import read_checkpoint
 from tracker.association.losses import MODES, OPERATORS
 from tracker.distributed import RankContext, destroy_process_group, init_process_group, spawn
-from tracker.run_folder import check_resume_options, epochs_left, prepare_fresh_run
+from tracker.run_folder import RUN_FILES, check_resume_options, epochs_left, prepare_fresh_run
 from tracker.training import TrainingConfig, resume_state, train
 
 # option name -> click type; each overrides the TrainingConfig field of the same name when given.
@@ -146,6 +147,8 @@ def train_command(config_path: Path | None, out: Path, resume: bool, overwrite: 
                        f"--epochs > {done} to train more)", err=True)
             return
     else:
+        refuse_overwriting_inputs([out / name for name in RUN_FILES],
+                                  [config_path, config.scenario_config or None])
         prepare_fresh_run(out, overwrite)
     if nproc > 1:
         spawn(nproc, run_rank, (config, out, resume, threads), threads=threads)
