@@ -119,3 +119,36 @@ def test_a_nan_detection_is_dropped_by_every_picture_command(tmp_path):
         assert result.exit_code == 0, result.output
         assert "dropped 2 detection(s)" in result.stderr
         assert args[-1].stat().st_size > 0
+
+
+@pytest.mark.parametrize("args, toml, message", [
+    (["simulate", "--frames", str(10**12), "-o", "{d}/s.npz"], None, "PiB of memory"),
+    (["simulate", "--frames", str(10**20), "-o", "{d}/s.npz"], None, "of memory, more than"),
+    (["simulate", "--frames", str(10**400), "-o", "{d}/s.npz"], None, "of memory, more than"),
+    (["simulate", "--config", "{d}/c.toml", "-o", "{d}/s.npz"],
+     '[[sensors]]\nkind = "radar"\nclutter_rate = 1e300\n', "of memory, more than"),
+    (["simulate", "--config", "{d}/c.toml", "-o", "{d}/s.npz"],
+     "[motion]\ninitial_targets = 100000000000\n", "of memory, more than"),
+    (["train", "--scenario-config", "{d}/c.toml", "--out", "{d}/run"],
+     '[[sensors]]\nkind = "radar"\nclutter_rate = 1e300\n', "of memory, more than"),
+    (["train", "--frames", str(10**15), "--out", "{d}/run"], None, "of memory, more than"),
+    (["bench", "sorting", "--sizes", "1000000", "--out", "{d}/so"], None,
+     "sorting N = 1000000 would need about"),
+    (["bench", "sorting", "--sizes", "5", "--lr", "inf", "--out", "{d}/so"], None,
+     "lr must be finite"),
+    (["bench", "sorting", "--sizes", "5", "--noise", "inf", "--out", "{d}/so"], None,
+     "noise must be finite"),
+    (["bench", "jigsaw", "--data-dir", "{d}", "--sizes", "2", "--lr", "inf", "--out", "{d}/jo"],
+     None, "lr must be finite"),
+    (["bench", "jigsaw", "--data-dir", "{d}", "--sizes", "2", "--config", "{d}/c.toml",
+      "--out", "{d}/jo"], "noise = inf\n", "noise"),
+])
+def test_numbers_beyond_their_limits_are_refused_before_allocating(tmp_path, args, toml,
+                                                                   message):
+    """Item 5: one range and memory check (common.limits) refuses sizes that cannot fit and
+    infinite rates, naming the memory they would need."""
+    if toml is not None:
+        (tmp_path / "c.toml").write_text(toml)
+    result = run(*(a.format(d=tmp_path) for a in args))
+    assert_refused(result, message)
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["c.toml"] if toml else [])
