@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
+import sys
 from dataclasses import replace
 
 import numpy as np
@@ -152,3 +154,55 @@ def test_numbers_beyond_their_limits_are_refused_before_allocating(tmp_path, arg
     result = run(*(a.format(d=tmp_path) for a in args))
     assert_refused(result, message)
     assert sorted(p.name for p in tmp_path.iterdir()) == (["c.toml"] if toml else [])
+
+
+KILL_DURING_WRITE = """
+import os, signal, sys
+import numpy as np
+from tracker.cli import main
+
+savez = np.savez
+
+def killed_while_writing(file, *args, **kwargs):
+    file.write(b"PK partial")
+    file.flush()
+    os.kill(os.getpid(), getattr(signal, sys.argv[1]))
+    savez(file, *args, **kwargs)
+
+np.savez = killed_while_writing
+main(["simulate", "--preset", "crossing", "--frames", "4", "-o", sys.argv[2]])
+"""
+
+
+def simulate_killed(signal_name: str, target) -> subprocess.CompletedProcess:
+    """``hste simulate -o target`` in a subprocess that gets ``signal_name`` mid-write."""
+    return subprocess.run([sys.executable, "-c", KILL_DURING_WRITE, signal_name, str(target)],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+
+
+def test_sigterm_during_a_write_cleans_up_and_exits_like_ctrl_c(tmp_path):
+    """Item 9: SIGTERM mid-write removes the temp file, leaves the target as it was, 143."""
+    target = tmp_path / "scene.npz"
+    target.write_bytes(b"the previous scene")
+    result = simulate_killed("SIGTERM", target)
+    assert result.returncode == 143, result.stderr
+    assert "Traceback" not in result.stderr and "Terminated (SIGTERM)" in result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["scene.npz"]
+    assert target.read_bytes() == b"the previous scene"
+
+
+def test_a_sigkilled_writers_temp_file_is_swept_by_the_next_write(tmp_path):
+    """Item 9: SIGKILL cannot be handled; the next write of the same target sweeps its temp
+    file (and one of the older pid-less name once old), never other targets' temp files."""
+    target = tmp_path / "scene.npz"
+    assert simulate_killed("SIGKILL", target).returncode == -9
+    left = [p.name for p in tmp_path.iterdir()]
+    assert len(left) == 1 and left[0].startswith(".scene.") and left[0].endswith(".tmp.npz")
+    legacy = tmp_path / ".scene.0123456789ab.tmp.npz"
+    other = tmp_path / ".scene2.0123456789ab.1.tmp.npz"
+    for path in (legacy, other):
+        path.write_bytes(b"x")
+    os.utime(legacy, (0, 0))
+    assert run("simulate", "--preset", "crossing", "--frames", "4", "-o", target).exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [other.name, "scene.npz"]
