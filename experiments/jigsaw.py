@@ -33,6 +33,7 @@ from torch import Tensor, nn
 
 from common.atomic import atomic_path
 from common.errors import InputError
+from common.limits import check_number
 from experiments.config_io import load_flat_toml, require_at_least_one
 from experiments.mnist import IMAGE_SIDE
 from tracker.perm import constraint_error, gumbel_sinkhorn, hungarian, hungarian_ste, sinkhorn
@@ -90,8 +91,9 @@ class JigsawConfig:
             raise InputError(f"unknown model {self.model!r}; choose from {', '.join(MODELS)}")
         require_at_least_one(
             self, ("epochs", "batch_size", "samples", "sinkhorn_iters", "layers", "heads"))
-        if not (self.lr > 0 and self.tau > 0 and self.noise >= 0):
-            raise InputError("lr and tau must be > 0 and noise >= 0")
+        for name in ("lr", "tau"):
+            check_number(name, getattr(self, name), 0.0, low_open=True)
+        check_number("noise", self.noise, 0.0)
 
     @classmethod
     def from_toml(cls, path: str | Path) -> JigsawConfig:

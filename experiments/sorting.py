@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from common.errors import InputError
+from common.limits import check_number, require_memory
 from experiments.config_io import load_flat_toml, require_at_least_one
 from tracker.perm import constraint_error, gumbel_sinkhorn, hungarian, hungarian_ste
 from tracker.perm.metrics import (
@@ -113,10 +114,11 @@ class SortingConfig:
         require_at_least_one(self, ("n", "epochs", "train_sequences", "test_sequences",
                                     "samples", "sinkhorn_iters", "hidden"))
         for name in ("lr", "tau"):
-            if not getattr(self, name) > 0:
-                raise InputError(f"{name} must be > 0, got {getattr(self, name)}")
-        if not self.noise >= 0:
-            raise InputError(f"noise must be >= 0, got {self.noise}")
+            check_number(name, getattr(self, name), 0.0, low_open=True)
+        check_number("noise", self.noise, 0.0)
+        # scores, noise and operator outputs of every sample, plus Sinkhorn's autograd copies
+        matrices = self.train_sequences * self.samples * (8 + self.sinkhorn_iters)
+        require_memory(f"sorting N = {self.n}", 4.0 * matrices * float(self.n) ** 2)
 
     @classmethod
     def from_toml(cls, path: str | Path, **overrides) -> SortingConfig:

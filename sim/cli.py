@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from common.atomic import write_text_atomic
+from common.atomic import refuse_overwriting_inputs, write_text_atomic
 from common.cli_types import SEED
 from common.errors import InputError
 from sim.config import ScenarioConfig
@@ -97,6 +97,7 @@ def simulate_command(
     """
     if output.suffix != ".npz":
         raise InputError(f"{output}: the scenario file name must end in .npz")
+    refuse_overwriting_inputs([output, mot, save_config], [config_path])
     config = ScenarioConfig.from_toml(config_path) if config_path else get_preset(preset)
     if frames is not None:
         config = config.replace(frames=frames)

@@ -26,6 +26,11 @@ from typing import Any, ClassVar
 
 from common.config import build_config, read_toml, require, toml_lines
 from common.errors import InputError
+from common.limits import require_memory
+
+# Working memory of generation (float64 intermediates, sorting copies), bytes per item; the
+# saved arrays take about 40 bytes per truth row and 38 per detection.
+_BYTES_PER_FRAME, _BYTES_PER_TRUTH_ROW, _BYTES_PER_DETECTION = 64.0, 256.0, 256.0
 
 
 def _finite(name: str, *values: float) -> None:
@@ -228,6 +233,29 @@ class ScenarioConfig:
         require(math.isfinite(self.dt) and self.dt > 0, "dt must be finite and > 0")
         require(len(self.sensors) >= 1, "a scenario needs at least one sensor")
         require(len(self.sensors) < 2**15, "too many sensors")
+        require_memory(f"a scene of {self.frames} frames with these targets and sensors",
+                       self.estimated_bytes())
+
+    def estimated_bytes(self) -> float:
+        """Memory (bytes) that generating this scene is expected to need: mean truth rows
+        (free targets living ``1 / (1 - survival_prob)`` frames, scripted ones all frames)
+        and detections (every truth row detected, point clouds ``points_per_target`` points
+        each, plus clutter), at generation's working size per item. Huge values give inf."""
+        motion = self.motion
+        try:
+            frames = float(self.frames)
+            life = (frames if motion.survival_prob >= 1.0
+                    else min(frames, 1.0 / (1.0 - motion.survival_prob)))
+            scripted = (2 * motion.crossing_pairs + motion.parallel_groups * motion.parallel_size
+                        + 2 * motion.split_targets)
+            rows = (motion.initial_targets + motion.birth_rate * frames) * life + scripted * frames
+            detections = sum(frames * sensor.clutter_rate
+                             + rows * getattr(sensor, "points_per_target", 1.0)
+                             for sensor in self.sensors)
+            return (_BYTES_PER_FRAME * frames + _BYTES_PER_TRUTH_ROW * rows
+                    + _BYTES_PER_DETECTION * detections)
+        except OverflowError:  # an int too large for a float
+            return math.inf
 
     def replace(self, **changes: Any) -> ScenarioConfig:
         """A copy with some top-level fields changed (e.g. ``frames``)."""

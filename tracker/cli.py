@@ -4,7 +4,8 @@ Each command lives in the module that does its job; this file only maps names to
 ``hste --help`` stays fast (no torch import) and adding a command is one line in a table below.
 Bad input raised as :class:`common.errors.InputError` anywhere below becomes one line on stderr
 and exit status 2; so does a bad option or argument (click's usage block and help hint are
-folded into that one line).
+folded into that one line). SIGTERM ends a command as Ctrl-C does (temporary files removed, no
+partial output), with exit status 143.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import click
 from click.exceptions import NoArgsIsHelpError
 
 from common.errors import InputError
+from common.signals import TERMINATED_EXIT_STATUS, Terminated, terminate_like_interrupt
 
 
 class InputFailure(click.ClickException):
@@ -55,6 +57,16 @@ class LazyGroup(click.Group):
             raise one_line_usage_error(error) from None
 
     def invoke(self, ctx: click.Context):
+        if ctx.parent is None:  # the top-level group: SIGTERM ends the command as Ctrl-C does
+            try:
+                with terminate_like_interrupt():
+                    return self._invoke(ctx)
+            except Terminated:
+                click.echo("Terminated (SIGTERM); unfinished outputs removed.", err=True)
+                ctx.exit(TERMINATED_EXIT_STATUS)
+        return self._invoke(ctx)
+
+    def _invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except InputError as error:

@@ -82,14 +82,16 @@ def drop_invalid_detections(scenario: Scenario) -> tuple[Scenario, int]:
         kept["det_frame"], scenario.num_frames)), dropped
 
 
-def load_scene(path: str | os.PathLike) -> Scenario:
-    """The scene at ``path`` without NaN detections (their count is reported on stderr).
+def load_scene(path: str | os.PathLike, require_frames: bool = True) -> Scenario:
+    """The scene at ``path`` without NaN or infinite detections (their count is reported on
+    stderr): the one way every command (``track``, ``evaluate``, ``plot``, ``animate``) reads a
+    scene file, so a scene one of them accepts the others draw and score alike.
 
     Raises:
-        InputError: unreadable scene, or one without frames.
+        InputError: unreadable scene, or (``require_frames``) one without frames.
     """
     scenario = load(path)
-    if scenario.num_frames == 0:
+    if require_frames and scenario.num_frames == 0:
         raise InputError(f"{path}: the scene has no frames")
     scenario, dropped = drop_invalid_detections(scenario)
     if dropped:

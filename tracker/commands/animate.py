@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-import sim
+from common.atomic import refuse_overwriting_inputs
 from common.cli_types import FiniteFloatRange
 from tracker.animation import animate, check_output
 from tracker.plots.inputs import (
@@ -16,6 +16,7 @@ from tracker.plots.inputs import (
     resolve_frames,
     scored_events,
 )
+from tracker.scene_source import load_scene
 
 
 @click.command("animate")
@@ -66,7 +67,8 @@ def animate_command(scene_path: Path, tracks_paths: tuple[Path, ...], output: Pa
         hste animate scene.npz gnn.csv --frames 50:50 --region -800,0,1000,1800 -o zoom.png
     """
     check_output(output)
-    scene = sim.load(scene_path)
+    refuse_overwriting_inputs([output], [scene_path, *tracks_paths])
+    scene = load_scene(scene_path, require_frames=False)
     tracks = read_labelled_tracks(list(tracks_paths), labels)
     events = None
     if mark_events:

@@ -71,7 +71,7 @@ def _json_value(value: float) -> float | None:
 @click.argument("scene", type=click.Path(path_type=Path))
 @click.argument("tracks", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
-              required=True, help="Write the scores of every tracks file here (JSON).")
+              default=None, help="Also write the scores of every tracks file here (JSON).")
 @click.option("--per-frame", "per_frame_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Also write per-frame GOSPA and association accuracy (CSV; "
                                  "with several tracks files one CSV each: PATH-STEM_TRACKS-STEM"
@@ -85,7 +85,7 @@ def _json_value(value: float) -> float | None:
                                                  "confirmed ones).")
 @click.option("--all-targets", is_flag=True, help="Score targets outside every sensor's field "
                                                   "of view too (default: only visible ones).")
-def evaluate_command(scene: Path, tracks: tuple[Path, ...], json_path: Path,
+def evaluate_command(scene: Path, tracks: tuple[Path, ...], json_path: Path | None,
                      per_frame_path: Path | None, match_distance: float, gospa_cutoff: float,
                      all_tracks: bool, all_targets: bool) -> None:
     """Score TRACKS files (from ``hste track``) against SCENE's ground truth.
@@ -117,7 +117,8 @@ def evaluate_command(scene: Path, tracks: tuple[Path, ...], json_path: Path,
                           **{k: _json_value(v) for k, v in results[name].summary.items()}}
                    for name, path in zip(names, tracks, strict=True)},
     }
-    write_text_atomic(json_path, json.dumps(document, indent=2) + "\n")
+    if json_path is not None:
+        write_text_atomic(json_path, json.dumps(document, indent=2) + "\n")
     if per_frame_path is not None:
         for name, path in zip(names, per_frame_outputs, strict=True):
             write_per_frame(path, results[name])

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-import sim
+from common.atomic import refuse_overwriting_inputs
 from common.cli_types import SEED
 from tracker.plots.bench import plot_bench
 from tracker.plots.inputs import (
@@ -23,8 +23,15 @@ from tracker.plots.style import DEFAULT_DPI, STATIC_SUFFIXES, check_suffix
 from tracker.plots.tables import read_columns
 from tracker.plots.tracks import plot_tracks
 from tracker.plots.training import plot_training
+from tracker.scene_source import load_scene
 
 _FILE = click.Path(dir_okay=False, path_type=Path)
+
+
+def _check_output(output: Path, inputs) -> None:
+    """InputError for a picture suffix we cannot write, or an output that is also an input."""
+    check_suffix(output, STATIC_SUFFIXES)
+    refuse_overwriting_inputs([output], inputs)
 
 
 def _output(function):
@@ -75,8 +82,8 @@ def scenario(scene_path: Path, output: Path, dpi: int, frames, region, seed: int
         hste simulate --preset crossing --seed 1 -o scene.npz
         hste plot scenario scene.npz -o scene.png
     """
-    check_suffix(output, STATIC_SUFFIXES)
-    scene = sim.load(scene_path)
+    _check_output(output, [scene_path])
+    scene = load_scene(scene_path, require_frames=False)
     _done(plot_scenario(scene, output, resolve_frames(frames, scene.num_frames), seed=seed,
                         dpi=dpi, region=region))
 
@@ -101,8 +108,8 @@ def tracks(scene_path: Path, tracks_paths: tuple[Path, ...], output: Path, dpi: 
     Example:
         hste plot tracks scene.npz gnn.csv learned.csv --label gnn --label learned -o tracks.png
     """
-    check_suffix(output, STATIC_SUFFIXES)
-    scene = sim.load(scene_path)
+    _check_output(output, [scene_path, *tracks_paths])
+    scene = load_scene(scene_path, require_frames=False)
     tables = read_labelled_tracks(list(tracks_paths), labels)
     events = scored_events(scene, tables) if mark_switches else None
     _done(plot_tracks(scene, tables, output, resolve_frames(frames, scene.num_frames), events,
@@ -127,7 +134,7 @@ def metrics(csv_paths: tuple[Path, ...], output: Path, dpi: int, labels: tuple[s
         hste plot metrics gnn_frames.csv learned_frames.csv --label gnn --label learned \\
             --smooth 5 -o metrics.png
     """
-    check_suffix(output, STATIC_SUFFIXES)
+    _check_output(output, csv_paths)
     _done(plot_metrics(_read_tables(csv_paths, labels), output, metrics, smooth, dpi))
 
 
@@ -145,7 +152,7 @@ def training(log_paths: tuple[Path, ...], output: Path, dpi: int, labels: tuple[
         hste plot training runs/hste/log.csv runs/sinkhorn/log.csv --label hste \\
             --label sinkhorn -o training.png
     """
-    check_suffix(output, STATIC_SUFFIXES)
+    _check_output(output, log_paths)
     _done(plot_training(_read_tables(log_paths, labels), output, metrics, dpi))
 
 
@@ -163,7 +170,7 @@ def bench(results_path: Path, output: Path, dpi: int, metrics: tuple[str, ...],
     Example:
         hste plot bench docs/results/sorting/results.csv --metric kendall_tau -o sorting.png
     """
-    check_suffix(output, STATIC_SUFFIXES)
+    _check_output(output, [results_path])
     table = read_columns(results_path)
     title = title or f"Benchmark: {results_path.parent.resolve().name}"
     _done(plot_bench(table, output, metrics, title, dpi))

@@ -13,11 +13,13 @@ from typing import Any
 import click
 import torch
 
+from common.atomic import refuse_overwriting_inputs
 from common.errors import InputError
 from sim.presets import PRESETS
 from tracker.association.learned import read_checkpoint
 from tracker.association.losses import MODES, OPERATORS
 from tracker.distributed import RankContext, destroy_process_group, init_process_group, spawn
+from tracker.run_folder import RUN_FILES, check_resume_options, epochs_left, prepare_fresh_run
 from tracker.training import TrainingConfig, resume_state, train
 
 # option name -> click type; each overrides the TrainingConfig field of the same name when given.
@@ -110,12 +112,14 @@ def _with_overrides(command):
               help="Folder for checkpoint.pt, best.pt and log.csv.")
 @click.option("--resume", is_flag=True,
               help="Continue from OUT/checkpoint.pt (its config; only --epochs may change).")
+@click.option("--overwrite", is_flag=True,
+              help="Replace the run already in OUT (without it such a folder is refused).")
 @click.option("--nproc", type=click.IntRange(min=1), default=1, show_default=True,
               help="Ranks to spawn on this machine (data parallel; gloo on CPU).")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
               help="torch threads per rank (the network is small: more threads rarely help).")
-def train_command(config_path: Path | None, out: Path, resume: bool, nproc: int,
-                  threads: int, **overrides: Any) -> None:
+def train_command(config_path: Path | None, out: Path, resume: bool, overwrite: bool,
+                  nproc: int, threads: int, **overrides: Any) -> None:
     """Train the association network (HSTE or Gumbel-Sinkhorn) on simulated scenes.
 
     Each epoch simulates fresh scenes, records the association problems a gnn tracker meets,
@@ -131,10 +135,21 @@ def train_command(config_path: Path | None, out: Path, resume: bool, nproc: int,
         hste train --preset crossing --nproc 2 --out out/ddp
         torchrun --nproc-per-node 2 -m tracker.commands.train --out out/ddp
     """
-    config = resolve_config(config_path, out, resume, overrides)
     if resume:
-        resume_state(out / "checkpoint.pt", config)
+        check_resume_options(config_path is not None, overwrite)
+    config = resolve_config(config_path, out, resume, overrides)
+    config.scenario()  # a bad scenario TOML is refused here, once, not in every rank
     RankContext(0, nproc).share(config.batch_scenes)
+    if resume:
+        done = resume_state(out / "checkpoint.pt", config).epoch
+        if epochs_left(out, done, config.epochs) == 0:
+            click.echo(f"{out}: all {done} epoch(s) already done; nothing to train (give "
+                       f"--epochs > {done} to train more)", err=True)
+            return
+    else:
+        refuse_overwriting_inputs([out / name for name in RUN_FILES],
+                                  [config_path, config.scenario_config or None])
+        prepare_fresh_run(out, overwrite)
     if nproc > 1:
         spawn(nproc, run_rank, (config, out, resume, threads), threads=threads)
     elif not run_rank(config, out, resume, threads):

@@ -1,0 +1,48 @@
+"""The ``hste train`` output folder: what a fresh run may replace and what a resume may change.
+
+A folder holding a run (``checkpoint.pt``, ``best.pt`` or ``log.csv``) is never replaced by
+accident: a fresh run into it is refused unless ``--overwrite`` is given, and a resume says what
+it will do, or refuses options it cannot honour.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from common.errors import InputError
+
+RUN_FILES = ("checkpoint.pt", "best.pt", "log.csv")
+"""The files a training run writes into its folder."""
+
+
+def prepare_fresh_run(out: Path, overwrite: bool) -> None:
+    """Before a fresh (not resumed) run into ``out``: InputError if it holds a run, unless
+    ``overwrite``, in which case that run's files are removed first (so a kill cannot leave a
+    mix of the old run and the new one)."""
+    existing = [name for name in RUN_FILES if (out / name).exists()]
+    if not existing:
+        return
+    if not overwrite:
+        raise InputError(f"{out}: holds a training run ({', '.join(existing)}); use --resume to "
+                         "continue it, a new --out, or --overwrite to replace it")
+    for name in existing:
+        (out / name).unlink()
+
+
+def check_resume_options(config_given: bool, overwrite: bool) -> None:
+    """InputError for options a resume cannot honour: ``--config`` (the checkpoint holds the
+    config) and ``--overwrite`` (it would discard what is resumed)."""
+    if config_given:
+        raise InputError("--config is not read with --resume (the checkpoint holds the run's "
+                         "config; only --epochs may change): drop --config")
+    if overwrite:
+        raise InputError("--overwrite and --resume contradict each other: choose one")
+
+
+def epochs_left(out: Path, done: int, epochs: int) -> int:
+    """Epochs a resume will train: ``epochs - done`` (``done`` = epochs in the checkpoint).
+    InputError when ``epochs`` is below ``done``: training would silently do nothing."""
+    if epochs < done:
+        raise InputError(f"{out / 'checkpoint.pt'}: holds {done} finished epoch(s); --epochs "
+                         f"{epochs} would train nothing (give --epochs > {done} to train more)")
+    return epochs - done
