@@ -147,3 +147,38 @@ def test_bad_tracker_configs_raise_input_error(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(InputError, match=message):
         TrackerConfig.from_toml(path)
+
+
+class ReportLog:
+    """A scan observer that keeps every report."""
+
+    def __init__(self):
+        self.reports = []
+
+    def observe_scan(self, report):
+        self.reports.append(report)
+
+
+def test_observers_see_every_scan_its_problems_and_the_tracks_it_starts():
+    scenario = radar_scene(frames=6)
+    source = SceneSource(scenario)
+    log = ReportLog()
+    tracker = Tracker(GnnAssociator(), source.sensors, observers=[log])
+    ids_before = set()
+    for frame in range(scenario.num_frames):
+        tracks = tracker.step(float(scenario.frame_times[frame]), source.frame_scans(frame))
+        report = log.reports[-1]
+        assert len(log.reports) == frame + 1  # one sensor: one report per frame
+        # Births are exactly the new ids; each starts at its measurement's position.
+        new_ids = set(tracks.ids.tolist()) - ids_before
+        assert new_ids <= set(report.born_ids.tolist())
+        for track_id, row in zip(report.born_ids, report.born_rows, strict=True):
+            if track_id in tracks.ids:
+                state = tracks.states[np.flatnonzero(tracks.ids == track_id)[0]]
+                np.testing.assert_array_equal(state[:2], report.measurements.xy[row])
+        for problem in report.problems:
+            assert problem.track_ids.shape == (problem.inputs.num_tracks,)
+            np.testing.assert_array_equal(problem.inputs.detections,
+                                          report.measurements.xy[problem.detection_rows])
+        ids_before = set(tracks.ids.tolist())
+    assert any(report.problems for report in log.reports)

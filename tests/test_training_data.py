@@ -9,12 +9,11 @@ from learned_scans import single_thread  # noqa: F401 (autouse fixture)
 from sim import generate
 from sim.config import MotionConfig, RadarConfig, ScenarioConfig
 from tracker.association.gnn import GnnAssociator
-from tracker.pipeline import TrackerConfig
+from tracker.pipeline import Tracker, TrackerConfig
 from tracker.scene_source import SceneSource, track_scene
 from tracker.training_data import (
     UNKNOWN,
-    RecordingAssociator,
-    RecordingTracker,
+    SceneRecorder,
     follow_truth,
     record_scene,
 )
@@ -30,9 +29,10 @@ def scene(frames: int = 15):
 def test_recording_does_not_change_the_tracks():
     scenario, config = scene(), TrackerConfig()
     plain = track_scene(GnnAssociator(config.gnn), scenario, config)
-    recorder = RecordingAssociator(GnnAssociator(config.gnn), config.gnn)
+    recorder = SceneRecorder(config.gnn)
     source = SceneSource(scenario)
-    recorded = RecordingTracker(recorder, source.sensors, config).run(source)
+    recorded = Tracker(GnnAssociator(config.gnn), source.sensors, config,
+                       observers=[recorder]).run(source)
     np.testing.assert_array_equal(recorded.id, plain.id)
     np.testing.assert_array_equal(recorded.x, plain.x)
     assert recorder.identity and UNKNOWN not in recorder.identity.values()

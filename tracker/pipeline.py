@@ -55,6 +55,7 @@ from tracker.management import (
 )
 from tracker.measurements import Measurements, measure_scan
 from tracker.models import MotionModel, build_motion_model
+from tracker.observers import AssociationProblem, ScanObserver, ScanReport
 from tracker.sensors import SensorModel
 from tracker.sources import Scan, frames
 from tracker.tracks_io import TrackTable
@@ -121,6 +122,7 @@ class Tracker:
             a scan's ``sensor`` indexes this sequence.
         config: pipeline settings; the defaults of the components below come from it.
         initiator, deleter, motion_model: optional replacements of the configured components.
+        observers: told about every scan (:mod:`tracker.observers`: training data, debugging).
         updater: the update step (:mod:`tracker.update`); by default the associator's own when
             it is an :class:`~tracker.association.base.UpdaterSource` (``jpda``: PDA), else the
             Kalman update of hard assignments.
@@ -129,8 +131,10 @@ class Tracker:
     def __init__(self, associator: Associator, sensors: Sequence[SensorModel],
                  config: TrackerConfig | None = None, initiator: Initiator | None = None,
                  deleter: Deleter | None = None, motion_model: MotionModel | None = None,
-                 updater: Updater | None = None) -> None:
+                 updater: Updater | None = None,
+                 observers: Sequence[ScanObserver] = ()) -> None:
         self.config = config or TrackerConfig()
+        self.observers = tuple(observers)
         self.associator = associator
         self.evidence_source = associator if isinstance(associator, EvidenceSource) else None
         self.sensors = tuple(sensors)
@@ -201,6 +205,7 @@ class Tracker:
                   if self.config.staged_association else [in_view])
         association = WeightedAssociation.none(len(tracks), len(measurements))
         free = np.ones(len(measurements), dtype=bool)
+        problems = []
         for stage in stages:
             track_rows, detection_rows = np.flatnonzero(stage), np.flatnonzero(free)
             if track_rows.size == 0 or detection_rows.size == 0:
@@ -211,10 +216,17 @@ class Tracker:
                                    detection_rows.size)
             association = association.merged(local, track_rows, detection_rows)
             free[detection_rows[local.claimed()]] = False
+            problems.append(AssociationProblem(tracks.ids[track_rows], detection_rows, inputs,
+                                               local))
         evidence = self._detection_evidence(sensor, measurements)
         self.tracks = self.updater.update(tracks, association, in_view, pd, measurements,
                                           evidence)
-        self.tracks = self.tracks.extend(self._initiated(measurements.take(free), evidence[free]))
+        born = self._initiated(measurements.take(free), evidence[free])
+        self.tracks = self.tracks.extend(born)
+        report = ScanReport(sensor, measurements, tuple(problems), evidence, born.ids,
+                            np.flatnonzero(free))
+        for observer in self.observers:
+            observer.observe_scan(report)
 
     def _detection_evidence(self, sensor, measurements: Measurements) -> np.ndarray:
         """(D,) the associator's log-likelihood ratios of the measurements' signatures; zeros

@@ -2,8 +2,9 @@
 a simulated scene, with what each training mode compares against.
 
 A scene is tracked by the ordinary :class:`~tracker.pipeline.Tracker` with a *behaviour*
-associator (gnn by default); a :class:`RecordingAssociator` wrapped around it records, per scan
-and stage, the network's input graph and the :class:`~tracker.association.losses.FrameTargets`:
+associator (gnn by default); a :class:`SceneRecorder`, one of the tracker's observers
+(:mod:`tracker.observers`), records, per scan and stage, the network's input graph and the
+:class:`~tracker.association.losses.FrameTargets`:
 
 - the true association (supervised mode): each track follows the target of the detection that
   started it and of the last detection it took (``det_target``), so identities stay put where
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from tracker.association.base import AssociationInput, Associator, EvidenceSource
+from tracker.association.base import AssociationInput, Associator
 from tracker.association.evidence import NUM_EVIDENCE_FEATURES, evidence_features
 from tracker.association.features import build_graph, range_rate_mismatch
 from tracker.association.gating import GatedPairs, gate, gate_threshold, pairs_within, solve_gated
@@ -35,8 +36,8 @@ from tracker.association.losses import FrameTargets
 from tracker.association.network import PairGraph
 from tracker.filtering import update
 from tracker.management import TrackSet
-from tracker.measurements import Measurements
-from tracker.pipeline import Tracker, TrackerConfig
+from tracker.observers import ScanReport
+from tracker.pipeline import Tracker, TrackerConfig, association_input
 from tracker.scene_source import SceneSource
 
 UNKNOWN = -2
@@ -145,29 +146,23 @@ def frame_targets(inputs: AssociationInput, pairs: GatedPairs, det_target: np.nd
     )
 
 
-class RecordingAssociator:
-    """Associates with ``behaviour`` and records a :class:`TrainingFrame` per call.
+class SceneRecorder:
+    """A :class:`~tracker.observers.ScanObserver` that records a :class:`TrainingFrame` per
+    association problem and the evidence examples of every scan.
 
-    Before each sensor scan, :class:`RecordingTracker` hands it the scan's measurements and the
-    live tracks, and before each frame the truth. Within a scan, the pipeline's stages see the
-    detections left free by earlier stages, which this class follows to know each call's
-    detection rows. It also follows each track's identity (the target of the detection that
-    started it and of every detection it took) for the supervised labels; tracks are recognised
-    by their state vectors, which the pipeline passes on unchanged. Every scan's measurements,
-    which the tracker hands to :meth:`detection_evidence` once, are recorded as evidence examples.
+    Before each frame :func:`record_scene` hands it the truth. It follows each track's identity
+    (the target of the detection that started it and of every detection it took) by the track's
+    id, for the supervised labels. The tracker's associator (the *behaviour*) must answer with
+    hard assignments.
     """
 
-    def __init__(self, behaviour: Associator, gnn_config: GnnConfig) -> None:
-        self.behaviour = behaviour
+    def __init__(self, gnn_config: GnnConfig) -> None:
         self.gnn_config = gnn_config
         self.gate_value = gate_threshold(gnn_config.gate_probability)
         self.frames: list[TrainingFrame] = []
         self.truth_id = np.zeros(0, dtype=np.int64)
         self.truth_xy = np.zeros((0, 2))
         self.identity: dict[int, int] = {}
-        self._measurements: Measurements | None = None
-        self._free = np.zeros(0, dtype=bool)
-        self._track_id: dict[bytes, int] = {}
         self._evidence_features: list[np.ndarray] = [np.zeros((0, NUM_EVIDENCE_FEATURES))]
         self._evidence_labels: list[np.ndarray] = [np.zeros(0)]
 
@@ -175,53 +170,34 @@ class RecordingAssociator:
         """The truth of the frame about to be tracked: ids (N,), positions (N, 2) m."""
         self.truth_id, self.truth_xy = np.asarray(truth_id), np.asarray(truth_xy, dtype=float)
 
-    def start_scan(self, measurements: Measurements, tracks: TrackSet) -> None:
-        """Note the tracks started by the last scan's free detections, then begin this scan."""
-        if self._measurements is not None:
-            started = {xy.tobytes(): int(target) for xy, target in zip(
-                self._measurements.xy[self._free], self._measurements.target[self._free],
-                strict=True)}
-            for track_id, state in zip(tracks.ids.tolist(), tracks.states, strict=True):
-                if track_id not in self.identity:
-                    self.identity[track_id] = started.get(state[:2].tobytes(), UNKNOWN)
-        self._measurements = measurements
-        self._free = np.ones(len(measurements), dtype=bool)
-        self._track_id = {state.tobytes(): track_id
-                          for track_id, state in zip(tracks.ids.tolist(), tracks.states,
-                                                     strict=True)}
-
-    def associate(self, inputs: AssociationInput) -> np.ndarray:
-        """Record this association problem with its targets, then return the behaviour
-        associator's answer: (T,) detection index per track, -1 for a missed track."""
-        rows = np.flatnonzero(self._free)
-        if rows.size != inputs.num_detections:
-            raise RuntimeError("recording lost track of the scan's free detections")
-        det_target = self._measurements.target[rows]
-        ids = [self._track_id.get(state.tobytes(), -1) for state in inputs.track_states]
-        identity = np.array([self.identity.get(i, UNKNOWN) for i in ids], dtype=np.int64)
-        pairs = gate(inputs, self.gnn_config.gate_probability)
-        baseline: GnnScores = gnn_scores(inputs, pairs, self.gnn_config)
-        self.frames.append(TrainingFrame(
-            build_graph(inputs, pairs, baseline),
-            frame_targets(inputs, pairs, det_target, self.truth_id, self.truth_xy,
-                          self.gate_value, identity)))
-        assignment = self.behaviour.associate(inputs)
-        for track_id, taken in zip(ids, assignment.tolist(), strict=True):
-            if taken >= 0:
-                self.identity[track_id] = int(det_target[taken])
-        self._free[rows[assignment[assignment >= 0]]] = False
-        return assignment
-
-    def detection_evidence(self, inputs: AssociationInput) -> np.ndarray:
-        """Record the scan's measurements (``inputs``, every one of the scan) as evidence
-        examples, then return the behaviour associator's detection evidence (zeros if it gives
-        none), so that the recorded scene is tracked exactly as the behaviour associator would."""
-        self._evidence_features.append(evidence_features(inputs))
-        self._evidence_labels.append((self._measurements.target >= 0).astype(np.float64))
-        if isinstance(self.behaviour, EvidenceSource):
-            return self.behaviour.detection_evidence(inputs)
-        return np.zeros(inputs.num_detections)
-
+    def observe_scan(self, report: ScanReport) -> None:
+        """Record the scan's association problems with their targets and its measurements as
+        evidence examples; then follow the identities its associations and births give."""
+        target = report.measurements.target
+        for problem in report.problems:
+            inputs, det_target = problem.inputs, target[problem.detection_rows]
+            identity = np.array([self.identity.get(i, UNKNOWN) for i in problem.track_ids.tolist()],
+                                dtype=np.int64)
+            pairs = gate(inputs, self.gnn_config.gate_probability)
+            baseline: GnnScores = gnn_scores(inputs, pairs, self.gnn_config)
+            self.frames.append(TrainingFrame(
+                build_graph(inputs, pairs, baseline),
+                frame_targets(inputs, pairs, det_target, self.truth_id, self.truth_xy,
+                              self.gate_value, identity)))
+            assignment = problem.association.hard_assignment()
+            if assignment is None:
+                raise ValueError("training data needs a behaviour associator with hard answers")
+            for track_id, taken in zip(problem.track_ids.tolist(), assignment.tolist(),
+                                       strict=True):
+                if taken >= 0:
+                    self.identity[track_id] = int(det_target[taken])
+        for track_id, row in zip(report.born_ids.tolist(), report.born_rows.tolist(), strict=True):
+            self.identity[track_id] = int(target[row])
+        if len(report.measurements):
+            scan = association_input(TrackSet.empty(), report.measurements, report.sensor,
+                                     np.zeros(0))
+            self._evidence_features.append(evidence_features(scan))
+            self._evidence_labels.append((target >= 0).astype(np.float64))
 
     def evidence_examples(self) -> EvidenceExamples:
         """The evidence examples of every scan recorded so far."""
@@ -230,22 +206,12 @@ class RecordingAssociator:
             torch.as_tensor(np.concatenate(self._evidence_labels), dtype=torch.float32))
 
 
-class RecordingTracker(Tracker):
-    """A :class:`Tracker` that tells its :class:`RecordingAssociator` about every scan."""
-
-    associator: RecordingAssociator
-
-    def _scan(self, sensor, measurements: Measurements) -> None:
-        self.associator.start_scan(measurements, self.tracks)
-        super()._scan(sensor, measurements)
-
-
 def record_scene(scenario, tracker_config: TrackerConfig, behaviour: Associator) -> RecordedScene:
     """Track ``scenario`` with ``behaviour``; every association problem met, in order, and every
     measurement as an evidence example."""
-    recorder = RecordingAssociator(behaviour, tracker_config.gnn)
+    recorder = SceneRecorder(tracker_config.gnn)
     source = SceneSource(scenario)
-    tracker = RecordingTracker(recorder, source.sensors, tracker_config)
+    tracker = Tracker(behaviour, source.sensors, tracker_config, observers=[recorder])
     for frame in range(scenario.num_frames):
         truth = scenario.frame_truth(frame)
         recorder.start_frame(truth.id, truth.state[:, :2])
