@@ -26,7 +26,7 @@ import numpy as np
 from common.atomic import write_text_atomic
 from sim import generate
 from sim.presets import get_preset
-from tracker.animation import FrameRenderer, animate
+from tracker.plots.animation import FrameRenderer, animate
 from tracker.tracks_io import TrackTable
 
 

@@ -33,7 +33,6 @@ def random_scan(rng: np.random.Generator, tracks: int, targets_seen: int, clutte
     return AssociationInput(
         track_states=states, track_covariances=covariances,
         predicted_positions=states[:, :2].copy(),
-        innovation_covariances=covariances[:, :2, :2] + 25.0 * np.eye(2),
         track_age=rng.integers(0, 20, tracks), track_misses=rng.integers(0, 3, tracks),
         detections=detections, detection_covariances=np.tile(25.0 * np.eye(2), (count, 1, 1)),
         detection_range_rate=range_rate, detection_amplitude=amplitude,

@@ -13,8 +13,8 @@ from PIL import Image
 from test_pictures_data import tiny_scene, truth_tracks
 
 from common.errors import InputError
-from tracker.animation import FrameRenderer, animate
 from tracker.plots import style
+from tracker.plots.animation import FrameRenderer, animate
 from tracker.plots.events import EventRows
 from tracker.plots.layers import PointRows, Trails, ellipse_axes, track_rows
 from tracker.plots.scored_events import evaluation_events

@@ -31,7 +31,6 @@ def make_scan(rng, tracks: int, detections: int, spread: float = 100.0) -> Assoc
     nan = np.full(detections, np.nan)
     return AssociationInput(
         track_states=states, track_covariances=covariances, predicted_positions=states[:, :2],
-        innovation_covariances=covariances[:, :2, :2] + 9 * np.eye(2),
         track_age=np.zeros(tracks, int), track_misses=np.zeros(tracks, int),
         detections=positions, detection_covariances=det_cov, detection_range_rate=nan,
         detection_amplitude=nan, detection_points=np.ones(detections, int),
@@ -197,7 +196,7 @@ def test_large_scan_is_gated_sparsely_and_solved():
                                  rng.uniform(-20000, 20000, (1000, 2))])
     count = len(detections)
     inputs = AssociationInput(
-        states, covariances, states[:, :2], covariances[:, :2, :2] + 25 * np.eye(2),
+        states, covariances, states[:, :2],
         np.zeros(tracks, int), np.zeros(tracks, int), detections,
         np.tile(np.eye(2) * 25, (count, 1, 1)), np.full(count, np.nan), np.full(count, np.nan),
         np.ones(count, int), np.zeros(count), np.zeros((count, 2)),

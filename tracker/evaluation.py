@@ -236,3 +236,23 @@ def _per_frame(scenario, table: TrackTable, accumulator: mm.MOTAccumulator,
     per_frame = dict(zip(PER_FRAME_COLUMNS[:7], columns, strict=True))
     per_frame.update(prop_wrong=wrong, prop_any_wrong=any_wrong)
     return per_frame
+
+
+TABLE_COLUMNS = ("MOTA", "MOTP_m", "IDF1", "IDSW", "MT", "ML", "FP", "FN", "GOSPA_mean",
+                 "prop_wrong_mean", "prop_any_wrong_mean")
+"""The columns of :func:`format_table`, keys of :attr:`Evaluation.summary`."""
+
+
+def format_table(results: dict[str, Evaluation]) -> str:
+    """The comparison table: one row per tracks file, the columns of ``TABLE_COLUMNS``."""
+    width = max(len("tracks"), *(len(name) for name in results))
+    header = f"{'tracks':<{width}} " + " ".join(f"{c:>{max(len(c), 7)}}" for c in TABLE_COLUMNS)
+    lines = [header]
+    for name, result in results.items():
+        cells = []
+        for column in TABLE_COLUMNS:
+            value = result.summary[column]
+            text = f"{value:.0f}" if column in ("IDSW", "MT", "ML", "FP", "FN") else f"{value:.3f}"
+            cells.append(f"{text:>{max(len(column), 7)}}")
+        lines.append(f"{name:<{width}} " + " ".join(cells))
+    return "\n".join(lines)

@@ -44,7 +44,7 @@ from tracker.association.base import (
     as_association,
 )
 from tracker.association.gnn import GnnConfig
-from tracker.filtering import innovation_covariance, predict
+from tracker.filtering import predict
 from tracker.management import (
     Deleter,
     Initiator,
@@ -251,17 +251,12 @@ class Tracker:
 def association_input(tracks: TrackSet, measurements: Measurements, sensor,
                       pd: np.ndarray) -> AssociationInput:
     """The association backends' view of one scan: predicted ``tracks`` (with their Pd (T,) in
-    this sensor) and ``measurements``.
-
-    ``innovation_covariances`` uses the scan's mean measurement covariance as the nominal R.
-    """
+    this sensor) and ``measurements``."""
     count = len(measurements)
-    nominal_noise = measurements.covariances.mean(axis=0)
     return AssociationInput(
         track_states=tracks.states,
         track_covariances=tracks.covariances,
         predicted_positions=tracks.states[:, :2],
-        innovation_covariances=innovation_covariance(tracks.covariances, nominal_noise),
         track_age=tracks.age,
         track_misses=tracks.misses,
         detections=measurements.xy,

@@ -41,9 +41,9 @@ class AssociationInput:
     Tracks (after the predict step):
         track_states: (T, 4) predicted state ``[x, y, vx, vy]``.
         track_covariances: (T, 4, 4) predicted state covariance P.
-        predicted_positions: (T, 2) predicted measurement ``H x`` (= ``track_states[:, :2]``).
-        innovation_covariances: (T, 2, 2) ``S = H P H^T + R`` with R a nominal position noise;
-            per-pair S is ``H P H^T + detection_covariances[j]`` (see :meth:`pair_innovation`).
+        predicted_positions: (T, 2) predicted measurement ``H x`` (= ``track_states[:, :2]``);
+            a pair's innovation covariance is ``H P H^T + detection_covariances[j]``
+            (:meth:`pair_innovation`).
         track_age: (T,) int, frames since the track started (0 in its first frame).
         track_misses: (T,) int, scans in a row without a detection.
     Detections:
@@ -62,7 +62,6 @@ class AssociationInput:
     track_states: np.ndarray
     track_covariances: np.ndarray
     predicted_positions: np.ndarray
-    innovation_covariances: np.ndarray
     track_age: np.ndarray
     track_misses: np.ndarray
     detections: np.ndarray

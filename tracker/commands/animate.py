@@ -8,7 +8,7 @@ import click
 
 from common.atomic import refuse_overwriting_inputs
 from common.cli_types import FiniteFloatRange
-from tracker.animation import animate, check_output
+from tracker.plots.animation import animate, check_output
 from tracker.plots.inputs import (
     FrameRange,
     read_labelled_tracks,

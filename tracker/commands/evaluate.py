@@ -12,33 +12,21 @@ import numpy as np
 from common.atomic import atomic_path, refuse_overwriting_inputs, write_text_atomic
 from common.cli_types import FiniteFloatRange
 from common.errors import InputError
-from tracker.evaluation import PER_FRAME_COLUMNS, Evaluation, EvaluationConfig, evaluate_many
+from tracker.evaluation import (
+    PER_FRAME_COLUMNS,
+    Evaluation,
+    EvaluationConfig,
+    evaluate_many,
+    format_table,
+)
 from tracker.scene_source import load_scene
 from tracker.tracks_io import read_tracks
-
-TABLE_COLUMNS = ("MOTA", "MOTP_m", "IDF1", "IDSW", "MT", "ML", "FP", "FN", "GOSPA_mean",
-                 "prop_wrong_mean", "prop_any_wrong_mean")
 
 
 def names_for(paths: list[Path]) -> list[str]:
     """Short unique names for tracks files: the file stems, or the full paths if stems repeat."""
     stems = [path.stem for path in paths]
     return stems if len(set(stems)) == len(stems) else [str(path) for path in paths]
-
-
-def format_table(results: dict[str, Evaluation]) -> str:
-    """The comparison table: one row per tracks file, the columns of ``TABLE_COLUMNS``."""
-    width = max(len("tracks"), *(len(name) for name in results))
-    header = f"{'tracks':<{width}} " + " ".join(f"{c:>{max(len(c), 7)}}" for c in TABLE_COLUMNS)
-    lines = [header]
-    for name, result in results.items():
-        cells = []
-        for column in TABLE_COLUMNS:
-            value = result.summary[column]
-            text = f"{value:.0f}" if column in ("IDSW", "MT", "ML", "FP", "FN") else f"{value:.3f}"
-            cells.append(f"{text:>{max(len(column), 7)}}")
-        lines.append(f"{name:<{width}} " + " ".join(cells))
-    return "\n".join(lines)
 
 
 def per_frame_paths(path: Path, names: list[str]) -> list[Path]:
