@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from tracker.perm.lsap import assignment_indices
+from tracker.perm.lsap import assignment_indices, forbidden_value_error
 
 _NUMPY_DTYPES = {torch.float64: np.float64, torch.float32: np.float32, torch.float16: np.float16}
 
@@ -25,9 +25,9 @@ _NUMPY_DTYPES = {torch.float64: np.float64, torch.float32: np.float32, torch.flo
 def _check_finite_or_forbidden(scores: Tensor, name: str) -> None:
     """Raise ValueError for NaN or +inf entries (``-inf`` is allowed: a forbidden pair)."""
     if torch.isnan(scores).any():
-        raise ValueError(f"{name} contains NaN; scores must be finite or -inf (forbidden pair)")
+        raise forbidden_value_error(name, "NaN")
     if torch.isposinf(scores).any():
-        raise ValueError(f"{name} contains +inf; scores must be finite or -inf (forbidden pair)")
+        raise forbidden_value_error(name, "+inf")
 
 
 def hungarian(scores: Tensor) -> Tensor:
