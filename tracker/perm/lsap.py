@@ -41,7 +41,11 @@ _SAFE_EXPONENT = 1000
 
 
 _SMALL = 2.0**500
-"""Entries below this magnitude need no scaling (see :func:`finite_costs`)."""
+"""Entries below this magnitude need no scaling: it leaves the solver more headroom than any
+k = min(N, M) that fits in memory needs (see :func:`_headroom_bits`)."""
+
+_ONE_THREAD_DOT = 8192
+"""Up to this many entries, OpenBLAS computes a dot product on the calling thread."""
 
 
 def check_real(scores: np.ndarray, name: str = "scores") -> None:
@@ -73,11 +77,15 @@ def finite_costs(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """
     check_real(scores)
     costs = np.negative(scores, dtype=np.float64, casting="unsafe")
-    # Two reductions prove every entry finite and small: NaN propagates through max, and the
-    # bound 2**500 leaves the solver more headroom than any k that fits in memory needs. (Not a
-    # BLAS dot product: its threads stall on a loaded machine.)
-    high, low = float(costs.max()), float(costs.min())
-    if -_SMALL < low and high < _SMALL:
+    if costs.size <= _ONE_THREAD_DOT:
+        # One call proves every entry finite and small: NaN or inf make the sum of squares
+        # non-finite (NaN compares False), and a sum of squares below 2**1000 bounds every entry.
+        flat = costs.reshape(-1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            small = float(flat @ flat) <= _SMALL**2
+    else:  # two passes that need no BLAS threads (they stall for ms on a loaded machine)
+        small = -_SMALL < float(costs.min()) and float(costs.max()) < _SMALL  # NaN: False
+    if small:
         return costs, None
     return _careful_costs(costs, _headroom_bits(min(scores.shape[-2:])))
 
@@ -123,6 +131,19 @@ def _solve(costs: np.ndarray, threads: int) -> tuple[list[np.ndarray], list[np.n
                             precision="float64")
 
 
+def _solve_one(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices of one (N, M) matrix's assignment: the small-problem fast path.
+
+    The same costs and kernel as a batch (so the same answer), without batch bookkeeping.
+    """
+    costs, forbidden = finite_costs(matrix[None])
+    rows, cols = lap.lapjvr(costs[0], extend_cost=True, return_cost=False)
+    if forbidden is not None:
+        keep = ~forbidden[0, rows, cols]
+        rows, cols = rows[keep], cols[keep]
+    return rows, cols
+
+
 def assignment_indices(scores: np.ndarray, threads: int | None = None
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The score-maximising assignment of every matrix of a batch, as index arrays.
@@ -147,6 +168,9 @@ def assignment_indices(scores: np.ndarray, threads: int | None = None
     if flat.size == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty
+    if len(flat) == 1:
+        rows, cols = _solve_one(flat[0])
+        return np.zeros(len(rows), dtype=np.int64), rows, cols
     costs, forbidden = finite_costs(flat)
     rows, cols = _solve(costs, default_threads() if threads is None else threads)
     row_index, col_index = np.concatenate(rows), np.concatenate(cols)
@@ -154,7 +178,7 @@ def assignment_indices(scores: np.ndarray, threads: int | None = None
     if forbidden is not None:
         keep = ~forbidden[batch_index, row_index, col_index]
         batch_index, row_index, col_index = batch_index[keep], row_index[keep], col_index[keep]
-    return batch_index, row_index.astype(np.int64), col_index.astype(np.int64)
+    return batch_index, row_index, col_index  # lapx returns int64 indices
 
 
 def hungarian_numpy(scores: np.ndarray, threads: int | None = None) -> np.ndarray:
@@ -168,9 +192,13 @@ def hungarian_numpy(scores: np.ndarray, threads: int | None = None) -> np.ndarra
         (..., N, M) array of the input's dtype when floating (float64 otherwise) with at most one
         1 per row and column (see :func:`assignment_indices` for which pairs).
     """
-    batch, rows, cols = assignment_indices(scores, threads)
     dtype = scores.dtype if np.issubdtype(scores.dtype, np.floating) else np.float64
     n, m = scores.shape[-2:]
+    if scores.ndim == 2 and scores.size:  # the fast path: no batch bookkeeping
+        assignment = np.zeros((n, m), dtype=dtype)
+        assignment[_solve_one(scores)] = 1
+        return assignment
+    batch, rows, cols = assignment_indices(scores, threads)
     assignment = np.zeros((math.prod(scores.shape[:-2]), n, m), dtype=dtype)
     assignment[batch, rows, cols] = 1
     return assignment.reshape(scores.shape)
