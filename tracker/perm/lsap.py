@@ -20,6 +20,9 @@ other matrices of its batch:
   forbidden pair costs ``(k + 2) * span`` (``k = min(N, M)``; 1 when ``span = 0``), more than any
   matching of allowed pairs can cost: the solver first maximises the number of allowed pairs, then
   their total score; the forbidden pairs it had to use are dropped afterwards;
+- a square matrix (N >= 32) without forbidden pairs that is close to rank one after removing
+  row and column means (trained sorting scores) has dual potentials subtracted
+  (:mod:`tracker.perm.potentials`): the optimum stays the same, the solver's search gets short;
 - a matrix whose magnitudes could overflow the solver's sums (entries beyond about 2**(1000 -
   log2(2 (k + 2)**2))) is first multiplied by a power of two, which is exact.
 """
@@ -32,6 +35,8 @@ from collections.abc import Sequence
 import lap
 import numpy as np
 import torch
+
+from tracker.perm.potentials import reduce_rank_one
 
 MAX_THREADS = 4
 """Upper bound on the native solver threads (``torch.get_num_threads()`` below it)."""
@@ -86,6 +91,7 @@ def finite_costs(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     else:  # two passes that need no BLAS threads (they stall for ms on a loaded machine)
         small = -_SMALL < float(costs.min()) and float(costs.max()) < _SMALL  # NaN: False
     if small:
+        reduce_rank_one(costs)  # peaky matrices: same optimum, far shorter searches
         return costs, None
     return _careful_costs(costs, _headroom_bits(min(scores.shape[-2:])))
 
