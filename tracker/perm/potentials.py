@@ -24,7 +24,7 @@ RANK_ONE_SHARE = 0.5
 """Use the potentials when the best rank-one fit explains at least this share of the centred
 matrix's squared Frobenius norm (random matrices: about 4 / N)."""
 
-MIN_SIZE = 32
+MIN_SIZE = 64
 """Smaller matrices are solved as they are: the search is cheap there."""
 
 _ITERATIONS = 2
