@@ -30,6 +30,10 @@ MIN_SIZE = 64
 _ITERATIONS = 2
 """Power-iteration steps: an exactly rank-one matrix converges in one."""
 
+_DETECT_SIZE = 64
+"""The rank-one share is first estimated on a sub-matrix of every (N // 64)-th row and column
+(64 to 127 of each); only matrices that pass get the full fit."""
+
 _NORM_STRIDE = 8
 """The Frobenius norm is estimated from every 8th row."""
 
@@ -108,13 +112,16 @@ def reduce_rank_one(costs: np.ndarray) -> None:
             the others are left as they are. Every complete assignment's total then changes by
             the same constant, so the optimal assignments stay the same (up to rounding).
     """
-    if costs.shape[-1] != costs.shape[-2] or costs.shape[-1] < MIN_SIZE:
+    n = costs.shape[-1]
+    if costs.shape[-2] != n or n < MIN_SIZE:
         return
-    sigma, u, v, share = rank_one_fit(costs)
+    stride = max(1, n // _DETECT_SIZE)  # detect on a strided sub-matrix: random ones cost little
+    share = rank_one_fit(costs[:, ::stride, ::stride])[3]
     chosen = np.flatnonzero(share >= RANK_ONE_SHARE)
     if not chosen.size:
         return
-    alpha, beta = rank_one_potentials(sigma[chosen], u[chosen], v[chosen])
+    sigma, u, v, _ = rank_one_fit(costs[chosen])
+    alpha, beta = rank_one_potentials(sigma, u, v)
     for slot, b in enumerate(chosen):  # in place: no temporary of the batch's size
         matrix = costs[b]
         row_mean, col_mean = matrix.mean(axis=1), matrix.mean(axis=0)
