@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from tracker.perm.lsap import assignment_indices
+from tracker.perm.lsap import forbidden_value_error, hungarian_numpy
 
 _NUMPY_DTYPES = {torch.float64: np.float64, torch.float32: np.float32, torch.float16: np.float16}
 
@@ -25,9 +25,9 @@ _NUMPY_DTYPES = {torch.float64: np.float64, torch.float32: np.float32, torch.flo
 def _check_finite_or_forbidden(scores: Tensor, name: str) -> None:
     """Raise ValueError for NaN or +inf entries (``-inf`` is allowed: a forbidden pair)."""
     if torch.isnan(scores).any():
-        raise ValueError(f"{name} contains NaN; scores must be finite or -inf (forbidden pair)")
+        raise forbidden_value_error(name, "NaN")
     if torch.isposinf(scores).any():
-        raise ValueError(f"{name} contains +inf; scores must be finite or -inf (forbidden pair)")
+        raise forbidden_value_error(name, "+inf")
 
 
 def hungarian(scores: Tensor) -> Tensor:
@@ -47,17 +47,14 @@ def hungarian(scores: Tensor) -> Tensor:
     """
     if scores.dim() < 2:
         raise ValueError(f"scores must have shape (..., N, M); got {tuple(scores.shape)}")
-    if scores.is_complex():
-        raise TypeError(f"scores must be real; got dtype {scores.dtype}")
-    if scores.numel() == 0:
-        return torch.zeros_like(scores)
-    host = scores.detach().cpu()
-    array = (host if host.dtype in _NUMPY_DTYPES else host.double()).numpy()
-    batch, rows, cols = assignment_indices(array)
-    assignment = np.zeros((array.size // (array.shape[-2] * array.shape[-1]), *array.shape[-2:]),
-                          dtype=array.dtype)
-    assignment[batch, rows, cols] = 1  # numpy: far cheaper than torch index_put
-    result = torch.from_numpy(assignment.reshape(array.shape))
+    host = scores.detach()
+    if host.device.type != "cpu":
+        host = host.cpu()
+    if host.dtype not in _NUMPY_DTYPES:
+        if host.is_complex():
+            raise TypeError(f"scores must be real; got dtype {scores.dtype}")
+        host = host.double()
+    result = torch.from_numpy(hungarian_numpy(host.numpy()))
     if result.dtype != scores.dtype or result.device != scores.device:
         result = result.to(scores.device, scores.dtype)
     return result

@@ -20,6 +20,9 @@ other matrices of its batch:
   forbidden pair costs ``(k + 2) * span`` (``k = min(N, M)``; 1 when ``span = 0``), more than any
   matching of allowed pairs can cost: the solver first maximises the number of allowed pairs, then
   their total score; the forbidden pairs it had to use are dropped afterwards;
+- a square matrix (N >= 32) without forbidden pairs that is close to rank one after removing
+  row and column means (trained sorting scores) has dual potentials subtracted
+  (:mod:`tracker.perm.potentials`): the optimum stays the same, the solver's search gets short;
 - a matrix whose magnitudes could overflow the solver's sums (entries beyond about 2**(1000 -
   log2(2 (k + 2)**2))) is first multiplied by a power of two, which is exact.
 """
@@ -33,11 +36,21 @@ import lap
 import numpy as np
 import torch
 
+from tracker.perm.potentials import reduce_rank_one
+
 MAX_THREADS = 4
 """Upper bound on the native solver threads (``torch.get_num_threads()`` below it)."""
 
 _SAFE_EXPONENT = 1000
 """The solver's partial sums stay below 2**_SAFE_EXPONENT (float64 overflows at 2**1024)."""
+
+
+_SMALL = 2.0**500
+"""Entries below this magnitude need no scaling: it leaves the solver more headroom than any
+k = min(N, M) that fits in memory needs (see :func:`_headroom_bits`)."""
+
+_ONE_THREAD_DOT = 8192
+"""Up to this many entries, OpenBLAS computes a dot product on the calling thread."""
 
 
 def check_real(scores: np.ndarray, name: str = "scores") -> None:
@@ -46,13 +59,9 @@ def check_real(scores: np.ndarray, name: str = "scores") -> None:
         raise TypeError(f"{name} must be real; got dtype {scores.dtype}")
 
 
-def check_scores(scores: np.ndarray, name: str = "scores") -> None:
-    """Raise TypeError for non-real arrays, ValueError for NaN or +inf (``-inf`` is allowed)."""
-    check_real(scores, name)
-    if np.isnan(scores).any():
-        raise ValueError(f"{name} contains NaN; scores must be finite or -inf (forbidden pair)")
-    if np.isposinf(scores).any():
-        raise ValueError(f"{name} contains +inf; scores must be finite or -inf (forbidden pair)")
+def forbidden_value_error(name: str, value: str) -> ValueError:
+    """The error for a NaN or +inf ``value`` in the scores called ``name``."""
+    return ValueError(f"{name} contains {value}; scores must be finite or -inf (forbidden pair)")
 
 
 def _headroom_bits(k: int) -> int:
@@ -73,35 +82,44 @@ def finite_costs(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """
     check_real(scores)
     costs = np.negative(scores, dtype=np.float64, casting="unsafe")
-    flat = costs.reshape(-1)
-    # One pass that proves every entry finite and small: NaN or inf make the sum non-finite (NaN
-    # compares False), and a sum of squares below 2**1000 bounds every |entry| below 2**500,
-    # which leaves the solver more headroom than any k that fits in memory needs.
-    with np.errstate(over="ignore", invalid="ignore"):
-        small = float(flat @ flat) <= 2.0**1000
+    if costs.size <= _ONE_THREAD_DOT:
+        # One call proves every entry finite and small: NaN or inf make the sum of squares
+        # non-finite (NaN compares False), and a sum of squares below 2**1000 bounds every entry.
+        flat = costs.reshape(-1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            small = float(flat @ flat) <= _SMALL**2
+    else:  # two passes that need no BLAS threads (they stall for ms on a loaded machine)
+        small = -_SMALL < float(costs.min()) and float(costs.max()) < _SMALL  # NaN: False
     if small:
+        reduce_rank_one(costs)  # peaky matrices: same optimum, far shorter searches
         return costs, None
-    return _careful_costs(scores, costs, _headroom_bits(min(scores.shape[-2:])))
+    return _careful_costs(costs, _headroom_bits(min(scores.shape[-2:])))
 
 
-def _careful_costs(scores: np.ndarray, costs: np.ndarray, headroom: int
-                   ) -> tuple[np.ndarray, np.ndarray | None]:
-    """The slow path of :func:`finite_costs`: forbidden pairs and huge magnitudes, per matrix."""
-    check_scores(scores)
+def _careful_costs(costs: np.ndarray, headroom: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """The slow path of :func:`finite_costs`: forbidden pairs and huge magnitudes, per matrix.
+
+    Works in place on ``costs`` (``-scores``, float64), in a few passes without temporaries.
+    """
     forbidden = np.isposinf(costs)  # scores of -inf
+    allowed = ~forbidden
+    low = costs.min(axis=(1, 2), where=allowed, initial=np.inf)
+    high = costs.max(axis=(1, 2), where=allowed, initial=-np.inf)
+    if np.isnan(high).any():  # NaN is no forbidden pair, and max propagates it
+        raise forbidden_value_error("scores", "NaN")
+    if np.isneginf(low).any():
+        raise forbidden_value_error("scores", "+inf")
     has_forbidden = forbidden.any(axis=(1, 2))
-    low = np.where(forbidden, np.inf, costs).min(axis=(1, 2))  # over allowed pairs
-    high = np.where(forbidden, -np.inf, costs).max(axis=(1, 2))
     empty = np.isposinf(low)  # every pair forbidden
     low[empty], high[empty] = 0.0, 0.0
-    exponent = np.frexp(np.maximum(np.abs(low), np.abs(high)))[1]
-    down = np.maximum(0, exponent + headroom - _SAFE_EXPONENT)[:, None, None]
-    costs = np.ldexp(costs, -down)  # exact: a power of two (forbidden entries stay +inf)
-    low, high = np.ldexp(low, -down[:, 0, 0]), np.ldexp(high, -down[:, 0, 0])
+    down = np.maximum(0, np.frexp(np.maximum(-low, high))[1] + headroom - _SAFE_EXPONENT)
+    if down.any():  # exact: a power of two (forbidden entries stay +inf)
+        costs = np.ldexp(costs, -down[:, None, None])
+        low, high = np.ldexp(low, -down), np.ldexp(high, -down)
     costs -= np.where(has_forbidden, low, 0.0)[:, None, None]
     span = high - low
-    big = np.where(span > 0, (min(scores.shape[-2:]) + 2) * span, 1.0)
-    costs = np.where(forbidden, big[:, None, None], costs)
+    big = np.where(span > 0, (min(costs.shape[-2:]) + 2) * span, 1.0)
+    np.copyto(costs, big[:, None, None], where=forbidden)
     return costs, (forbidden if has_forbidden.any() else None)
 
 
@@ -117,6 +135,19 @@ def _solve(costs: np.ndarray, threads: int) -> tuple[list[np.ndarray], list[np.n
         return [rows], [cols]
     return lap.lapjvr_batch(costs, extend_cost=True, return_cost=False, n_threads=threads,
                             precision="float64")
+
+
+def _solve_one(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices of one (N, M) matrix's assignment: the small-problem fast path.
+
+    The same costs and kernel as a batch (so the same answer), without batch bookkeeping.
+    """
+    costs, forbidden = finite_costs(matrix[None])
+    rows, cols = lap.lapjvr(costs[0], extend_cost=True, return_cost=False)
+    if forbidden is not None:
+        keep = ~forbidden[0, rows, cols]
+        rows, cols = rows[keep], cols[keep]
+    return rows, cols
 
 
 def assignment_indices(scores: np.ndarray, threads: int | None = None
@@ -143,6 +174,9 @@ def assignment_indices(scores: np.ndarray, threads: int | None = None
     if flat.size == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty
+    if len(flat) == 1:
+        rows, cols = _solve_one(flat[0])
+        return np.zeros(len(rows), dtype=np.int64), rows, cols
     costs, forbidden = finite_costs(flat)
     rows, cols = _solve(costs, default_threads() if threads is None else threads)
     row_index, col_index = np.concatenate(rows), np.concatenate(cols)
@@ -150,7 +184,7 @@ def assignment_indices(scores: np.ndarray, threads: int | None = None
     if forbidden is not None:
         keep = ~forbidden[batch_index, row_index, col_index]
         batch_index, row_index, col_index = batch_index[keep], row_index[keep], col_index[keep]
-    return batch_index, row_index.astype(np.int64), col_index.astype(np.int64)
+    return batch_index, row_index, col_index  # lapx returns int64 indices
 
 
 def hungarian_numpy(scores: np.ndarray, threads: int | None = None) -> np.ndarray:
@@ -164,9 +198,13 @@ def hungarian_numpy(scores: np.ndarray, threads: int | None = None) -> np.ndarra
         (..., N, M) array of the input's dtype when floating (float64 otherwise) with at most one
         1 per row and column (see :func:`assignment_indices` for which pairs).
     """
-    batch, rows, cols = assignment_indices(scores, threads)
     dtype = scores.dtype if np.issubdtype(scores.dtype, np.floating) else np.float64
     n, m = scores.shape[-2:]
+    if scores.ndim == 2 and scores.size:  # the fast path: no batch bookkeeping
+        assignment = np.zeros((n, m), dtype=dtype)
+        assignment[_solve_one(scores)] = 1
+        return assignment
+    batch, rows, cols = assignment_indices(scores, threads)
     assignment = np.zeros((math.prod(scores.shape[:-2]), n, m), dtype=dtype)
     assignment[batch, rows, cols] = 1
     return assignment.reshape(scores.shape)
