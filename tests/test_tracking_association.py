@@ -182,9 +182,9 @@ def test_check_assignment_refuses_bad_answers():
 
 def test_registry_builds_gnn_and_refuses_unknown_backends():
     assert isinstance(build_associator("gnn"), GnnAssociator)
-    assert set(BACKENDS) == {"gnn", "learned", "sinkhorn"}
+    assert set(BACKENDS) == {"gnn", "jpda", "learned", "sinkhorn"}
     with pytest.raises(InputError, match="unknown association backend"):
-        build_associator("jpda")
+        build_associator("mht")
 
 
 def test_large_scan_is_gated_sparsely_and_solved():
