@@ -80,8 +80,9 @@ def build_tracker(detector: SceneDetector, noise_diff_coeff: float, max_misses: 
                               data_associator=associator, updater=updater)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def common_arguments(description: str) -> argparse.ArgumentParser:
+    """The options every Stone Soup benchmark script shares (scene, output, models, management)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("scene")
     parser.add_argument("-o", "--output", required=True)
     parser.add_argument("--noise", type=float, default=5.0, help="position noise std, m")
@@ -90,13 +91,12 @@ def main() -> None:
     parser.add_argument("--initial-speed-std", type=float, default=20.0)
     parser.add_argument("--min-points", type=int, default=2,
                         help="updates before the initiator confirms a track (tutorial: 2)")
-    args = parser.parse_args()
-    model = LinearGaussian(ndim_state=4, mapping=(0, 2), noise_covar=np.eye(2) * args.noise**2)
-    detector = SceneDetector(args.scene, model)
-    tracker = build_tracker(detector, args.noise_diff_coeff, args.max_misses,
-                            args.initial_speed_std, args.min_points)
-    warm_up = build_tracker(detector, args.noise_diff_coeff, args.max_misses,
-                            args.initial_speed_std, args.min_points)
+    return parser
+
+
+def track_and_write(tracker, warm_up, output: str) -> None:
+    """Run ``warm_up`` over the first frames, then time ``tracker`` over the scene; write its
+    tracks CSV (atomically) and print the timed loop's wall and CPU seconds."""
     for _ in zip(range(WARM_UP_FRAMES), warm_up, strict=False):
         pass  # first calls of every code path happen before the timed run
     ids: dict[str, int] = {}
@@ -109,11 +109,20 @@ def main() -> None:
             lines.append(f"{frame},{number},{mean[0]:.4f},{mean[2]:.4f},{mean[1]:.4f},"
                          f"{mean[3]:.4f},{covar[0, 0]:.6g},{covar[0, 2]:.6g},{covar[2, 2]:.6g},1")
     elapsed, elapsed_cpu = time.perf_counter() - started, time.process_time() - started_cpu
-    folder = os.path.dirname(os.path.abspath(args.output))
+    folder = os.path.dirname(os.path.abspath(output))
     with tempfile.NamedTemporaryFile("w", dir=folder, suffix=".csv", delete=False) as handle:
         handle.write("\n".join(lines) + "\n")
-    os.replace(handle.name, args.output)
+    os.replace(handle.name, output)
     print(f"{elapsed:.6f} {elapsed_cpu:.6f}")
+
+
+def main() -> None:
+    args = common_arguments(__doc__.split("\n")[0]).parse_args()
+    model = LinearGaussian(ndim_state=4, mapping=(0, 2), noise_covar=np.eye(2) * args.noise**2)
+    detector = SceneDetector(args.scene, model)
+    tracker, warm_up = (build_tracker(detector, args.noise_diff_coeff, args.max_misses,
+                                      args.initial_speed_std, args.min_points) for _ in range(2))
+    track_and_write(tracker, warm_up, args.output)
 
 
 if __name__ == "__main__":

@@ -210,3 +210,34 @@ def test_evaluation_events_are_the_switches_and_false_tracks_the_scores_count(sc
     np.testing.assert_array_equal(np.sort(events.ids[switch]), [1, 2])
     np.testing.assert_array_equal(events.frame[~switch], [0, 1, 2])
     np.testing.assert_array_equal(events.ids[~switch], [99, 99, 99])
+
+
+def coloured_changes(frame: np.ndarray, background: np.ndarray) -> int:
+    """Pixels of ``frame`` that differ from ``background`` and are coloured, not grey (their
+    RGB channels spread by more than 40 levels)."""
+    changed = np.any(frame != background, axis=2)
+    return int((changed & (np.ptp(frame, axis=2) > 40)).sum())
+
+
+def test_tentative_tracks_are_faint_by_default_hidden_or_shown_on_request(scene, tmp_path):
+    """Frame 2: every truth track still tentative. Against the frame without them (hidden, the
+    same as drawing the confirmed rows alone), faint colours no pixel, shown (id colours) does."""
+    tracks = truth_tracks(scene, tentative_frames=5)
+    still = {}
+    for mode in ("faint", "hide", "show"):
+        path = animate(scene, {"t": tracks}, tmp_path / f"{mode}.png", frames=(2, 2),
+                       tentative=mode, **SMALL).path
+        still[mode] = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    assert coloured_changes(still["show"], still["hide"]) >= 20
+    assert coloured_changes(still["faint"], still["hide"]) == 0
+    assert np.any(still["faint"] != still["hide"])
+    confirmed_only = animate(scene, {"t": tracks.take(tracks.confirmed)}, tmp_path / "c.png",
+                             frames=(2, 2), tentative="show", **SMALL).path
+    np.testing.assert_array_equal(np.asarray(Image.open(confirmed_only).convert("RGB")),
+                                  still["hide"])
+
+
+def test_an_unknown_tentative_style_is_refused(scene, tmp_path):
+    with pytest.raises(InputError, match="tentative must be one of"):
+        animate(scene, {}, tmp_path / "x.png", frames=(1, 1), tentative="bright", **SMALL)
+    assert not (tmp_path / "x.png").exists()

@@ -8,7 +8,7 @@ import click
 
 from common.atomic import refuse_overwriting_inputs
 from common.cli_types import FiniteFloatRange
-from tracker.plots.animation import animate, check_output
+from tracker.plots.animation import TENTATIVE_STYLES, animate, check_output
 from tracker.plots.inputs import (
     FrameRange,
     read_labelled_tracks,
@@ -41,6 +41,10 @@ from tracker.scene_source import load_scene
 @click.option("--sigma", type=FiniteFloatRange(min=0.0, min_open=True), default=2.0,
               show_default=True, help="Covariance ellipses at this many standard deviations.")
 @region_option
+@click.option("--tentative", type=click.Choice(TENTATIVE_STYLES), default="faint",
+              show_default=True,
+              help="Tentative tracks: faint (thin translucent grey, no ellipse or id), hide, or "
+                   "show (in their id colours, hollow and dashed).")
 @click.option("--mark-events", is_flag=True,
               help="Mark ID switches and false tracks as `hste evaluate` scores them.")
 @click.option("--match-distance", type=FiniteFloatRange(min=0.0, min_open=True), default=None,
@@ -48,15 +52,15 @@ from tracker.scene_source import load_scene
                    "match (default: hste evaluate's).")
 def animate_command(scene_path: Path, tracks_paths: tuple[Path, ...], output: Path,
                     labels: tuple[str, ...], frames, fps: float, trail: int, panel_size: float,
-                    dpi: int, sigma: float, region, mark_events: bool,
+                    dpi: int, sigma: float, region, tentative: str, mark_events: bool,
                     match_distance: float | None) -> None:
     """Animate a scene with the tracks of one or more trackers, one panel per tracks file.
 
     Per frame: detections (clutter apart from target returns), the true trajectories as faint
-    trails, each track in a stable colour per id with a fading trail, covariance ellipse and id
-    (tentative tracks small, hollow, dashed and without id), the sensors' fields of view, a frame
-    counter. With --mark-events, ID switches get a red star (kept for --trail frames) and tracks
-    that match no target an orange square.
+    trails, each confirmed track in a stable colour per id with a fading trail, covariance
+    ellipse and id, tentative tracks faint (or --tentative hide / show), the sensors' fields of
+    view, a frame counter. With --mark-events, ID switches get a red star (kept for --trail
+    frames) and tracks that match no target an orange square.
 
     \b
     Example:
@@ -75,7 +79,8 @@ def animate_command(scene_path: Path, tracks_paths: tuple[Path, ...], output: Pa
         events = scored_events(scene, tracks, match_distance)
     summary = animate(scene, tracks, output, events=events,
                       frames=resolve_frames(frames, scene.num_frames), fps=fps, trail=trail,
-                      panel_size=panel_size, dpi=dpi, sigma=sigma, region=region)
+                      panel_size=panel_size, dpi=dpi, sigma=sigma, region=region,
+                      tentative=tentative)
     frames_text = "1 frame" if summary.frames == 1 else f"{summary.frames} frames"
     click.echo(f"wrote {summary.path}: {frames_text} of {summary.width} x "
                f"{summary.height} px in {summary.seconds:.1f} s")

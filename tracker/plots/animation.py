@@ -2,10 +2,12 @@
 
 ``animate(scene, {"gnn": table, ...}, "out.gif")`` draws, per frame and per tracker panel, the
 detections (target returns apart from clutter), the true trajectories as faint trails, each track
-in a stable colour per id with a fading trail, its covariance ellipse and its id label (tentative
-tracks small, hollow, dashed and unlabelled, so that clutter-born tracks stay quiet), the
+in a stable colour per id with a fading trail, its covariance ellipse and its id label, the
 sensors with their fields of view, a frame counter, a legend and, when the evaluation's events
-are given, markers for ID switches and false tracks.
+are given, markers for ID switches and false tracks. Tentative tracks (in dense clutter hundreds
+per frame, mostly clutter-born) are drawn ``faint`` by default: thin, grey, translucent, small
+hollow points without ellipse or label; ``hide`` leaves them out, ``show`` draws them in their id
+colours (hollow, dashed, unlabelled).
 
 Speed comes from blitting: the static part of the figure (axes, sensors, legend) is drawn once, and
 each frame restores that background and draws only the moving artists, whose data are array
@@ -51,6 +53,7 @@ from tracker.plots.scene import (
 )
 
 SUFFIXES = (".gif", ".mp4", ".png")
+TENTATIVE_STYLES = ("faint", "hide", "show")
 PALETTE_SAMPLES = 6
 
 
@@ -78,6 +81,7 @@ def animate(
     dpi: int = 100,
     sigma: float = 2.0,
     region: tuple[float, float, float, float] | None = None,
+    tentative: str = "faint",
     progress: bool = True,
 ) -> AnimationSummary:
     """Animate ``scene``, one panel per ``tracks`` entry (label -> TrackTable), into a GIF or MP4
@@ -101,8 +105,14 @@ def animate(
                          "--frames K:K")
     if fps <= 0 or trail < 1 or panel_size <= 0 or dpi < 10 or sigma <= 0:
         raise InputError("fps, panel size and sigma must be > 0, trail >= 1 frame, dpi >= 10")
-    renderer = FrameRenderer(scene, dict(tracks or {}), dict(events or {}), trail, panel_size, dpi,
-                             sigma, region)
+    if tentative not in TENTATIVE_STYLES:
+        raise InputError(f"tentative must be one of {', '.join(TENTATIVE_STYLES)}")
+    tracks = dict(tracks or {})
+    if tentative == "hide":
+        tracks = {label: table.take(np.asarray(table.confirmed, dtype=bool))
+                  for label, table in tracks.items()}
+    renderer = FrameRenderer(scene, tracks, dict(events or {}), trail, panel_size, dpi,
+                             sigma, region, faint_tentative=tentative == "faint")
     indices = range(first - 1, last)
     if path.suffix.lower() == ".png":
         with atomic_path(path) as tmp:
@@ -131,7 +141,8 @@ class FrameRenderer:
     """Draws frame after frame of one figure by blitting; ``render(k)`` -> RGB Pillow image."""
 
     def __init__(self, scene, tracks: dict, events: dict, trail: int, panel_size: float,
-                 dpi: int, sigma: float, region: tuple[float, float, float, float] | None = None):
+                 dpi: int, sigma: float, region: tuple[float, float, float, float] | None = None,
+                 faint_tentative: bool = False):
         unknown = sorted(set(events) - set(tracks))
         if unknown:
             raise InputError(f"events given for unknown tracker(s): {', '.join(unknown)}")
@@ -147,7 +158,7 @@ class FrameRenderer:
         truth_trails = Trails.from_rows(truth_rows(scene))
         self.panels = [
             Panel(ax, scene, view_extent(scene, region), label, truth_trails, rows.get(label),
-                  events.get(label), trail, sigma)
+                  events.get(label), trail, sigma, faint_tentative)
             for ax, label in zip(axes, labels, strict=True)
         ]
         self.figure.legend(handles=handles, loc="lower center", ncol=columns,
@@ -175,10 +186,12 @@ class Panel:
     """The moving artists of one axes: detections, truth trails, one tracker's tracks, events."""
 
     def __init__(self, ax, scene, view: np.ndarray, label: str, truth_trails: Trails,
-                 tracks: PointRows | None, events: EventRows | None, trail: int, sigma: float):
+                 tracks: PointRows | None, events: EventRows | None, trail: int, sigma: float,
+                 faint_tentative: bool = False):
         prepare_axes(ax, view, label)
         draw_sensors(ax, scene.sensors)
         self.ax, self.scene, self.trail, self.sigma = ax, scene, trail, sigma
+        self.faint_tentative = faint_tentative
         self.truth_trails = truth_trails
         self.clutter = scene.det_target < 0
         self.artists: list = []
@@ -235,17 +248,15 @@ class Panel:
     def _update_tracks(self, k: int) -> None:
         trails = self.track_trails
         window = trails.window(k, self.trail)
-        colours = style.id_colours(trails.ids[window])
-        colours[:, 3] = self._fade(trails.end_frame[window], k)
-        colours[~trails.confirmed[window], 3] *= 0.5
+        colours = self._colours(trails.ids[window], trails.confirmed[window])
+        colours[:, 3] *= self._fade(trails.end_frame[window], k)
         self.track_lines.set_paths(list(trails.paths[window]))
         self.track_lines.set_edgecolor(colours)
         self.track_lines.set_linewidth(np.where(trails.confirmed[window], 1.8, 1.0))
 
         now = self.tracks.at(k)
         xy, ids, confirmed = self.tracks.xy[now], self.tracks.ids[now], self.tracks.confirmed[now]
-        colours = style.id_colours(ids)
-        colours[~confirmed, 3] = 0.7
+        colours = self._colours(ids, confirmed)
         faces = colours.copy()
         faces[~confirmed] = (1.0, 1.0, 1.0, 0.0)
         self.points.set_offsets(xy)
@@ -257,9 +268,22 @@ class Panel:
         self.ellipses.set_widths(widths)
         self.ellipses.set_heights(heights)
         self.ellipses.set_angles(angles)
-        self.ellipses.set_edgecolor(colours)
+        edges = colours.copy()
+        if self.faint_tentative:
+            edges[~confirmed, 3] = 0.0
+        self.ellipses.set_edgecolor(edges)
         self.ellipses.set_linestyle(["-" if c else "--" for c in confirmed])
         self.id_labels.show(ids[confirmed], xy[confirmed], colours[confirmed])
+
+    def _colours(self, ids: np.ndarray, confirmed: np.ndarray) -> np.ndarray:
+        """(n, 4) RGBA of tracks ``ids`` (n,): id colours; tentative ones translucent, or the
+        faint grey of ``style.TENTATIVE_RGBA``."""
+        colours = style.id_colours(ids)
+        if self.faint_tentative:
+            colours[~confirmed] = style.TENTATIVE_RGBA
+        else:
+            colours[~confirmed, 3] = 0.6
+        return colours
 
     def _update_events(self, k: int) -> None:
         recent = self.events.window(k, self.trail)

@@ -31,6 +31,7 @@ CLUTTER_COLOUR = "0.70"
 SENSOR_COLOUR = "tab:blue"
 SWITCH_COLOUR = "red"
 FALSE_TRACK_COLOUR = "darkorange"
+TENTATIVE_RGBA = (0.55, 0.55, 0.55, 0.35)  # tentative tracks in animations ("faint")
 
 TRACK_EXAMPLE_COLOUR = "tab:green"
 

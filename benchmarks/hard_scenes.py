@@ -1,0 +1,153 @@
+"""The hard-scene suite: gnn and jpda (and Stone Soup's JPDA) on each preset, paired over seeds.
+
+Usage:
+    .venv/bin/python benchmarks/hard_scenes.py [--out docs/results/hard] [--seeds 101 ... 105]
+        [--presets formation crossing ...] [--stonesoup /tmp/ssvenv/bin/python]
+        [--stonesoup-presets formation crossing] [--frames N]
+
+Each preset (``sim.presets``; default: ``HARD_PRESETS`` and ``crossing``) is simulated with each
+seed and tracked by our ``gnn`` and ``jpda`` (default ``TrackerConfig``) one after the other in
+this process, and, for ``--stonesoup-presets`` when the ``--stonesoup`` interpreter exists, by
+Stone Soup's JPDA (``benchmarks/stonesoup_jpda.py``: the scene's Pd and its clutter density at
+3.5 km range, linear-Gaussian position noise 15 m per axis, about the radar's mean cross-range
+noise) in a subprocess. Scores: ``tracker.evaluation`` as ``hste evaluate`` does (confirmed
+tracks, match distance and GOSPA c 50 m; 5 m for point-cloud scenes). Speed: frames per CPU
+second of the tracking loop (process time; the machine is shared), torch and BLAS on one thread.
+The table gives means over seeds and, for jpda and Stone Soup, the paired difference to gnn
+(mean +- standard error over seeds); JSON holds every seed's row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common.atomic import write_text_atomic  # noqa: E402
+from sim import generate  # noqa: E402
+from sim.config import PointCloudConfig  # noqa: E402
+from sim.presets import HARD_PRESETS, get_preset  # noqa: E402
+from tracker.association import build_associator  # noqa: E402
+from tracker.evaluation import EvaluationConfig, evaluate_many  # noqa: E402
+from tracker.measurements import clutter_density  # noqa: E402
+from tracker.pipeline import Tracker, TrackerConfig  # noqa: E402
+from tracker.tracks_io import read_tracks  # noqa: E402
+
+METRICS = ("MOTA", "IDF1", "IDSW", "FP", "FN", "MOTP_m")
+BACKENDS = ("gnn", "jpda")
+STONESOUP = "stonesoup jpda"
+REFERENCE_RANGE = 3500.0  # m, radar to the middle of the presets' area
+
+
+def run_ours(scenario, backend: str):
+    """(tracks table, CPU s of the tracking loop) of our tracker with ``backend``."""
+    tracker = Tracker(build_associator(backend), scenario.sensors, TrackerConfig())
+    started = time.process_time()
+    table = tracker.run(scenario)
+    return table, time.process_time() - started
+
+
+def run_stonesoup(python: str, scenario, folder: Path):
+    """(tracks table, CPU s) of Stone Soup's JPDA on ``scenario``, in a subprocess."""
+    sensor = scenario.sensors[0]
+    scene, output = folder / "scene.npz", folder / "stonesoup.csv"
+    scenario.save(scene)
+    density = float(clutter_density(sensor, np.array([REFERENCE_RANGE]))[0])
+    completed = subprocess.run(
+        [python, str(Path(__file__).with_name("stonesoup_jpda.py")), str(scene), "-o",
+         str(output), "--noise", "15", "--pd", str(sensor.detection_prob),
+         "--clutter-density", f"{density:.6g}",
+         "--noise-diff-coeff", str(TrackerConfig().noise_diff_coeff)],
+        capture_output=True, text=True, check=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"})
+    return read_tracks(output), float(completed.stdout.split()[-1])
+
+
+def scoring(scenario) -> EvaluationConfig:
+    """``hste evaluate``'s defaults; 5 m for point-cloud scenes."""
+    if isinstance(scenario.sensors[0], PointCloudConfig):
+        return EvaluationConfig(match_distance=5.0, gospa_cutoff=5.0)
+    return EvaluationConfig()
+
+
+def run_preset(name: str, seeds: list[int], args, folder: Path) -> dict[str, list[dict]]:
+    """tracker -> one row per seed (metrics and frames per CPU second)."""
+    rows: dict[str, list[dict]] = {}
+    for seed in seeds:
+        config = get_preset(name)
+        scenario = generate(config.replace(frames=args.frames) if args.frames else config, seed)
+        tables, seconds = {}, {}
+        for backend in BACKENDS:
+            tables[backend], seconds[backend] = run_ours(scenario, backend)
+        if name in args.stonesoup_presets and Path(args.stonesoup).exists():
+            tables[STONESOUP], seconds[STONESOUP] = run_stonesoup(args.stonesoup, scenario,
+                                                                  folder)
+        scores = evaluate_many(scenario, tables, scoring(scenario))
+        for tracker, result in scores.items():
+            row = {key: result.summary[key] for key in METRICS}
+            row.update(seed=seed, frames_per_cpu_s=scenario.num_frames / seconds[tracker])
+            rows.setdefault(tracker, []).append(row)
+        print(f"  {name} seed {seed}: " + ", ".join(
+            f"{t} MOTA {r[-1]['MOTA']:.3f} IDF1 {r[-1]['IDF1']:.3f} "
+            f"{r[-1]['frames_per_cpu_s']:.1f} f/cpu-s" for t, r in rows.items()), file=sys.stderr)
+    return rows
+
+
+def paired(rows: list[dict], baseline: list[dict], key: str) -> str:
+    """Mean +- standard error of the per-seed difference ``rows - baseline`` in ``key``."""
+    by_seed = {row["seed"]: row[key] for row in baseline}
+    differences = np.array([row[key] - by_seed[row["seed"]] for row in rows])
+    if differences.size < 2:
+        return f"{differences.mean():+.3f}"
+    error = differences.std(ddof=1) / math.sqrt(differences.size)
+    return f"{differences.mean():+.3f} ± {error:.3f}"
+
+
+def format_table(results: dict[str, dict[str, list[dict]]]) -> str:
+    lines = ["| preset | tracker | MOTA | IDF1 | IDSW | FP | FN | MOTA - gnn | IDF1 - gnn | "
+             "frames/CPU-s |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for preset, trackers in results.items():
+        for tracker, rows in trackers.items():
+            mean = {key: float(np.mean([row[key] for row in rows]))
+                    for key in (*METRICS, "frames_per_cpu_s")}
+            versus = (("", "") if tracker == "gnn" else
+                      tuple(paired(rows, trackers["gnn"], key) for key in ("MOTA", "IDF1")))
+            lines.append(f"| {preset} | {tracker} | {mean['MOTA']:.3f} | {mean['IDF1']:.3f} | "
+                         f"{mean['IDSW']:.1f} | {mean['FP']:.1f} | {mean['FN']:.1f} | "
+                         f"{versus[0]} | {versus[1]} | {mean['frames_per_cpu_s']:.1f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=Path("docs/results/hard"))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[101, 102, 103, 104, 105])
+    parser.add_argument("--presets", nargs="+", default=[*HARD_PRESETS, "crossing"])
+    parser.add_argument("--stonesoup", default="/tmp/ssvenv/bin/python")
+    parser.add_argument("--stonesoup-presets", nargs="*", default=["formation", "crossing"])
+    parser.add_argument("--frames", type=int, default=None, help="override the presets' frames")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    with tempfile.TemporaryDirectory() as folder:
+        results = {name: run_preset(name, args.seeds, args, Path(folder))
+                   for name in args.presets}
+    table = format_table(results)
+    print(table)
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(args.out / "hard_scenes.json", json.dumps(
+        {"seeds": args.seeds, "frames": args.frames, "results": results}, indent=1) + "\n")
+    write_text_atomic(args.out / "hard_scenes.md", table + "\n")
+
+
+if __name__ == "__main__":
+    main()
