@@ -5,23 +5,35 @@ Knows matrices, not tracking; imports nothing from the rest of the project.
 - :func:`hungarian`, :func:`hungarian_augmented`: exact (partial) assignments, forward only.
 - :func:`hungarian_ste`: HSTE, Hungarian forward with a straight-through backward, Gumbel noise.
 - :func:`sinkhorn`, :func:`gumbel_sinkhorn`: log-domain Sinkhorn, fixed L or to a tolerance.
+- :func:`perturbed_hungarian` (Berthet et al. 2020), :func:`blackbox_hungarian` (Vlastelica et
+  al. 2020), :func:`hungarian_ste_softmax`: exact solvers in the forward, other backwards.
+- :func:`permute`: the one dispatch between all of them by operator name (:data:`OPERATORS`).
 - :func:`gumbel_noise`, :func:`constraint_error`; metrics in :mod:`tracker.perm.metrics`.
 """
 
 from tracker.perm import metrics
 from tracker.perm.assignment import augmented_scores, hungarian, hungarian_augmented
+from tracker.perm.blackbox import blackbox_hungarian
 from tracker.perm.noise import gumbel_noise
+from tracker.perm.operators import OPERATORS, canonical_operator, permute
+from tracker.perm.perturbed import perturbed_hungarian
 from tracker.perm.sinkhorn import constraint_error, gumbel_sinkhorn, sinkhorn
-from tracker.perm.ste import hungarian_ste
+from tracker.perm.ste import hungarian_ste, hungarian_ste_softmax
 
 __all__ = [
+    "OPERATORS",
     "augmented_scores",
+    "blackbox_hungarian",
+    "canonical_operator",
     "constraint_error",
     "gumbel_noise",
     "gumbel_sinkhorn",
     "hungarian",
     "hungarian_augmented",
     "hungarian_ste",
+    "hungarian_ste_softmax",
     "metrics",
+    "permute",
+    "perturbed_hungarian",
     "sinkhorn",
 ]
