@@ -37,6 +37,7 @@ from experiments.jigsaw import (
 from experiments.jigsaw_report import write_jigsaw_report
 from experiments.mnist import load_split
 from tracker.perm import canonical_operator
+from tracker.perm.operators import ALIASES
 
 DEFAULT_LR = {"paper": 1e-4, "ours": 5e-4}
 
@@ -61,10 +62,12 @@ def parse_list(kind: type, choices: tuple[str, ...] | None = None):
 
 def parse_operators(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
     """A click callback: "a,b" -> operator names, old spellings (``gumbel_sinkhorn``) mapped."""
+    names = parse_list(str)(ctx, param, value)
     try:
-        return tuple(canonical_operator(name) for name in parse_list(str)(ctx, param, value))
-    except ValueError as error:
-        raise click.BadParameter(str(error)) from None
+        return tuple(canonical_operator(name) for name in names)
+    except ValueError:
+        bad = next(name for name in names if name not in METHODS and name not in ALIASES)
+        raise click.BadParameter(f"{bad!r} is not one of {', '.join(METHODS)}") from None
 
 
 def result_row(config: JigsawConfig, history: list[dict]) -> dict:

@@ -99,14 +99,17 @@ class JigsawConfig:
             raise InputError(f"jigsaw size M={self.size} must be in 2..{IMAGE_SIDE // 2}")
         try:
             self.method = canonical_operator(self.method)
-        except ValueError as error:
-            raise InputError(str(error)) from None
+        except ValueError:
+            raise InputError(f"unknown method {self.method!r}; choose from "
+                             f"{', '.join(METHODS)}") from None
         if self.model not in MODELS:
             raise InputError(f"unknown model {self.model!r}; choose from {', '.join(MODELS)}")
         require_at_least_one(
             self, ("epochs", "batch_size", "samples", "sinkhorn_iters", "layers", "heads"))
-        if not (self.lr > 0 and self.tau > 0 and self.noise >= 0 and self.lam > 0):
-            raise InputError("lr, tau and lam must be > 0 and noise >= 0")
+        if not (self.lr > 0 and self.tau > 0 and self.noise >= 0):
+            raise InputError("lr and tau must be > 0 and noise >= 0")
+        if not self.lam > 0:
+            raise InputError(f"lam must be > 0, got {self.lam}")
         if self.method == "perturbed" and not self.noise > 0:
             raise InputError("method perturbed needs noise > 0")
 
