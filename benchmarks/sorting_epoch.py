@@ -2,7 +2,7 @@
 
 Usage:
     .venv/bin/python benchmarks/sorting_epoch.py [--sizes 100,200,400] [--steps 3] [--repeats 2]
-        [--json docs/results/sorting/epoch_bench.json]
+        [--methods hste-gumbel,blackbox-gumbel,...] [--json docs/results/sorting/epoch_bench.json]
 
 For every N it builds the runs of ``hste-gumbel``, ``gumbel-sinkhorn``, ``hste`` and ``sinkhorn``
 exactly as ``hste bench sorting`` does (paper settings: 10 sequences, 10 Gumbel samples, L = 20,
@@ -10,6 +10,7 @@ one torch thread) and times ``--steps`` training epochs of each, the methods int
 (A B C D A B C D ...) ``--repeats`` times so that a change in machine load hits all of them
 alike; it reports the median seconds per epoch and the ratios HSTE / Sinkhorn. The epochs are the
 first ones of a run (scores from the initial weights), after one untimed warm-up epoch.
+With ``--methods`` it times those methods instead, the same way, with ratios to the first.
 """
 
 from __future__ import annotations
@@ -39,9 +40,8 @@ def time_epochs(config: SortingConfig, run, first_epoch: int, steps: int) -> flo
     return (time.perf_counter() - start) / steps
 
 
-def bench_size(n: int, steps: int, repeats: int) -> dict[str, float]:
+def bench_size(n: int, steps: int, repeats: int, methods: list[str]) -> dict[str, float]:
     """Median seconds per epoch of every method at N = n."""
-    methods = [m for pair in PAIRS for m in pair]
     configs = {m: SortingConfig(n=n, method=m) for m in methods}
     runs = {m: start_run(configs[m]) for m in methods}
     for m in methods:  # warm-up: first-call allocations, lazy imports
@@ -58,21 +58,25 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,200,400")
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--methods", help="comma-separated methods instead of the pairs")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     torch.set_num_threads(1)
     sizes = [int(s) for s in args.sizes.split(",")]
+    pairs = (tuple((args.methods.split(",")[0], m) for m in args.methods.split(",")[1:])
+             if args.methods else PAIRS)
+    methods = list(dict.fromkeys(m for pair in pairs for m in pair))
 
     results = []
-    header = "   N " + "".join(f"{a:>14} {b:>16} {'ratio':>6} " for a, b in PAIRS)
-    print("seconds per training epoch (median), ratio = HSTE / Sinkhorn", flush=True)
+    header = "   N " + "".join(f"{a:>14} {b:>16} {'ratio':>6} " for a, b in pairs)
+    print("seconds per training epoch (median), ratio = first / second of each pair", flush=True)
     print(header, flush=True)
     for n in sizes:
-        seconds = bench_size(n, args.steps, args.repeats)
-        ratios = {f"{a}/{b}": seconds[a] / seconds[b] for a, b in PAIRS}
+        seconds = bench_size(n, args.steps, args.repeats, methods)
+        ratios = {f"{a}/{b}": seconds[a] / seconds[b] for a, b in pairs}
         results.append({"n": n, "seconds_per_epoch": seconds, "ratios": ratios})
         print(f"{n:>4} " + "".join(f"{seconds[a]:>14.3f} {seconds[b]:>16.3f} "
-                                   f"{ratios[f'{a}/{b}']:>6.2f} " for a, b in PAIRS), flush=True)
+                                   f"{ratios[f'{a}/{b}']:>6.2f} " for a, b in pairs), flush=True)
     if args.json:
         write_text_atomic(args.json, json.dumps({
             "command": " ".join(["benchmarks/sorting_epoch.py", *sys.argv[1:]]),

@@ -36,6 +36,8 @@ from experiments.jigsaw import (
 )
 from experiments.jigsaw_report import write_jigsaw_report
 from experiments.mnist import load_split
+from tracker.perm import canonical_operator
+from tracker.perm.operators import ALIASES
 
 DEFAULT_LR = {"paper": 1e-4, "ours": 5e-4}
 
@@ -56,6 +58,16 @@ def parse_list(kind: type, choices: tuple[str, ...] | None = None):
         return items
 
     return callback
+
+
+def parse_operators(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
+    """A click callback: "a,b" -> operator names, old spellings (``gumbel_sinkhorn``) mapped."""
+    names = parse_list(str)(ctx, param, value)
+    try:
+        return tuple(canonical_operator(name) for name in names)
+    except ValueError:
+        bad = next(name for name in names if name not in METHODS and name not in ALIASES)
+        raise click.BadParameter(f"{bad!r} is not one of {', '.join(METHODS)}") from None
 
 
 def result_row(config: JigsawConfig, history: list[dict]) -> dict:
@@ -93,8 +105,9 @@ def sweep_configs(base: JigsawConfig, sizes, methods, models, seeds, lr: float |
               show_default=True, help="Output folder (checkpoints, CSVs, PNG, report).")
 @click.option("--sizes", default="2,3,4,5,6", show_default=True, callback=parse_list(int),
               help="Comma-separated M values (M x M pieces).")
-@click.option("--methods", default="hste,gumbel_sinkhorn", show_default=True,
-              callback=parse_list(str, METHODS), help="Comma-separated permutation operators.")
+@click.option("--methods", default="hste,sinkhorn", show_default=True, callback=parse_operators,
+              help=f"Comma-separated permutation operators, from: {', '.join(METHODS)} "
+              "(sinkhorn with the noise is Gumbel-Sinkhorn).")
 @click.option("--models", default="paper", show_default=True, callback=parse_list(str, MODELS),
               help="paper = the paper's scorer; ours = piece encoder + attention across pieces.")
 @click.option("--seeds", default="0", show_default=True, callback=parse_list(int),
@@ -227,7 +240,7 @@ def train_with_progress(config: JigsawConfig, train_images, eval_images, out: Pa
 def estimated_epoch_cost(config: JigsawConfig) -> float:
     """Relative cost of one epoch, for ordering only: N = M^2 pieces, Gumbel-Sinkhorn x 3
     (roughly the measured epoch times of the full sweep, docs/results/jigsaw/README.md)."""
-    return config.size**2 * (3.0 if config.method == "gumbel_sinkhorn" else 1.0)
+    return config.size**2 * (3.0 if config.method == "sinkhorn" else 1.0)
 
 
 def train_in_parallel(configs: Sequence[JigsawConfig], data_dir: Path, out: Path, jobs: int,

@@ -4,7 +4,8 @@ An image is cropped to the central ``M * s`` square with ``s = floor(28 / M)`` (
 ``28 - M * s`` border rows and columns, at most 4, are dropped: half on each side, the odd pixel on
 the bottom/right) and cut into ``N = M * M`` pieces of ``s x s`` pixels, position ``j = row * M +
 col``. The pieces are shuffled; a network scores every (piece, position) pair, giving an N x N
-matrix; a permutation operator (HSTE or Gumbel-Sinkhorn) turns it into P; the image is rebuilt as
+matrix; a permutation operator of :func:`tracker.perm.permute` (the paper's HSTE and
+Gumbel-Sinkhorn, or the estimators beside them) turns it into P; the image is rebuilt as
 ``P^T pieces`` and the loss is the mean squared pixel error to the original (pixels in [0, 1]).
 Evaluation uses the exact Hungarian assignment of the noise-free scores.
 
@@ -36,7 +37,14 @@ from common.errors import InputError
 from common.limits import check_number
 from experiments.config_io import load_flat_toml, require_at_least_one
 from experiments.mnist import IMAGE_SIDE
-from tracker.perm import constraint_error, gumbel_sinkhorn, hungarian, hungarian_ste, sinkhorn
+from tracker.perm import (
+    OPERATORS,
+    canonical_operator,
+    constraint_error,
+    hungarian,
+    permute,
+    sinkhorn,
+)
 from tracker.perm.metrics import (
     kendall_tau,
     l1_error,
@@ -46,7 +54,7 @@ from tracker.perm.metrics import (
     prop_wrong,
 )
 
-METHODS = ("hste", "gumbel_sinkhorn")
+METHODS = tuple(OPERATORS)
 MODELS = ("paper", "ours")
 EVAL_BATCH = 500
 EVAL_SEED_OFFSET = 1_000_003  # the fixed shuffles of the evaluation sets never match training's
@@ -56,7 +64,11 @@ EVAL_SEED_OFFSET = 1_000_003  # the fixed shuffles of the evaluation sets never 
 class JigsawConfig:
     """One training run. Defaults are the paper's (Table 3) for the paper's model.
 
-    size: M, pieces per side (N = M^2 pieces). method: "hste" or "gumbel_sinkhorn".
+    size: M, pieces per side (N = M^2 pieces). method: the permutation operator, a name of
+    :data:`tracker.perm.OPERATORS` (the paper's: "hste" and "sinkhorn", which with the noise is
+    Gumbel-Sinkhorn; the old spelling "gumbel_sinkhorn" of the committed results is read as
+    "sinkhorn"). lam: blackbox lambda for the loss summed over samples, images and positions
+    (sorting's noise-free value; not tuned for the jigsaw).
     model: "paper" (the paper's scorer) or "ours" (:class:`ContextScorer`).
     samples: Gumbel noise samples per image, losses averaged. noise: Gumbel scale; tau: temperature.
     sinkhorn_iters: L for Gumbel-Sinkhorn. train_subset / eval_subset: first n images (0 = all).
@@ -81,19 +93,25 @@ class JigsawConfig:
     width: int = 128
     layers: int = 2
     heads: int = 4
+    lam: float = 0.5
 
     def __post_init__(self) -> None:
         if not 2 <= self.size <= IMAGE_SIDE // 2:
             raise InputError(f"jigsaw size M={self.size} must be in 2..{IMAGE_SIDE // 2}")
-        if self.method not in METHODS:
-            raise InputError(f"unknown method {self.method!r}; choose from {', '.join(METHODS)}")
+        try:
+            self.method = canonical_operator(self.method)
+        except ValueError:
+            raise InputError(f"unknown method {self.method!r}; choose from "
+                             f"{', '.join(METHODS)}") from None
         if self.model not in MODELS:
             raise InputError(f"unknown model {self.model!r}; choose from {', '.join(MODELS)}")
         require_at_least_one(
             self, ("epochs", "batch_size", "samples", "sinkhorn_iters", "layers", "heads"))
-        for name in ("lr", "tau"):
+        for name in ("lr", "tau", "lam"):
             check_number(name, getattr(self, name), 0.0, low_open=True)
         check_number("noise", self.noise, 0.0)
+        if self.method == "perturbed" and not self.noise > 0:
+            raise InputError("method perturbed needs noise > 0")
 
     @classmethod
     def from_toml(cls, path: str | Path) -> JigsawConfig:
@@ -102,7 +120,7 @@ class JigsawConfig:
 
     @property
     def label(self) -> str:
-        """The method as reported: "hste", "gumbel_sinkhorn", or "ours_hste" for our model."""
+        """The method as reported: "hste", "sinkhorn", ..., or "ours_hste" for our model."""
         return self.method if self.model == "paper" else f"{self.model}_{self.method}"
 
     @property
@@ -231,14 +249,11 @@ def build_scorer(config: JigsawConfig) -> nn.Module:
 
 
 def permutation_samples(scores: Tensor, config: JigsawConfig, generator: torch.Generator) -> Tensor:
-    """The method's noisy permutations for training: (B, N, N) scores -> (S, B, N, N)."""
-    if config.method == "hste":
-        P = hungarian_ste(scores, config.tau, config.noise, config.samples, generator)
-    else:
-        P = gumbel_sinkhorn(
-            scores, config.tau, config.noise, config.samples, config.sinkhorn_iters, generator
-        )
-    return P if config.samples > 1 else P.unsqueeze(0)
+    """The method's noisy permutations for training: (B, N, N) scores -> (S, B, N, N) (S = 1
+    for ``perturbed``, which averages its samples)."""
+    lam = config.lam * config.samples * scores.shape[-3] * scores.shape[-1]  # summed-loss lambda
+    return permute(scores, config.method, config.tau, config.noise, config.samples, generator,
+                   sinkhorn_iters=config.sinkhorn_iters, lam=lam)
 
 
 def content_truth(shuffled: Tensor, true_idx: Tensor, pred_idx: Tensor) -> Tensor:
@@ -341,7 +356,8 @@ def evaluate(model: nn.Module, images: Tensor, config: JigsawConfig, seed: int) 
     with identical pieces interchangeable (``_content`` suffix, see :func:`content_truth`).
     l1 / l2: mean absolute / squared pixel error of the rebuilt crop (pixels in [0, 1]). The
     constraint error is that of the method's own operator on the noise-free scores (Sinkhorn with
-    L iterations; 0 for HSTE, whose forward pass is the Hungarian one), mean and max over images.
+    L iterations; 0 for the others, whose forward passes are exact assignments or their means),
+    mean and max over images.
     """
     model.eval()
     generator = torch.Generator().manual_seed(seed)
@@ -355,11 +371,11 @@ def evaluate(model: nn.Module, images: Tensor, config: JigsawConfig, seed: int) 
         pred_idx = perm_to_indices(P)
         rebuilt = reconstruct(P, shuffled).flatten(-2)
         target = pieces.flatten(-3)
-        if config.method == "hste":
-            error = torch.zeros(len(scores))
-        else:
+        if config.method == "sinkhorn":
             soft = sinkhorn(scores / config.tau, n_iters=config.sinkhorn_iters)
             error = torch.maximum(*constraint_error(soft))
+        else:  # exact permutations, or (perturbed) a mean of them: doubly stochastic
+            error = torch.zeros(len(scores))
         content_idx = content_truth(shuffled, true_idx, pred_idx)
         values = {
             "kendall_tau": position_tau(pred_idx, true_idx),

@@ -48,7 +48,7 @@ def plot_constraint_error(history_rows: list[dict], path: Path) -> bool:
     Rows with the same (size, epoch) from several seeds are combined: mean of the means, max of
     the maxima.
     """
-    rows = [r for r in history_rows if r["method"].endswith("gumbel_sinkhorn")]
+    rows = [r for r in history_rows if r["method"].endswith("sinkhorn")]
     if not rows:
         return False
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharex=True)
@@ -58,7 +58,7 @@ def plot_constraint_error(history_rows: list[dict], path: Path) -> bool:
             epochs = sorted({r["epoch"] for r in mine})
             means = [_combine(mine, e, "step_constraint_error_mean", _mean) for e in epochs]
             maxima = [_combine(mine, e, "step_constraint_error_max", max) for e in epochs]
-            label = f"{size}x{size}" + ("" if method == "gumbel_sinkhorn" else f" ({method})")
+            label = f"{size}x{size}" + ("" if method == "sinkhorn" else f" ({method})")
             axes[0].plot(epochs, means, marker="o", label=label)
             axes[1].plot(epochs, maxima, marker="o", label=label)
     for ax, kind in zip(axes, ("mean", "max"), strict=True):

@@ -81,7 +81,7 @@ class TrainingConfig:
 
     Scenes: ``preset`` (a :mod:`sim.presets` name) or ``scenario_config`` (a scenario TOML path,
     which wins), cut to ``frames`` frames. Model: ``hidden``, ``rounds``. Objective: ``mode`` (one
-    of ``MODES``), ``operator`` (``hste`` or ``sinkhorn``), ``tau``, Gumbel ``noise`` scale,
+    of ``MODES``), ``operator`` (a name of ``OPERATORS``), ``tau``, Gumbel ``noise`` scale,
     ``samples`` per problem, ``sinkhorn_iters`` (HSTE learns only from sampled assignments that
     differ from the labels, so the noise must be comparable to the score margins: 3 beat 1 on
     both presets, docs/results/learned); ``evidence_weight`` of the detection evidence
@@ -127,6 +127,7 @@ class TrainingConfig:
             (self.operator in OPERATORS, f"operator must be one of {', '.join(OPERATORS)}"),
             (0 < self.tau < math.inf, "tau must be finite and > 0"),
             (0 <= self.noise < math.inf, "noise must be finite and >= 0"),
+            (self.noise > 0 or self.operator != "perturbed", "operator perturbed needs noise > 0"),
             (0 <= self.evidence_weight < math.inf, "evidence_weight must be finite and >= 0"),
             (min(self.samples, self.sinkhorn_iters, self.hidden, self.frames) >= 1,
              "samples, sinkhorn_iters, hidden and frames must be >= 1"),

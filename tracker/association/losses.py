@@ -1,5 +1,6 @@
 """Training objectives of the association network, one per training mode, and the permutation
-operator that turns scores into assignments (HSTE or Gumbel-Sinkhorn).
+operator that turns scores into assignments (:func:`tracker.perm.permute`: HSTE, Gumbel-Sinkhorn
+or the other estimators of :data:`tracker.perm.OPERATORS`).
 
 All three losses take the assignment entries read back from the augmented matrix (pairs,
 missed, clutter; a leading Gumbel-sample dimension S) and the targets of the batch's problems, and
@@ -30,10 +31,11 @@ from tracker.association.network import (
     augmented_matrices,
     gather_assignment,
 )
-from tracker.perm import gumbel_sinkhorn, hungarian_ste
+from tracker.perm import OPERATORS as PERM_OPERATORS
+from tracker.perm import permute
 
 MODES = ("supervised", "end-to-end", "unsupervised")
-OPERATORS = ("hste", "sinkhorn")
+OPERATORS = tuple(PERM_OPERATORS)
 TRUTH_WEIGHT = 10.0
 """Weight of the true targets' rows in the supervised loss. Most rows in cluttered scenes are
 clutter-born tentative tracks and clutter detections; unweighted, the loss trades a true young
@@ -45,29 +47,28 @@ POSITION_SCALE = 10.0
 
 @dataclass(frozen=True)
 class OperatorConfig:
-    """How scores become assignments in training: ``operator`` ``hste`` (Hungarian forward,
-    straight-through backward) or ``sinkhorn`` (Gumbel-Sinkhorn, ``sinkhorn_iters`` iterations);
-    temperature ``tau``, Gumbel noise scale ``noise`` and ``samples`` noise samples per problem."""
+    """How scores become assignments in training: ``operator`` a name of
+    :data:`tracker.perm.OPERATORS` (``hste``: Hungarian forward, straight-through backward;
+    ``sinkhorn``: Gumbel-Sinkhorn, ``sinkhorn_iters`` iterations; ``perturbed``, ``blackbox``
+    with strength ``lam``, ``hste-softmax``); temperature ``tau``, Gumbel noise scale ``noise``
+    and ``samples`` noise samples per problem."""
 
     operator: str = "hste"
     tau: float = 1.0
     noise: float = 1.0
     samples: int = 4
     sinkhorn_iters: int = 20
+    lam: float = 20.0
 
 
 def assign(matrix: torch.Tensor, config: OperatorConfig,
            generator: torch.Generator | None = None) -> torch.Tensor:
-    """Assignments (S, B, N, N) of augmented score matrices (B, N, N) under ``config``.
-    Samples of tracks and detections in pair-less groups stay fixed (missed, clutter)."""
-    if config.operator == "hste":
-        result = hungarian_ste(matrix, tau=config.tau, noise=config.noise,
-                               samples=config.samples, generator=generator)
-    else:
-        result = gumbel_sinkhorn(matrix, tau=config.tau, noise=config.noise,
-                                 samples=config.samples, n_iters=config.sinkhorn_iters,
-                                 generator=generator)
-    return result if config.samples > 1 else result.unsqueeze(0)
+    """Assignments (S, B, N, N) of augmented score matrices (B, N, N) under ``config`` (S = 1
+    for ``perturbed``, which averages its samples). Samples of tracks and detections in pair-less
+    groups stay fixed (missed, clutter)."""
+    return permute(matrix, config.operator, tau=config.tau, noise=config.noise,
+                   samples=config.samples, generator=generator,
+                   sinkhorn_iters=config.sinkhorn_iters, lam=config.lam)
 
 
 @dataclass
@@ -183,11 +184,11 @@ def association_loss(mode: str, scores: AssociationScores, graph: PairGraph,
                      num_scenes: int, operator: OperatorConfig,
                      generator: torch.Generator | None = None) -> torch.Tensor:
     """The training loss of ``mode`` for network ``scores`` on a batch: augmented matrices ->
-    HSTE / Gumbel-Sinkhorn assignment -> loss; a scalar, mean over the batch's scenes.
+    assignment by the operator -> loss; a scalar, mean over the batch's scenes.
     ``group_scene`` (B,) long: the scene (0..num_scenes-1) of each group of ``graph``."""
     matrices = [assign(matrix, operator, generator)
                 for matrix in augmented_matrices(scores, layout)]
-    entries = gather_assignment(matrices, layout, lead=(operator.samples,))
+    entries = gather_assignment(matrices, layout, lead=matrices[0].shape[:1] if matrices else (1,))
     loss = LOSSES[mode](entries, targets, graph, group_scene, num_scenes)
     # Keep every output in the autograd graph (zero gradient) for batches without any pair.
     return loss + 0.0 * (scores.pair.sum() + scores.missed.sum() + scores.clutter.sum())

@@ -50,7 +50,8 @@ HELP = {
     "scenario_config": "Scenario TOML to simulate from instead of the preset.",
     "frames": "Frames per training scene.",
     "mode": "supervised (true association), end-to-end (true positions only), unsupervised.",
-    "operator": "hste (Hungarian + straight-through) or sinkhorn (Gumbel-Sinkhorn).",
+    "operator": "hste (Hungarian + straight-through), sinkhorn (Gumbel-Sinkhorn), perturbed, "
+                "blackbox or hste-softmax (tracker.perm.OPERATORS).",
     "epochs": "Epochs; each simulates fresh scenes.",
     "scenes_per_epoch": "Scenes simulated per epoch (global, over all ranks).",
     "batch_scenes": "Scenes per optimiser step (global batch; divisible by the ranks).",

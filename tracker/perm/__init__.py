@@ -8,20 +8,29 @@ Knows matrices, not tracking; imports nothing from the rest of the project.
 - :func:`hungarian_ste`: HSTE, Hungarian forward with a straight-through backward, Gumbel noise.
 - :func:`sinkhorn`, :func:`gumbel_sinkhorn`: log-domain Sinkhorn, fixed L or to a tolerance.
 - :func:`k_best_assignments`: the k best hard assignments (Murty), best first.
+- :func:`perturbed_hungarian` (Berthet et al. 2020), :func:`blackbox_hungarian` (Vlastelica et
+  al. 2020), :func:`hungarian_ste_softmax`: exact solvers in the forward, other backwards.
+- :func:`permute`: the one dispatch between all of them by operator name (:data:`OPERATORS`).
 - :func:`gumbel_noise`, :func:`constraint_error`; metrics in :mod:`tracker.perm.metrics`.
 """
 
 from tracker.perm import metrics
 from tracker.perm.assignment import augmented_scores, hungarian, hungarian_augmented
+from tracker.perm.blackbox import blackbox_hungarian
 from tracker.perm.kbest import k_best_assignments
 from tracker.perm.lsap import assignment_indices, hungarian_many, hungarian_numpy
 from tracker.perm.noise import gumbel_noise
+from tracker.perm.operators import OPERATORS, canonical_operator, permute
+from tracker.perm.perturbed import perturbed_hungarian
 from tracker.perm.sinkhorn import constraint_error, gumbel_sinkhorn, sinkhorn
-from tracker.perm.ste import hungarian_ste
+from tracker.perm.ste import hungarian_ste, hungarian_ste_softmax
 
 __all__ = [
     "assignment_indices",
+    "OPERATORS",
     "augmented_scores",
+    "blackbox_hungarian",
+    "canonical_operator",
     "constraint_error",
     "gumbel_noise",
     "gumbel_sinkhorn",
@@ -31,6 +40,9 @@ __all__ = [
     "hungarian_numpy",
     "hungarian_ste",
     "k_best_assignments",
+    "hungarian_ste_softmax",
     "metrics",
+    "permute",
+    "perturbed_hungarian",
     "sinkhorn",
 ]

@@ -49,3 +49,22 @@ def hungarian_ste(
         (S, ..., N, M) if samples > 1 else (..., N, M): exact 0/1 values, identity gradient.
     """
     return _HungarianStraightThrough.apply(perturb(scores, tau, noise, samples, generator))
+
+
+def hungarian_ste_softmax(
+    scores: Tensor,
+    tau: float = 1.0,
+    noise: float = 0.0,
+    samples: int = 1,
+    generator: torch.Generator | None = None,
+) -> Tensor:
+    """HSTE with a softmax-shaped backward (the permutation analogue of Gumbel-softmax STE).
+
+    Forward: exactly :func:`hungarian_ste`'s, ``hungarian(x)`` with ``x = (scores + noise * g) /
+    tau``. Backward: the vector-Jacobian product of the row-wise ``softmax(x)`` instead of the
+    identity, so gradients shrink where a row is already decided. Arguments and shapes as
+    :func:`hungarian_ste`; every row needs a finite entry.
+    """
+    x = perturb(scores, tau, noise, samples, generator)
+    soft = torch.softmax(x, dim=-1)
+    return hungarian(x.detach()) + (soft - soft.detach())  # value exactly 0/1: soft - soft is 0
