@@ -30,10 +30,12 @@ from tracker.unroll import (
     Unroll,
     UnrollConfig,
     kalman_gains,
+    replay_keep,
     replay_predict,
     replay_update,
+    report_weights,
 )
-from tracker.unroll_losses import detection_nll, gospa_loss
+from tracker.unroll_losses import candidate_loss, detection_nll, gospa_loss
 
 CUTOFF = 50.0
 
@@ -70,7 +72,8 @@ def test_detection_nll_is_the_poisson_likelihood_ratio_by_hand():
                          det_cov, density)
     likelihood = multivariate_normal(mean=[10.0, 20.0], cov=track_cov[0] + det_cov[0]).pdf(
         detection[0])
-    assert float(loss) == pytest.approx(0.8 - math.log1p(0.8 * likelihood / 1e-4), rel=1e-12)
+    expected = 0.8 - math.log1p(0.8 * likelihood / 1e-4)
+    assert float(loss.detach()) == pytest.approx(expected, rel=1e-12)
     no_detections = detection_nll(position, torch.ones(1, dtype=torch.float64), track_cov, pd,
                                   np.zeros((0, 2)), np.zeros((0, 2, 2)), np.zeros(0))
     assert float(no_detections) == pytest.approx(0.8)
@@ -81,17 +84,20 @@ def _one_track_scan(scores: torch.Tensor, state: ReplayState, detections: np.nda
     """Scan of one track and two detections whose augmented (1+2) x (2+1) matrix is
     ``scores``, assigned by HSTE."""
     entries = hungarian_ste(scores)
+    taken = np.flatnonzero(entries[0, :2].detach().numpy() > 0.5)
     call = Call(np.array([0]), np.array([0, 1]), np.array([0, 0]), np.array([0, 1]),
-                entries[0, :2], entries[0, 2:3])
+                entries[0, :2], entries[0, 2:3], taken if taken.size else np.array([-1]))
+    free = np.setdiff1d([0, 1], taken)
+    born = np.concatenate([detections[free], np.zeros((free.size, 2))], axis=1)
     return ScanRecord(state.ids, covariance, np.array([True]), np.array([True]),
-                      np.array([0.9]), detections, noise, np.full(2, 1e-6), [call],
-                      state.ids, np.zeros((0, 4)))
+                      np.array([0.9]), np.array([20.0]), detections, noise, np.full(2, 1e-6),
+                      np.zeros((2, 7)), [call], np.append(state.ids, 100 + free), born)
 
 
 def _miss_scan(state: ReplayState, covariance: np.ndarray) -> ScanRecord:
     return ScanRecord(state.ids, covariance, np.array([True]), np.array([True]),
-                      np.array([0.9]), np.zeros((0, 2)), np.zeros((0, 2, 2)), np.zeros(0), [],
-                      state.ids, np.zeros((0, 4)))
+                      np.array([0.9]), np.array([20.0]), np.zeros((0, 2)), np.zeros((0, 2, 2)),
+                      np.zeros(0), np.zeros((0, 7)), [], state.ids, np.zeros((0, 4)))
 
 
 def test_a_later_frames_loss_reaches_the_first_scans_scores_exactly():
@@ -104,6 +110,8 @@ def test_a_later_frames_loss_reaches_the_first_scans_scores_exactly():
     scores = torch.tensor([[1.0, 2.0, 0.5], [-1.0, -math.inf, 0.0], [-math.inf, -1.0, 0.0]],
                           dtype=torch.float64, requires_grad=True)
     state = replay_update(start, _one_track_scan(scores, start, detections, covariance, noise))
+    assert state.ids.tolist() == [7, 100]  # detection 0 starts a track
+    state = replay_keep(state, np.array([7]))
     transition = np.eye(4)
     transition[0, 2] = transition[1, 3] = 1.0
     for _ in range(4):
@@ -123,6 +131,26 @@ def test_a_later_frames_loss_reaches_the_first_scans_scores_exactly():
     assert float(scores.grad[0, 2]) == pytest.approx(expected_missed, rel=1e-10)
     assert all(v != 0 for v in expected_pairs)
     assert scores.grad[1:].abs().sum() == 0
+
+
+def test_report_weights_are_the_confirmations_with_the_evidence_gradient_of_a_sigmoid():
+    """A tentative track (score 8.2, confirmation at 9.2) born at detection 0 and a confirmed
+    one that took detection 1: weights 0 and 1; the candidate loss of the tentative track is 0
+    and its gradient reaches the evidence of detection 0 through sigmoid'(-1)."""
+    start = ReplayState.constant(np.array([7]), np.array([[0.0, 0.0, 10.0, 2.0]]))
+    scores = torch.tensor([[1.0, 2.0, 0.5], [-1.0, -math.inf, 0.0], [-math.inf, -1.0, 0.0]],
+                          dtype=torch.float64)
+    evidence = torch.tensor([0.3, -0.2], dtype=torch.float64, requires_grad=True)
+    scan = _one_track_scan(scores, start, np.array([[3.0, -2.0], [-4.0, 5.0]]),
+                           np.diag([25.0, 25.0, 4.0, 4.0])[None], np.stack([np.eye(2) * 9.0] * 2))
+    state = replay_update(start, scan, evidence)
+    weights = report_weights(state, np.array([30.0, 8.2]), np.array([True, False]), 9.2)
+    assert weights.detach().tolist() == [1.0, 0.0]
+    loss = candidate_loss(state.states[1:, :2], weights[1:], np.array([[3.0, -1.0]]), CUTOFF)
+    assert float(loss.detach()) == 0.0
+    loss.backward()
+    slope = float(torch.sigmoid(torch.tensor(-1.0)) * (1 - torch.sigmoid(torch.tensor(-1.0))))
+    assert evidence.grad.tolist() == pytest.approx([slope * (1.0 - CUTOFF**2 / 2.0), 0.0])
 
 
 def _scene(frames: int, seed: int = 4):

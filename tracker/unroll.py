@@ -25,6 +25,13 @@ the scans that kept the track alive (:mod:`tracker.unroll_losses`). A loss at fr
 the assignment scores of every earlier scan of its window through the states. The network's
 input features are computed from the tracker's values (data, not differentiated).
 
+Reporting. The tracker reports (confirms) a track when its score (log-likelihood ratio, with the
+network's detection evidence of every detection it took) reaches ``confirm_score``. Each track's
+*report weight* is ``confirmed + sigmoid(s - confirm) - detach(sigmoid(s - confirm))``, the
+score s carrying the evidence terms differentiably (their values are the tracker's): 0 or 1 in
+the forward, and a gradient into the evidence model wherever reporting a track sooner (or never)
+would lower the loss. Losses weigh tracks by existence times report weight.
+
 Truncation: the chain is cut every K frames, restarting from the tracker's states; each window's
 loss is backpropagated when it ends (memory grows with K, not with the scene) and the gradients
 accumulate over the scene.
@@ -40,6 +47,7 @@ import numpy as np
 import torch
 
 from common.errors import InputError
+from tracker.association.evidence import NUM_EVIDENCE_FEATURES, evidence_features
 from tracker.association.features import build_graph, collate
 from tracker.association.gating import gate
 from tracker.association.gnn import gnn_scores
@@ -57,7 +65,7 @@ from tracker.perm import hungarian, hungarian_ste, sinkhorn
 from tracker.perm.noise import perturb
 from tracker.pipeline import Tracker, TrackerConfig
 from tracker.tracks_io import TrackTable
-from tracker.unroll_losses import detection_nll, gospa_loss
+from tracker.unroll_losses import candidate_loss, detection_nll, gospa_terms
 
 UNROLL_MODES = ("end-to-end", "unsupervised")
 
@@ -75,6 +83,11 @@ class UnrollConfig:
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
     cutoff: float = EvaluationConfig().gospa_cutoff
 
+    def confirm_score(self) -> float | None:
+        """The score at which the tracker confirms a track (None: not a score initiator)."""
+        management = self.tracker.management
+        return management.confirm_score if management.initiator == "score" else None
+
     def __post_init__(self) -> None:
         if self.mode not in UNROLL_MODES:
             raise InputError(f"unroll mode must be one of {', '.join(UNROLL_MODES)}")
@@ -86,7 +99,8 @@ class UnrollConfig:
 class Call:
     """One association call of a scan: its tracks ``track_rows`` (T_c,) and detections
     ``det_rows`` (D_c,) in the scan's order, the gated pairs ``pair_track`` / ``pair_det`` (P_c,)
-    (call-local indices) and the operator's entries ``pair`` (P_c,) and ``missed`` (T_c,)."""
+    (call-local indices), the operator's entries ``pair`` (P_c,) and ``missed`` (T_c,), and the
+    hard ``assignment`` (T_c,) the tracker followed (call-local detection index, -1 missed)."""
 
     track_rows: np.ndarray
     det_rows: np.ndarray
@@ -94,24 +108,28 @@ class Call:
     pair_det: np.ndarray
     pair: torch.Tensor
     missed: torch.Tensor
+    assignment: np.ndarray
 
 
 @dataclass
 class ScanRecord:
     """What the replay needs of one sensor scan: the T tracks before it (``ids``, predicted
-    ``covariances`` (T, 4, 4), ``confirmed``, ``in_view``, Pd ``pd`` (T,)), its D measurements
-    (``detections`` (D, 2) m, ``detection_covariances`` (D, 2, 2), ``clutter_density`` (D,)),
-    the association ``calls``, and the tracks after it: ``after_ids`` and the ``born`` states
-    (B, 4) of the new tracks (appended last)."""
+    ``covariances`` (T, 4, 4), ``confirmed``, ``in_view``, Pd ``pd`` (T,), ``scores`` (T,)), its
+    D measurements (``detections`` (D, 2) m, ``detection_covariances`` (D, 2, 2),
+    ``clutter_density`` (D,), ``evidence_features`` (D, F)), the association ``calls``, and the
+    tracks after it: ``after_ids`` and the ``born`` states (B, 4) of the new tracks (appended
+    last, one per detection no call took, in order)."""
 
     ids: np.ndarray
     covariances: np.ndarray
     confirmed: np.ndarray
     in_view: np.ndarray
     pd: np.ndarray
+    scores: np.ndarray
     detections: np.ndarray
     detection_covariances: np.ndarray
     clutter_density: np.ndarray
+    evidence_features: np.ndarray
     calls: list[Call]
     after_ids: np.ndarray
     born: np.ndarray
@@ -120,8 +138,8 @@ class ScanRecord:
 @dataclass
 class FrameRecord:
     """One frame: the predict ``transition`` F (4, 4) (None in the first frame), its scans, and
-    the tracks the frame ends with (``ids``, ``confirmed``, ``states`` (T, 4) and
-    ``covariances``)."""
+    the tracks the frame ends with (``ids``, ``confirmed``, ``states`` (T, 4), ``covariances``
+    and ``scores`` (T,))."""
 
     transition: np.ndarray | None
     scans: list[ScanRecord] = field(default_factory=list)
@@ -129,22 +147,32 @@ class FrameRecord:
     confirmed: np.ndarray | None = None
     states: np.ndarray | None = None
     covariances: np.ndarray | None = None
+    scores: np.ndarray | None = None
 
 
 @dataclass
 class ReplayState:
     """Differentiable tracks of a rollout: ``ids`` (T,) in the tracker's order, ``states``
-    (T, 4) float64 and existence ``weights`` (T,)."""
+    (T, 4) float64, existence ``weights`` (T,) and ``evidence`` (T,): the score's evidence
+    terms minus their values (0 in the forward; their gradient path)."""
 
     ids: np.ndarray
     states: torch.Tensor
     weights: torch.Tensor
+    evidence: torch.Tensor
 
     @classmethod
     def constant(cls, ids: np.ndarray, states: np.ndarray) -> ReplayState:
-        """Tracks with no history: the values as constants, weights 1."""
+        """Tracks with no history: the values as constants, weights 1, evidence 0."""
         values = torch.as_tensor(np.asarray(states, dtype=np.float64).reshape(-1, 4))
-        return cls(np.asarray(ids), values, torch.ones(values.shape[0], dtype=torch.float64))
+        count = values.shape[0]
+        return cls(np.asarray(ids), values, torch.ones(count, dtype=torch.float64),
+                   torch.zeros(count, dtype=torch.float64))
+
+    def take(self, index: torch.Tensor) -> ReplayState:
+        """The tracks at ``index`` (long)."""
+        return ReplayState(self.ids[index.numpy()], self.states[index], self.weights[index],
+                           self.evidence[index])
 
 
 def kalman_gains(covariances: np.ndarray, measurement_covariances: np.ndarray) -> np.ndarray:
@@ -158,22 +186,29 @@ def replay_predict(state: ReplayState, transition: np.ndarray | None) -> ReplayS
     """``x <- F x`` for every track (no change without a transition)."""
     if transition is None:
         return state
-    return ReplayState(state.ids, state.states @ torch.as_tensor(transition.T), state.weights)
+    return ReplayState(state.ids, state.states @ torch.as_tensor(transition.T), state.weights,
+                       state.evidence)
 
 
-def replay_update(state: ReplayState, scan: ScanRecord) -> ReplayState:
+def replay_update(state: ReplayState, scan: ScanRecord,
+                  evidence: torch.Tensor | None = None) -> ReplayState:
     """The tracks after ``scan``: the soft/straight-through Kalman update of the module
-    docstring, the existence weights, then the born tracks appended."""
+    docstring, the existence weights, the detection ``evidence`` (D,) (the network's
+    log-likelihood ratios; None: no gradient path) of the detections taken, then the born tracks
+    appended with the evidence of the detections they start at."""
     if not np.array_equal(state.ids, scan.ids):
         raise RuntimeError("unroll replay lost track of the tracker's tracks")
     count = len(scan.ids)
     missed = torch.ones(count, dtype=torch.float64)
+    taken = np.full(count, -1, dtype=np.int64)
     tracks, dets, weights = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)], []
     for call in scan.calls:
         missed = missed.index_put((torch.as_tensor(call.track_rows),), call.missed.double())
         tracks.append(call.track_rows[call.pair_track])
         dets.append(call.det_rows[call.pair_det])
         weights.append(call.pair.double())
+        hit = call.assignment >= 0
+        taken[call.track_rows[hit]] = call.det_rows[call.assignment[hit]]
     track, det = np.concatenate(tracks), np.concatenate(dets)
     states = state.states
     if track.size:
@@ -185,8 +220,19 @@ def replay_update(state: ReplayState, scan: ScanRecord) -> ReplayState:
                                   torch.cat(weights)[:, None] * correction)
     weights_after = state.weights - (missed - missed.detach())
     born = ReplayState.constant(scan.after_ids[count:], scan.born)
+    free = np.ones(len(scan.detections), dtype=bool)
+    free[taken[taken >= 0]] = False
+    if free.sum() != len(born.ids):
+        raise RuntimeError("unroll replay lost track of the tracker's new tracks")
+    evidence_after, born_evidence = state.evidence, born.evidence
+    if evidence is not None:
+        delta = (evidence - evidence.detach()).double()
+        hit = torch.as_tensor(np.flatnonzero(taken >= 0))
+        evidence_after = evidence_after.index_add(0, hit, delta[torch.as_tensor(taken[taken >= 0])])
+        born_evidence = delta[torch.as_tensor(np.flatnonzero(free))]
     return ReplayState(scan.after_ids, torch.cat([states, born.states]),
-                       torch.cat([weights_after, born.weights]))
+                       torch.cat([weights_after, born.weights]),
+                       torch.cat([evidence_after, born_evidence]))
 
 
 def replay_keep(state: ReplayState, ids: np.ndarray) -> ReplayState:
@@ -194,17 +240,31 @@ def replay_keep(state: ReplayState, ids: np.ndarray) -> ReplayState:
     keep = np.isin(state.ids, ids)
     if not np.array_equal(state.ids[keep], ids):
         raise RuntimeError("unroll replay lost track of the tracker's tracks")
-    index = torch.as_tensor(np.flatnonzero(keep))
-    return ReplayState(ids, state.states[index], state.weights[index])
+    return state.take(torch.as_tensor(np.flatnonzero(keep)))
 
 
-def scan_nll(state: ReplayState, scan: ScanRecord) -> torch.Tensor:
-    """:func:`~tracker.unroll_losses.detection_nll` of ``scan``'s detections under the
-    confirmed tracks in view (predicted, before the scan's update)."""
-    active = np.flatnonzero(scan.confirmed & scan.in_view)
+def report_weights(state: ReplayState, scores: np.ndarray, confirmed: np.ndarray,
+                   confirm_score: float | None) -> torch.Tensor:
+    """(T,) report weights (module docstring): ``confirmed`` (T,) in the forward; with a score
+    initiator's ``confirm_score`` the sigmoid gradient of the tracks' ``scores`` (T,) plus their
+    evidence terms."""
+    hard = torch.as_tensor(confirmed, dtype=torch.float64)
+    if confirm_score is None:
+        return hard
+    soft = torch.sigmoid(torch.as_tensor(scores - confirm_score) + state.evidence)
+    return hard + (soft - soft.detach())
+
+
+def scan_nll(state: ReplayState, scan: ScanRecord, confirm_score: float | None) -> torch.Tensor:
+    """:func:`~tracker.unroll_losses.detection_nll` of ``scan``'s detections under the tracks in
+    view (predicted, before the scan's update), weighted by existence times report weight (so
+    the value is that of the confirmed tracks)."""
+    active = np.flatnonzero(scan.in_view)
     index = torch.as_tensor(active)
-    return detection_nll(state.states[index, :2], state.weights[index],
-                         scan.covariances[active, :2, :2],
+    tracks = state.take(index)
+    weights = tracks.weights * report_weights(tracks, scan.scores[active],
+                                              scan.confirmed[active], confirm_score)
+    return detection_nll(tracks.states[:, :2], weights, scan.covariances[active, :2, :2],
                          np.clip(scan.pd[active], 1e-6, 1.0 - 1e-6), scan.detections,
                          scan.detection_covariances, np.maximum(scan.clutter_density, 1e-30))
 
@@ -219,6 +279,7 @@ class _ChannelAssociator:
         self.post = post
         self.learned = LearnedAssociator(model)
         self.calls: list[Call] = []
+        self.evidence_features = np.zeros((0, NUM_EVIDENCE_FEATURES))
         self._track_row: dict[bytes, int] = {}
         self._det_row: dict[bytes, int] = {}
 
@@ -230,6 +291,7 @@ class _ChannelAssociator:
         if len(self._track_row) < len(track_states) or len(self._det_row) < len(detections):
             raise RuntimeError("unroll: two tracks or two detections of a scan are identical")
         self.calls = []
+        self.evidence_features = np.zeros((len(detections), NUM_EVIDENCE_FEATURES))
 
     def associate(self, inputs) -> np.ndarray:
         """(T,) detection index per track, -1 for a missed track."""
@@ -241,11 +303,13 @@ class _ChannelAssociator:
         self.calls.append(Call(
             np.array([self._track_row[row.tobytes()] for row in inputs.track_states]),
             np.array([self._det_row[row.tobytes()] for row in inputs.detections]),
-            pairs.track_index, pairs.detection_index, pair, missed))
+            pairs.track_index, pairs.detection_index, pair, missed, assignment))
         return assignment
 
     def detection_evidence(self, inputs) -> np.ndarray:
-        """(D,) the network's detection evidence (see LearnedAssociator)."""
+        """(D,) the network's detection evidence (see LearnedAssociator); records the scan's
+        evidence features."""
+        self.evidence_features = evidence_features(inputs)
         return self.learned.detection_evidence(inputs)
 
 
@@ -261,6 +325,7 @@ class _UnrollTracker(Tracker):
         tracks = super().step(time, detections)
         self.record.ids, self.record.confirmed = tracks.ids.copy(), tracks.confirmed.copy()
         self.record.states, self.record.covariances = tracks.states.copy(), tracks.covariances
+        self.record.scores = tracks.score.copy()
         return tracks
 
     def _scan(self, sensor, measurements: Measurements) -> None:
@@ -271,7 +336,8 @@ class _UnrollTracker(Tracker):
         self.record.scans.append(ScanRecord(
             before.ids, before.covariances, before.confirmed, visible(sensor, positions),
             np.broadcast_to(detection_probability(sensor, positions), (len(before),)),
-            measurements.xy, measurements.covariances, measurements.clutter_density,
+            before.score, measurements.xy, measurements.covariances,
+            measurements.clutter_density, self.associator.evidence_features,
             self.associator.calls, self.tracks.ids.copy(), self.tracks.states[len(before):]))
 
 
@@ -403,19 +469,36 @@ class Unroll:
                    frame: int) -> tuple[ReplayState, torch.Tensor]:
         """Replay one frame of a rollout; its loss term (GOSPA^2 / c^2 of the confirmed tracks,
         or the detections' NLL summed over the frame's scans)."""
+        confirm = self.config.confirm_score()
         state = replay_predict(state, record.transition)
         loss = torch.zeros((), dtype=torch.float64)
         for scan in record.scans:
             if self.config.mode == "unsupervised":
-                loss = loss + scan_nll(state, scan)
-            state = replay_update(state, scan)
+                loss = loss + scan_nll(state, scan, confirm)
+            evidence = None
+            if confirm is not None and len(scan.detections):
+                evidence = self.model.network.evidence.log_likelihood_ratio(
+                    torch.as_tensor(scan.evidence_features, dtype=torch.float32))
+            state = replay_update(state, scan, evidence)
         state = replay_keep(state, record.ids)
         if self.config.mode == "end-to-end":
-            _, truth = scored_targets(scenario, frame)
-            confirmed = torch.as_tensor(np.flatnonzero(record.confirmed))
-            loss = gospa_loss(state.states[confirmed, :2], state.weights[confirmed], truth,
-                              self.config.cutoff) / self.config.cutoff**2
+            loss = self.frame_gospa(state, record, scored_targets(scenario, frame)[1])
         return state, loss
+
+    def frame_gospa(self, state: ReplayState, record: FrameRecord,
+                    truth: np.ndarray) -> torch.Tensor:
+        """GOSPA^2 / c^2 of the frame's reported tracks, plus the unreported tracks'
+        :func:`~tracker.unroll_losses.candidate_loss` on the truths left unmatched (0 in the
+        forward)."""
+        weights = state.weights * report_weights(state, record.scores, record.confirmed,
+                                                 self.config.confirm_score())
+        cutoff = self.config.cutoff
+        reported = torch.as_tensor(np.flatnonzero(record.confirmed))
+        others = torch.as_tensor(np.flatnonzero(~record.confirmed))
+        loss, matched = gospa_terms(state.states[reported, :2], weights[reported], truth, cutoff)
+        loss = loss + candidate_loss(state.states[others, :2], weights[others], truth[~matched],
+                                     cutoff)
+        return loss / cutoff**2
 
     def run(self, backward: bool = True, frames: int | None = None) -> UnrollResult:
         """Unroll every rollout over its scene's first ``frames`` frames (all by default),

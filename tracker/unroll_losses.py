@@ -11,7 +11,10 @@ w = 1.
   ``sum_matched [w d^2 + (1 - w) c^2/2] + sum_unmatched tracks w c^2/2 + unmatched truths c^2/2``,
   so a matched track's weight trades its error against a missed target and a false track's
   weight costs c^2/2; at w = 1 it is ``min over assignments of sum d^2 + c^2/2 (missed + false)``,
-  what :func:`tracker.evaluation.gospa` reports (squared).
+  what :func:`tracker.evaluation.gospa` reports (squared). Unreported (tentative) tracks enter
+  through :func:`candidate_loss` against the truths left unmatched, with report weights that are
+  0 in the forward (so the value stays GOSPA) and whose gradient says whether reporting the
+  track sooner would have helped.
 - :func:`detection_nll` (unsupervised, no truth): the negative log-likelihood ratio of a scan's
   detections under a Poisson model whose intensity is clutter plus the predicted tracks, against
   clutter alone: ``sum_i w_i Pd_i - sum_j log(1 + sum_i w_i Pd_i N(z_j; H x_i, S_ij) / lambda_j)``
@@ -41,6 +44,22 @@ def gospa_loss(estimates: torch.Tensor, weights: torch.Tensor, truth: np.ndarray
     Returns:
         A scalar tensor, m^2.
     """
+    return gospa_terms(estimates, weights, truth, cutoff)[0]
+
+
+def candidate_loss(estimates: torch.Tensor, weights: torch.Tensor, truth: np.ndarray,
+                   cutoff: float) -> torch.Tensor:
+    """The change of the weighted squared GOSPA (m^2) if unreported tracks ``estimates`` (M, 2)
+    with report weights ``weights`` (M,) (0 in the forward, so the value is 0 there) were matched
+    to the ``truth`` (N, 2) that the reported tracks left unmatched: each matched one would trade
+    ``c^2/2`` of a missed target for ``w d^2 + (1 - w) c^2/2``, each unmatched one cost
+    ``w c^2/2``."""
+    return gospa_loss(estimates, weights, truth, cutoff) - cutoff**2 / 2.0 * len(truth)
+
+
+def gospa_terms(estimates: torch.Tensor, weights: torch.Tensor, truth: np.ndarray,
+                cutoff: float) -> tuple[torch.Tensor, np.ndarray]:
+    """:func:`gospa_loss` and the (N,) bool mask of the truths the matching assigns."""
     truth_t = torch.as_tensor(np.asarray(truth, dtype=np.float64).reshape(-1, 2),
                               dtype=estimates.dtype)
     half = cutoff**2 / 2.0
@@ -52,8 +71,11 @@ def gospa_loss(estimates: torch.Tensor, weights: torch.Tensor, truth: np.ndarray
     matched = torch.zeros(estimates.shape[0], dtype=torch.bool)
     matched[rows] = True
     matched_w = weights[rows]
+    truth_matched = np.zeros(truth_t.shape[0], dtype=bool)
+    truth_matched[cols.numpy()] = True
     return ((matched_w * squared[rows, cols] + (1.0 - matched_w) * half).sum()
-            + half * weights[~matched].sum() + half * (truth_t.shape[0] - rows.numel()))
+            + half * weights[~matched].sum() + half * (truth_t.shape[0] - rows.numel()),
+            truth_matched)
 
 
 def _inverse_2x2(matrices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
