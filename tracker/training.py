@@ -16,6 +16,10 @@ Seeds: scene ``i`` of epoch ``e`` is simulated with the seed derived from ``(see
 validation scenes from ``(seed, validation, i)``, Gumbel noise per rank and step from
 ``(seed, e, pass, step, rank)``; so a run is reproducible, resumes exactly, and its scenes do not
 depend on the number of ranks. Batch sizes are global (see :mod:`tracker.distributed`).
+
+With ``unroll`` = K > 0 (end-to-end and unsupervised) a step does not use recorded problems: the
+batch's fresh scenes are tracked by the network being trained, unrolled over windows of K frames
+(:mod:`tracker.unroll`), and the window losses' gradients accumulate into one AdamW step.
 """
 
 from __future__ import annotations
@@ -69,6 +73,7 @@ from tracker.training_data import (
     TrainingFrame,
     record_scene,
 )
+from tracker.unroll import UNROLL_MODES, UnrollConfig, unroll_backward
 
 LOG_COLUMNS = ("epoch", "steps", "scenes", "loss", "val_mota", "val_idf1", "gnn_val_mota",
                "gnn_val_idf1", "seconds", "scenes_per_s")
@@ -95,6 +100,11 @@ class TrainingConfig:
     and gnn priors. ``behaviour``: the associator that tracks the training scenes while their
     problems are recorded, ``gnn`` or ``model`` (the network being trained, DAgger style, so it
     learns on the tracks it makes itself). ``seed`` for everything random.
+    ``unroll``: 0 trains on the per-frame problems above (every mode; the default, and what
+    checkpoints without this setting were trained with); K >= 1 (``end-to-end`` and
+    ``unsupervised`` only) trains through the tracker itself, unrolled over windows of K frames
+    on the network's own tracks (:mod:`tracker.unroll`; ``samples`` rollouts per scene,
+    ``behaviour`` unused, one rank).
     """
 
     preset: str = "crossing"
@@ -120,6 +130,7 @@ class TrainingConfig:
     gate_probability: float = 0.999
     behaviour: str = "gnn"
     seed: int = 0
+    unroll: int = 0
 
     def __post_init__(self) -> None:
         checks = [
@@ -142,6 +153,9 @@ class TrainingConfig:
             (0 < self.gate_probability < 1, "gate_probability must be in (0, 1)"),
             (self.behaviour in ("gnn", "model"), "behaviour must be gnn or model"),
             (self.seed >= 0, "seed must be >= 0"),
+            (self.unroll >= 0, "unroll must be >= 0"),
+            (self.unroll == 0 or self.mode in UNROLL_MODES,
+             f"unroll needs mode {' or '.join(UNROLL_MODES)} (no association labels)"),
         ]
         for ok, message in checks:
             if not ok:
@@ -191,6 +205,10 @@ class TrainingConfig:
         """The permutation operator's settings (operator, tau, noise, samples, Sinkhorn iters)."""
         return OperatorConfig(self.operator, self.tau, self.noise, self.samples,
                               self.sinkhorn_iters)
+
+    def unroll_config(self) -> UnrollConfig:
+        """The unroll's settings (mode, window, operator, tracker); only for ``unroll`` > 0."""
+        return UnrollConfig(self.mode, self.unroll, self.operator_config(), self.tracker())
 
     def network(self) -> NetworkConfig:
         """The association network's shape (hidden width, message-passing rounds)."""
@@ -360,6 +378,8 @@ def train(config: TrainingConfig, out_dir: str | os.PathLike, resume: bool = Fal
     checkpoint_path = out / "checkpoint.pt"
     if resume and not checkpoint_path.is_file():
         raise InputError(f"{checkpoint_path}: nothing to resume (no checkpoint)")
+    if config.unroll and context.distributed:
+        raise InputError("unrolled training (unroll > 0) runs on one rank; use --nproc 1")
     state = resume_state(checkpoint_path, config) if resume else new_state(config)
     network = wrap(state.model.network, context)
     if state.epoch == 0 and context.is_main and config.validation_scenes:
@@ -372,7 +392,12 @@ def train(config: TrainingConfig, out_dir: str | os.PathLike, resume: bool = Fal
                 for start in range(0, config.scenes_per_epoch, config.batch_scenes)]
         indices = [i for share in mine for i in share]
         seeds = [scene_seed(config.seed, epoch, i) for i in indices]
-        recorded = dict(zip(indices, simulate_scenes(config, seeds, state.model), strict=True))
+        if config.unroll:  # scenes to unroll the tracker over, with the network being trained
+            recorded = {i: generate(config.scenario(), seed)
+                        for i, seed in zip(indices, seeds, strict=True)}
+        else:
+            recorded = dict(zip(indices, simulate_scenes(config, seeds, state.model),
+                                strict=True))
         if evidence_weight(config) > 0:  # every rank's detections count towards the prior
             labels = torch.cat([scene.evidence.labels for scene in recorded.values()])
             target = float(labels.sum())
@@ -388,13 +413,18 @@ def train(config: TrainingConfig, out_dir: str | os.PathLike, resume: bool = Fal
             share = mine[step % len(mine)]
             generator = torch.Generator().manual_seed(
                 derived_seed(config.seed, _NOISE_STREAM, epoch, step, context.rank))
-            loss = batch_loss(network, make_batch([recorded[i] for i in share]), config,
-                              generator)
             state.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            if config.unroll:
+                loss = unroll_backward(state.model, [recorded[i] for i in share],
+                                       config.unroll_config(), generator)
+            else:
+                loss_tensor = batch_loss(network, make_batch([recorded[i] for i in share]),
+                                         config, generator)
+                loss_tensor.backward()
+                loss = float(loss_tensor.detach())
             torch.nn.utils.clip_grad_norm_(state.model.network.parameters(), config.grad_clip)
             state.optimizer.step()
-            losses.append(float(loss.detach()))
+            losses.append(loss)
             bar.update()
             bar.set_postfix(loss=f"{losses[-1]:.4f}")
         bar.close()

@@ -44,6 +44,7 @@ OVERRIDES: dict[str, Any] = {
     "validation_scenes": click.IntRange(min=0),
     "behaviour": click.Choice(["gnn", "model"]),
     "seed": int,
+    "unroll": click.IntRange(min=0),
 }
 HELP = {
     "preset": "Scene preset to simulate training scenes from.",
@@ -67,6 +68,8 @@ HELP = {
     "validation_scenes": "Scenes scored (MOTA, IDF1 vs gnn) after every epoch.",
     "behaviour": "Who tracks the training scenes: gnn, or the model being trained (DAgger).",
     "seed": "Seed of scenes, initial weights and noise.",
+    "unroll": "0: per-frame problems (default); K: train through the tracker unrolled over "
+              "windows of K frames (end-to-end, unsupervised; one rank).",
 }
 
 
@@ -134,6 +137,7 @@ def train_command(config_path: Path | None, out: Path, resume: bool, overwrite: 
         hste train --preset crossing --epochs 6 --out out/crossing
         hste train --out out/crossing --resume --epochs 10
         hste train --preset crossing --nproc 2 --out out/ddp
+        hste train --preset crossing --mode end-to-end --unroll 20 --out out/e2e
         torchrun --nproc-per-node 2 -m tracker.commands.train --out out/ddp
     """
     if resume:
@@ -141,6 +145,8 @@ def train_command(config_path: Path | None, out: Path, resume: bool, overwrite: 
     config = resolve_config(config_path, out, resume, overrides)
     config.scenario()  # a bad scenario TOML is refused here, once, not in every rank
     RankContext(0, nproc).share(config.batch_scenes)
+    if config.unroll and nproc > 1:
+        raise InputError("unrolled training (--unroll K > 0) runs on one rank; use --nproc 1")
     if resume:
         done = resume_state(out / "checkpoint.pt", config).epoch
         if epochs_left(out, done, config.epochs) == 0:
