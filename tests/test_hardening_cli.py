@@ -338,3 +338,40 @@ def test_the_learned_tracker_takes_infinite_amplitudes_as_none(finished_run, tmp
         assert result.exit_code == 0 and "Warning" not in result.output, result.output
         results.append(out.read_text())
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("column, value, message", [
+    (1, "1e19", "column id must hold integers in 1..2147483647"),
+    (0, "1e19", "column frame must hold integers in 1..2147483647"),
+    (2, "1e300", "column x holds values beyond +-1e+12"),
+    (5, "-1e300", "column vy holds values beyond +-1e+12"),
+    (6, "1e300", "column cov_xx holds values beyond +-1e+24"),
+])
+def test_huge_values_in_a_tracks_file_are_one_line(scene_files, tmp_path, column, value,
+                                                    message):
+    """Item 6: ids, frames and values past their limits (tracks_io.INDEX_MAX, VALUE_MAX) are
+    refused by every reader, not an OverflowError."""
+    lines = (scene_files / "tracks.csv").read_text().splitlines()
+    cells = lines[1].split(",")
+    cells[column] = value
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n")
+    scene = scene_files / "scene.npz"
+    for args in (["evaluate", scene, bad], ["plot", "tracks", scene, bad, "-o", tmp_path / "p.png"],
+                 ["animate", scene, bad, "-o", tmp_path / "a.gif"]):
+        assert_refused(run(*args), message, tmp_path / "p.png", tmp_path / "a.gif")
+
+
+def test_values_at_the_limits_are_scored_and_drawn(scene_files, tmp_path):
+    lines = (scene_files / "tracks.csv").read_text().splitlines()
+    cells = lines[1].split(",")
+    cells[2:10] = ["1e12", "-1e12", "1e12", "0", "1e24", "-1e24", "1e24", "1"]
+    edge = tmp_path / "edge.csv"
+    edge.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n")
+    scene = scene_files / "scene.npz"
+    for args in (["evaluate", scene, edge],
+                 ["plot", "tracks", scene, edge, "--mark-switches", "-o", tmp_path / "p.png"],
+                 ["animate", scene, edge, "--mark-events", "--frames", "1:2",
+                  "-o", tmp_path / "a.gif"]):
+        result = run(*args)
+        assert result.exit_code == 0, result.output
