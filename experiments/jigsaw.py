@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import pickle
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from torch import Tensor, nn
 from common.atomic import atomic_path
 from common.errors import InputError
 from common.limits import check_number
+from common.torch_files import load_weights_only, restore_state
 from experiments.config_io import load_flat_toml, require_at_least_one
 from experiments.mnist import IMAGE_SIDE
 from tracker.perm import (
@@ -451,8 +451,8 @@ def load_checkpoint(path: Path, config: JigsawConfig, model: nn.Module,
         InputError: unreadable file, or a checkpoint of a different config.
     """
     state = _read_state(path, config)
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
+    restore_state(model, state.get("model"), path, "model")
+    restore_state(optimizer, state.get("optimizer"), path, "optimiser state")
     return list(state["history"])
 
 
@@ -490,11 +490,13 @@ def _refuse_beyond(path: Path, held: int, config: JigsawConfig) -> None:
 
 def _read_state(path: Path, config: JigsawConfig) -> dict:
     """The checkpoint dict at ``path``, checked to belong to ``config`` (up to its epochs)."""
+    state = load_weights_only(path, "a readable jigsaw checkpoint")
+    if not isinstance(state, dict) or not isinstance(state.get("history"), list):
+        raise InputError(f"{path}: not a jigsaw checkpoint (no training history)")
     try:
-        state = torch.load(path, weights_only=True)
         stored = JigsawConfig(**state["config"])
-    except (OSError, RuntimeError, KeyError, TypeError, EOFError, pickle.UnpicklingError) as error:
-        raise InputError(f"cannot read checkpoint {path}: {error}") from None
+    except (KeyError, TypeError) as error:
+        raise InputError(f"{path}: not a jigsaw checkpoint (no valid config: {error})") from None
     if comparable(stored) != comparable(config):
         changed = sorted(k for k, v in comparable(config).items() if comparable(stored)[k] != v)
         raise InputError(

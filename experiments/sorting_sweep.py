@@ -64,6 +64,9 @@ def load_finished(out_dir: str | Path, config: SortingConfig) -> dict | None:
         row = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InputError(f"unreadable run file {path}: {error}; delete it to redo it") from None
+    if not isinstance(row, dict):
+        raise InputError(f"{path}: not a run record (a JSON {type(row).__name__}, not an "
+                         "object); delete it to redo it")
     wanted = asdict(config)
     stored = {f.name: row.get(f.name) for f in fields(SortingConfig)}
     if stored != wanted:

@@ -31,6 +31,7 @@ det_offsets        (T+1,) i8    frame k is rows det_offsets[k]:det_offsets[k+1]
 from __future__ import annotations
 
 import json
+import math
 import os
 import struct
 import zipfile
@@ -222,34 +223,80 @@ _READ_ERRORS = (
 )
 
 
-def load(path: str | os.PathLike) -> Scenario:
-    """Read a scenario written by :meth:`Scenario.save`; InputError for a missing, truncated,
-    foreign or wrong-version file, for inconsistent arrays, or for NaN / infinite times or true
-    states (detections may hold NaN: the tracker drops those with a warning)."""
-    path = Path(path)
+# scalar entry -> (numpy dtype kinds it may have, what it is called in messages)
+_SCALAR_KINDS: dict[str, tuple[str, str]] = {
+    "format": ("U", "string"),
+    "version": ("iu", "integer"),
+    "config_json": ("U", "string"),
+    "seed": ("iu", "integer"),
+    "dt": ("fiu", "number"),
+}
+
+
+def _scalar(path: Path, stored: dict[str, np.ndarray], name: str) -> Any:
+    """The single (0-d) entry ``name`` of a scenario file as a Python str, int or float.
+
+    Every scalar field goes through here, so a crafted file (a string or array ``version``, an
+    array ``seed``) is one InputError line, never a traceback. Raises InputError if it is
+    missing, not 0-d or of another kind than ``_SCALAR_KINDS`` says.
+    """
+    if name not in stored:
+        raise InputError(f"{path}: scenario file lacks {name}")
+    kinds, what = _SCALAR_KINDS[name]
+    value = stored[name]
+    if value.shape != () or value.dtype.kind not in kinds:
+        raise InputError(f"{path}: {name} must be a single {what}, got dtype {value.dtype} "
+                         f"shape {value.shape}")
+    return value.item()
+
+
+def _stored_config(path: Path, stored: dict[str, np.ndarray]) -> ScenarioConfig:
+    """The ScenarioConfig of the file's ``config_json``; InputError if it is not a JSON object
+    of valid settings."""
+    try:
+        data = json.loads(_scalar(path, stored, "config_json"))
+        if not isinstance(data, dict):
+            raise InputError(f"a JSON {type(data).__name__}, not an object of settings")
+        return ScenarioConfig.from_dict(data)
+    except (json.JSONDecodeError, InputError) as error:
+        raise InputError(f"{path}: bad stored config: {error}") from None
+
+
+def _read_entries(path: Path) -> dict[str, np.ndarray]:
+    """Every entry of the .npz at ``path``; InputError for a missing or unreadable file."""
     if not path.is_file():
         raise InputError(f"{path}: no such scenario file")
+    if not zipfile.is_zipfile(path):  # np.load would take it for a .npy or pickle
+        raise InputError(f"{path}: not a readable scenario .npz (not a zip archive: truncated, "
+                         "or another kind of file)")
     try:
         with np.load(path, allow_pickle=False) as data:
-            stored = {name: data[name] for name in data.files}
+            return {name: data[name] for name in data.files}
     except _READ_ERRORS as error:
         raise InputError(
             f"{path}: not a readable scenario .npz (truncated or foreign?): {error}"
         ) from None
-    if str(stored.get("format", "")) != FORMAT_NAME:
+
+
+def load(path: str | os.PathLike) -> Scenario:
+    """Read a scenario written by :meth:`Scenario.save`; InputError for a missing, truncated,
+    foreign or wrong-version file, for fields of the wrong kind, for inconsistent arrays,
+    sensor indices outside the config's sensors, or for NaN / infinite times or true states
+    (detections may hold NaN: the tracker drops those with a warning)."""
+    path = Path(path)
+    stored = _read_entries(path)
+    if "format" not in stored or _scalar(path, stored, "format") != FORMAT_NAME:
         raise InputError(f"{path}: not an hste scenario file (no format = {FORMAT_NAME!r} entry)")
-    if int(stored.get("version", -1)) != FORMAT_VERSION:
+    version = _scalar(path, stored, "version")
+    if version != FORMAT_VERSION:
         raise InputError(
-            f"{path}: scenario format version {stored.get('version')}, "
-            f"this code reads version {FORMAT_VERSION}"
+            f"{path}: scenario format version {version}, this code reads version {FORMAT_VERSION}"
         )
-    missing = sorted((set(ARRAY_SPECS) | {"config_json", "seed", "dt"}) - set(stored))
+    missing = sorted(set(ARRAY_SPECS) - set(stored))
     if missing:
         raise InputError(f"{path}: scenario file lacks {', '.join(missing)}")
-    try:
-        config = ScenarioConfig.from_dict(json.loads(str(stored["config_json"])))
-    except (json.JSONDecodeError, InputError) as error:
-        raise InputError(f"{path}: bad stored config: {error}") from None
+    config = _stored_config(path, stored)
+    seed, dt = _scalar(path, stored, "seed"), float(_scalar(path, stored, "dt"))
     for name, (dtype, trailing) in ARRAY_SPECS.items():
         array = stored[name]
         if array.dtype != dtype or array.shape[1:] != trailing or array.ndim != 1 + len(trailing):
@@ -262,9 +309,21 @@ def load(path: str | os.PathLike) -> Scenario:
     for name in ("frame_times", "truth_state"):
         if not np.isfinite(arrays[name]).all():
             raise InputError(f"{path}: {name} holds NaN or infinite values")
-    if not np.isfinite(stored["dt"]):
+    if not math.isfinite(dt):
         raise InputError(f"{path}: dt is NaN or infinite")
-    return Scenario(config, int(stored["seed"]), float(stored["dt"]), **arrays)
+    if not 0 <= seed < 2**63:
+        raise InputError(f"{path}: seed {seed} is outside 0..2**63-1")
+    _check_ids(path, arrays, len(config.sensors))
+    return Scenario(config, seed, dt, **arrays)
+
+
+def _check_ids(path: Path, arrays: dict[str, np.ndarray], sensors: int) -> None:
+    """InputError for sensor indices outside 0..sensors-1, truth ids < 1 or targets < -1."""
+    if np.any((arrays["det_sensor"] < 0) | (arrays["det_sensor"] >= sensors)):
+        raise InputError(f"{path}: det_sensor holds indices outside the {sensors} sensor(s) of "
+                         "the stored config")
+    if np.any(arrays["truth_id"] < 1) or np.any(arrays["det_target"] < -1):
+        raise InputError(f"{path}: truth_id must be >= 1 and det_target >= -1 (clutter)")
 
 
 def _check_lengths(path: Path, arrays: dict[str, np.ndarray]) -> None:

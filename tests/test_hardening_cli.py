@@ -206,3 +206,172 @@ def test_a_sigkilled_writers_temp_file_is_swept_by_the_next_write(tmp_path):
     os.utime(legacy, (0, 0))
     assert run("simulate", "--preset", "crossing", "--frames", "4", "-o", target).exit_code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [other.name, "scene.npz"]
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"version": np.array("1")}, "version must be a single integer"),
+    ({"version": np.array([1, 1])}, "version must be a single integer"),
+    ({"seed": np.array([1, 2])}, "seed must be a single integer"),
+    ({"seed": np.array(1.5)}, "seed must be a single integer"),
+    ({"format": np.array(["hste-scenario"])}, "format must be a single string"),
+    ({"config_json": np.array("[1, 2]")}, "a JSON list, not an object"),
+    ({"config_json": np.array(["{}", "{}"])}, "config_json must be a single string"),
+    ({"dt": np.array("1.0")}, "dt must be a single number"),
+    ({"det_sensor": None}, "lacks det_sensor"),
+    ({"det_sensor": "out of range"}, "det_sensor holds indices outside the 1 sensor(s)"),
+])
+def test_crafted_scene_fields_are_one_line(scene_files, tmp_path, change, message):
+    """Items 10 and 12: every scalar field of a scene goes through one loader; sensor indices
+    must name a sensor of the stored config."""
+    from test_sim_scenario import rewrite
+
+    if change.get("det_sensor") == "out of range":
+        with np.load(scene_files / "scene.npz") as data:
+            change = {"det_sensor": np.full_like(data["det_sensor"], 7)}
+    bad, out = tmp_path / "bad.npz", tmp_path / "t.csv"
+    rewrite(scene_files / "scene.npz", bad, **change)
+    for args in (["track", bad, "-o", out], ["evaluate", bad, scene_files / "tracks.csv"],
+                 ["plot", "scenario", bad, "-o", tmp_path / "s.png"]):
+        assert_refused(run(*args), message, out, tmp_path / "s.png")
+
+
+def test_a_text_file_named_npz_is_not_called_pickled_data(tmp_path):
+    """Item 11: no hint at allow_pickle for a file that is not a zip archive."""
+    fake = tmp_path / "scene.npz"
+    fake.write_text("frame,id\n1,2\n")
+    result = run("track", fake, "-o", tmp_path / "t.csv")
+    assert_refused(result, "not a zip archive")
+    assert "pickle" not in result.stderr
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    """A tiny finished training run (2 epochs)."""
+    out = tmp_path_factory.mktemp("train") / "run"
+    assert run("train", *TINY_TRAIN, "--epochs", "2", "--out", out).exit_code == 0
+    return out
+
+
+def _edited_checkpoint(source, target, edit) -> None:
+    import torch
+
+    content = torch.load(source / "checkpoint.pt", weights_only=True)
+    edit(content)
+    target.mkdir()
+    torch.save(content, target / "checkpoint.pt")
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda c: c.pop("log"), "lacks its training log"),
+    (lambda c: c.update(epoch=1.5), "epoch must be an integer >= 0, got 1.5"),
+    (lambda c: c.update(epoch="1"), "epoch must be an integer"),
+    (lambda c: c.update(best_mota=[0.5]), "best_mota must be a number"),
+    (lambda c: c["optimizer"]["param_groups"].pop(), "optimiser state does not fit this run"),
+    (lambda c: c["optimizer"]["param_groups"][0]["params"].pop(),
+     "optimiser state does not fit this run"),
+    (lambda c: c.update(optimizer=[1, 2]), "optimiser state does not fit this run"),
+    (lambda c: c.update(network=[8, 1]), "another model config"),
+])
+def test_crafted_checkpoints_are_refused_by_resume(finished_run, tmp_path, edit, message):
+    """Item 10: a checkpoint missing its log, with other optimiser groups or a non-integer
+    epoch is one line, not a traceback."""
+    out = tmp_path / "run"
+    _edited_checkpoint(finished_run, out, edit)
+    before = digests(out)
+    assert_refused(run("train", "--resume", "--epochs", "3", "--out", out), message)
+    assert digests(out) == before
+
+
+def test_a_foreign_checkpoint_never_suggests_weights_only_false(tmp_path):
+    """Item 11: the refused object is named; torch's advice to load it unsafely is not passed
+    on (track's checkpoint and jigsaw's go through one loader)."""
+    import torch
+    from test_jigsaw import write_tiny_mnist
+
+    data, out = write_tiny_mnist(tmp_path / "mnist"), tmp_path / "out"
+    (out / "checkpoints").mkdir(parents=True)
+    torch.save({"config": np.zeros(2)}, out / "checkpoints" / "M2_hste_seed0.pt")
+    jigsaw = run("bench", "jigsaw", "--data-dir", data, "--out", out, "--sizes", "2",
+                 "--epochs", "1", "--methods", "hste")
+    torch.save({"weights": np.zeros(2)}, tmp_path / "model.pt")
+    scene = tmp_path / "scene.npz"
+    tiny_scene().save(scene)
+    track = run("track", scene, "--assoc", "learned", "--model", tmp_path / "model.pt",
+                "-o", tmp_path / "t.csv")
+    for result in (jigsaw, track):
+        assert_refused(result, "refused without running anything in it")
+        assert "WeightsUnpickler error" in result.stderr
+        assert "weights_only=False" not in result.stderr and "weights_only" not in result.stderr
+
+
+def test_other_crafted_inputs_are_one_line(tmp_path):
+    """Item 10: a sorting run file that is a JSON list, a bench CSV with a non-numeric size;
+    item 12: an all-NaN per-frame CSV."""
+    out = tmp_path / "so"
+    args = ["bench", "sorting", "--sizes", "3", "--methods", "hste", "--seeds", "1",
+            "--epochs", "2", "--out", out, "--no-plots"]
+    assert run(*args).exit_code == 0
+    (record,) = (out / "runs").iterdir()
+    record.write_text("[1, 2]")
+    assert_refused(run(*args), "not a run record (a JSON list")
+    results = tmp_path / "results.csv"
+    results.write_text("method,size,seed,kendall_tau\nhste,five,0,0.5\n")
+    assert_refused(run("plot", "bench", results, "-o", tmp_path / "b.png"),
+                   "column size must hold numbers", tmp_path / "b.png")
+    frames = tmp_path / "frames.csv"
+    frames.write_text("frame,gospa,prop_wrong\n1,nan,nan\n2,,nan\n")
+    assert_refused(run("plot", "metrics", frames, "-o", tmp_path / "m.png"),
+                   "no finite value in any file", tmp_path / "m.png")
+
+
+def test_the_learned_tracker_takes_infinite_amplitudes_as_none(finished_run, tmp_path):
+    """Item 10: +inf amplitudes count as no amplitude: the same tracks as NaN amplitudes."""
+    scene = tiny_scene()
+    results = []
+    for name, value in (("inf", np.inf), ("nan", np.nan)):
+        amplitude = scene.det_amplitude.copy()
+        amplitude[::3] = value
+        replace(scene, det_amplitude=amplitude).save(tmp_path / f"{name}.npz")
+        out = tmp_path / f"{name}.csv"
+        result = run("track", tmp_path / f"{name}.npz", "--assoc", "learned", "--model",
+                     finished_run / "best.pt", "-o", out, "--quiet")
+        assert result.exit_code == 0 and "Warning" not in result.output, result.output
+        results.append(out.read_text())
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("column, value, message", [
+    (1, "1e19", "column id must hold integers in 1..2147483647"),
+    (0, "1e19", "column frame must hold integers in 1..2147483647"),
+    (2, "1e300", "column x holds values beyond +-1e+12"),
+    (5, "-1e300", "column vy holds values beyond +-1e+12"),
+    (6, "1e300", "column cov_xx holds values beyond +-1e+24"),
+])
+def test_huge_values_in_a_tracks_file_are_one_line(scene_files, tmp_path, column, value,
+                                                    message):
+    """Item 6: ids, frames and values past their limits (tracks_io.INDEX_MAX, VALUE_MAX) are
+    refused by every reader, not an OverflowError."""
+    lines = (scene_files / "tracks.csv").read_text().splitlines()
+    cells = lines[1].split(",")
+    cells[column] = value
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n")
+    scene = scene_files / "scene.npz"
+    for args in (["evaluate", scene, bad], ["plot", "tracks", scene, bad, "-o", tmp_path / "p.png"],
+                 ["animate", scene, bad, "-o", tmp_path / "a.gif"]):
+        assert_refused(run(*args), message, tmp_path / "p.png", tmp_path / "a.gif")
+
+
+def test_values_at_the_limits_are_scored_and_drawn(scene_files, tmp_path):
+    lines = (scene_files / "tracks.csv").read_text().splitlines()
+    cells = lines[1].split(",")
+    cells[2:10] = ["1e12", "-1e12", "1e12", "0", "1e24", "-1e24", "1e24", "1"]
+    edge = tmp_path / "edge.csv"
+    edge.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n")
+    scene = scene_files / "scene.npz"
+    for args in (["evaluate", scene, edge],
+                 ["plot", "tracks", scene, edge, "--mark-switches", "-o", tmp_path / "p.png"],
+                 ["animate", scene, edge, "--mark-events", "--frames", "1:2",
+                  "-o", tmp_path / "a.gif"]):
+        result = run(*args)
+        assert result.exit_code == 0, result.output

@@ -219,7 +219,7 @@ def test_a_checkpoint_of_another_config_is_refused(tmp_path):
     with pytest.raises(InputError, match=r"different config \(lr\)"):
         run(tiny_config(lr=0.5), train, held_out, tmp_path / "d.pt")
     (tmp_path / "e.pt").write_bytes(b"not a checkpoint")
-    with pytest.raises(InputError, match="cannot read checkpoint"):
+    with pytest.raises(InputError, match="not a readable jigsaw checkpoint"):
         run(tiny_config(), train, held_out, tmp_path / "e.pt")
 
 

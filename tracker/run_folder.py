@@ -46,3 +46,17 @@ def epochs_left(out: Path, done: int, epochs: int) -> int:
         raise InputError(f"{out / 'checkpoint.pt'}: holds {done} finished epoch(s); --epochs "
                          f"{epochs} would train nothing (give --epochs > {done} to train more)")
     return epochs - done
+
+
+def saved_progress(content: dict, path: Path) -> tuple[int, list[dict], float]:
+    """``(epoch, log, best_mota)`` of a training checkpoint dict: the last finished 0-based
+    epoch (an integer >= 0), the log rows (a list of dicts) and the best validation MOTA (a
+    number). InputError naming the field when one is missing or of another kind."""
+    epoch, log, best = content.get("epoch"), content.get("log"), content.get("best_mota")
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        raise InputError(f"{path}: checkpoint epoch must be an integer >= 0, got {epoch!r}")
+    if not isinstance(log, list) or not all(isinstance(row, dict) for row in log):
+        raise InputError(f"{path}: checkpoint lacks its training log (a list of rows)")
+    if isinstance(best, bool) or not isinstance(best, int | float):
+        raise InputError(f"{path}: checkpoint best_mota must be a number, got {best!r}")
+    return epoch, list(log), float(best)

@@ -19,6 +19,12 @@ from common.atomic import atomic_path
 from common.errors import InputError
 
 COLUMNS = ("frame", "id", "x", "y", "vx", "vy", "cov_xx", "cov_xy", "cov_yy", "confirmed")
+INDEX_MAX = 2**31 - 1
+"""The largest frame number and track id a tracks file may hold."""
+VALUE_MAX = {"x": 1e12, "y": 1e12, "vx": 1e12, "vy": 1e12,
+             "cov_xx": 1e24, "cov_xy": 1e24, "cov_yy": 1e24}
+"""The largest magnitude of each position (m), velocity (m/s) and covariance (m^2) column:
+beyond them squares and distances would overflow; no tracker in a real scene reaches them."""
 _FORMATS = ("%d", "%d", "%.4f", "%.4f", "%.4f", "%.4f", "%.6g", "%.6g", "%.6g", "%d")
 
 
@@ -97,8 +103,9 @@ def read_tracks(path: str | os.PathLike) -> TrackTable:
     """Read a tracks CSV; rows are returned sorted by frame, then id.
 
     Raises:
-        InputError: missing file, missing columns, unparsable or NaN values, frames < 1, ids < 1,
-            confirmed not 0/1, or the same id twice in one frame.
+        InputError: missing file, missing columns, unparsable or NaN values, frames or ids
+            outside 1..INDEX_MAX, values beyond VALUE_MAX, confirmed not 0/1, or the same id
+            twice in one frame.
     """
     path = Path(path)
     if not path.is_file():
@@ -134,8 +141,11 @@ def _check_values(path: Path, data: dict[str, np.ndarray]) -> None:
             raise InputError(f"{path}: column {column} holds NaN or infinite values")
     for column in ("frame", "id"):
         values = data[column]
-        if np.any(values < 1) or np.any(values != np.round(values)):
-            raise InputError(f"{path}: column {column} must hold integers >= 1")
+        if np.any(values < 1) or np.any(values > INDEX_MAX) or np.any(values != np.round(values)):
+            raise InputError(f"{path}: column {column} must hold integers in 1..{INDEX_MAX}")
+    for column, limit in VALUE_MAX.items():
+        if np.any(np.abs(data[column]) > limit):
+            raise InputError(f"{path}: column {column} holds values beyond +-{limit:g}")
     if not np.all(np.isin(data["confirmed"], (0.0, 1.0))):
         raise InputError(f"{path}: column confirmed must hold 0 or 1")
     keys = data["frame"].astype(np.int64) * (int(data["id"].max(initial=0)) + 1) + data["id"]

@@ -42,6 +42,7 @@ from tqdm import tqdm
 
 from common.atomic import write_text_atomic
 from common.errors import InputError
+from common.torch_files import restore_state
 from sim import generate
 from sim.config import ScenarioConfig
 from sim.presets import get_preset
@@ -66,6 +67,7 @@ from tracker.association.network import AssociationNetwork, NetworkConfig, augme
 from tracker.distributed import RankContext, barrier, mean_over_ranks, sum_over_ranks, wrap
 from tracker.evaluation import evaluate_many
 from tracker.pipeline import TrackerConfig
+from tracker.run_folder import saved_progress
 from tracker.scene_source import track_scene
 from tracker.training_data import (
     EvidenceExamples,
@@ -348,9 +350,9 @@ def resume_state(path: Path, config: TrainingConfig) -> TrainingState:
     model = model_from_checkpoint(content, path)
     model.network.train()
     optimizer = make_optimizer(model.network, config)
-    optimizer.load_state_dict(content["optimizer"])
-    return TrainingState(model, optimizer, int(content["epoch"]) + 1, list(content["log"]),
-                         float(content["best_mota"]))
+    restore_state(optimizer, content["optimizer"], path, "optimiser state")
+    epoch, log, best_mota = saved_progress(content, path)
+    return TrainingState(model, optimizer, epoch + 1, log, best_mota)
 
 
 def learning_rate(config: TrainingConfig, progress: float) -> float:

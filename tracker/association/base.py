@@ -31,6 +31,10 @@ WEIGHT_TOLERANCE = 1e-6
 """Slack allowed in the sums of a :class:`WeightedAssociation`'s weights."""
 
 
+AMPLITUDE_LIMIT_DB = 200.0
+"""Amplitudes (SNR, dB) beyond +- this are clipped before they become features."""
+
+
 @dataclass(frozen=True)
 class AssociationInput:
     """One scan as seen by an association backend: T predicted tracks and D detections.
@@ -73,6 +77,15 @@ class AssociationInput:
     sensor_positions: np.ndarray
     detection_probability: np.ndarray | None = None
     clutter_density: np.ndarray | None = None
+
+    @property
+    def amplitude_db(self) -> np.ndarray:
+        """(D,) ``detection_amplitude`` as every feature reads it: NaN (no amplitude) where it
+        is not finite, clipped to +-``AMPLITUDE_LIMIT_DB`` (no sensor gives more), so that an
+        infinite or absurd value in a file cannot blow the network's inputs up."""
+        amplitude = self.detection_amplitude
+        return np.clip(np.where(np.isfinite(amplitude), amplitude, np.nan), -AMPLITUDE_LIMIT_DB,
+                       AMPLITUDE_LIMIT_DB)
 
     @property
     def num_tracks(self) -> int:

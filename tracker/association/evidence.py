@@ -36,7 +36,7 @@ NUM_EVIDENCE_FEATURES = 6
 
 def evidence_features(inputs: AssociationInput) -> np.ndarray:
     """(D, NUM_EVIDENCE_FEATURES) signature features of the scan's D detections."""
-    amplitude = inputs.detection_amplitude
+    amplitude = inputs.amplitude_db
     distance = np.linalg.norm(inputs.detections - inputs.sensor_positions, axis=-1)
     decibels = np.nan_to_num(amplitude, nan=-np.inf)
     columns = [

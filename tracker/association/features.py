@@ -104,7 +104,7 @@ def track_features(inputs: AssociationInput) -> np.ndarray:
 
 def detection_features(inputs: AssociationInput) -> np.ndarray:
     """(D, NUM_DET_FEATURES) per-detection features."""
-    amplitude = inputs.detection_amplitude
+    amplitude = inputs.amplitude_db
     columns = [
         np.nan_to_num(amplitude, nan=0.0) / 10.0,
         np.isfinite(amplitude).astype(np.float64),

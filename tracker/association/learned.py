@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,6 +21,7 @@ import torch
 
 from common.atomic import atomic_path
 from common.errors import InputError
+from common.torch_files import load_weights_only
 from tracker.association.base import AssociationInput
 from tracker.association.evidence import evidence_features
 from tracker.association.features import build_graph
@@ -71,13 +71,7 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     Raises:
         InputError: missing file, not a checkpoint (any other file), or another format version.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such checkpoint file")
-    try:
-        content = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # noqa: BLE001 - torch.load raises anything on a foreign file
-        raise InputError(f"{path}: not an hste-track checkpoint ({type(error).__name__})") from None
+    content = load_weights_only(path, "an hste-track checkpoint")
     if not isinstance(content, dict) or content.get("format") != CHECKPOINT_FORMAT:
         raise InputError(f"{path}: not an hste-track association checkpoint")
     if content.get("version") != CHECKPOINT_VERSION:

@@ -12,7 +12,7 @@ from matplotlib.ticker import NullLocator, ScalarFormatter
 from common.errors import InputError
 from tracker.plots import style
 from tracker.plots.lines import draw_lines, panel_grid, shared_legend
-from tracker.plots.tables import numeric_columns
+from tracker.plots.tables import numeric_columns, require_numbers
 
 SIZE_COLUMNS = ("size", "N", "M")
 SIZE_LABELS = {"size": "problem size (N or M)", "N": "N (numbers to sort)",
@@ -38,6 +38,9 @@ def plot_bench(table: Mapping[str, np.ndarray], out_path: str | os.PathLike,
     if missing or not chosen:
         raise InputError(f"metric(s) {', '.join(missing) or '(none)'} not in the results; "
                          f"available: {', '.join(available) or '(none)'}")
+    require_numbers("results", size_name, table[size_name], every=True)
+    for name in chosen:
+        require_numbers("results", name, table[name])
     sizes = np.asarray(table[size_name], dtype=np.float64)
     methods = np.asarray(table["method"]).astype(str)
     figure, axes = panel_grid(len(chosen), title, columns=min(3, len(chosen)))

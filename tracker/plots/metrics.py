@@ -11,7 +11,7 @@ import numpy as np
 from common.errors import InputError
 from tracker.plots import style
 from tracker.plots.lines import draw_lines, panel_grid, shared_legend
-from tracker.plots.tables import numeric_columns
+from tracker.plots.tables import numeric_columns, require_numbers
 
 DEFAULT_METRICS = ("gospa", "gospa_localisation", "gospa_missed", "gospa_false", "prop_wrong",
                    "prop_any_wrong")
@@ -47,6 +47,11 @@ def plot_metrics(tables: Mapping[str, Mapping[str, np.ndarray]], out_path: str |
     if missing or not chosen:
         raise InputError(f"metric(s) {', '.join(missing) or '(none)'} not in every file; "
                          f"available: {', '.join(shared) or '(none)'}")
+    for label, table in tables.items():
+        require_numbers(label, "frame", table["frame"], every=True)
+    for name in chosen:
+        if not any(np.isfinite(table[name]).any() for table in tables.values()):
+            raise InputError(f"metric {name}: no finite value in any file, nothing to draw")
     title = "Per-frame metrics" + (f" (moving average over {smooth} frames)" if smooth > 1 else "")
     figure, axes = panel_grid(len(chosen), title)
     frames = {label: table["frame"] for label, table in tables.items()}

@@ -47,6 +47,17 @@ def numeric_columns(table: dict[str, np.ndarray], exclude: tuple[str, ...] = ())
     ]
 
 
+def require_numbers(label: str, name: str, values: np.ndarray, every: bool = False) -> None:
+    """InputError unless column ``name`` of ``label`` holds numbers with at least one finite
+    value (with ``every``: only finite values), so that a picture has something to draw."""
+    finite = np.isfinite(values) if values.dtype.kind == "f" else None
+    if finite is None:
+        raise InputError(f"{label}: column {name} must hold numbers, got {values[:3].tolist()}")
+    if not (finite.all() if every else finite.any()):
+        raise InputError(f"{label}: column {name} holds "
+                         f"{'NaN or infinite values' if every else 'no finite value to draw'}")
+
+
 def _typed(values: np.ndarray) -> np.ndarray:
     """Column as float64 when every non-empty cell parses as a number, else as stripped strings."""
     stripped = np.char.strip(values)
