@@ -173,7 +173,7 @@ class Tracker:
             ValueError: a scan earlier than the one before it.
         """
         tables = []
-        total = len(source) if hasattr(source, "__len__") else None
+        total = getattr(source, "num_frames", None)  # for the progress bar only
         with tqdm(total=total, desc="tracking", unit="frame", disable=not progress,
                   leave=False) as bar:
             for time, frame, scans in frames(source):
