@@ -12,7 +12,8 @@ Sequences are drawn as N i.i.d. U(0, 1) numbers: such a vector already is a unif
 shuffle of its sorted version, so ``x`` is the draw itself and ``x_hat = sort(x)``.
 
 One run = one (method, N, seed); :func:`run_sorting` trains and evaluates it and returns a flat
-dict of the config, metrics and timing. Sweeps over many runs live in :mod:`experiments.sweep`.
+dict of the config, metrics and timing. Sweeps over many runs live in
+:mod:`experiments.sorting_sweep`.
 """
 
 from __future__ import annotations

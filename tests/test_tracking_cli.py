@@ -169,7 +169,7 @@ def test_bad_checkpoint_and_options_are_refused(tmp_path, scene_path):
     [
         (["--bogus"], "hste: No such option '--bogus'. (see 'hste --help')"),
         (["plot", "nope"], "hste plot: No such command 'nope'."),
-        (["track"], "hste track: Missing argument 'SCENE'. (see 'hste track --help')"),
+        (["track"], "hste track: Missing argument 'DETECTIONS'. (see 'hste track --help')"),
         (["track", "{scene}"], "Missing option '-o' / '--output'"),
         (["evaluate", "{scene}", "x.csv", "--json", "s.json", "--match-distance", "-1"],
          "Invalid value for '--match-distance'"),

@@ -3,10 +3,9 @@
 Launch options, all running the same training code:
 
 - plain ``hste train ...``: one process, no process group;
-- ``torchrun --nproc-per-node K hste-train-entry ...`` or ``torchrun ... -m tracker.cli train
-  ...``: torchrun sets ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR``,
-  ``MASTER_PORT``; :func:`init_process_group` reads them (several machines: ``--nnodes N
-  --node-rank R --rdzv-endpoint HOST:PORT``);
+- ``torchrun --nproc-per-node K -m tracker.cli train ...``: torchrun sets ``RANK``,
+  ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR``, ``MASTER_PORT``; :func:`init_process_group`
+  reads them (several machines: ``--nnodes N --node-rank R --rdzv-endpoint HOST:PORT``);
 - ``hste train --nproc K``: :func:`spawn` starts K ranks on this machine itself.
 
 Backend: ``nccl`` when CUDA is available (one GPU per local rank), ``gloo`` on CPU.

@@ -1,7 +1,8 @@
 """The Tracker: per frame predict -> associate -> update -> initiate -> confirm/delete.
 
 Components are injected, Stone Soup style: any :class:`~tracker.association.base.Associator`
-(``gnn``, ``learned``, ``sinkhorn``), an :class:`~tracker.management.Initiator`, a
+(``gnn``, ``jpda``, ``learned``, ``sinkhorn``), an :class:`~tracker.update.Updater` (Kalman for
+hard assignments, PDA for weights), an :class:`~tracker.management.Initiator`, a
 :class:`~tracker.management.Deleter` and a :class:`~tracker.models.MotionModel`; the defaults are
 built from a :class:`TrackerConfig` (loadable from TOML).
 
@@ -38,11 +39,12 @@ from tracker.association.base import (
     AssociationInput,
     Associator,
     EvidenceSource,
-    check_assignment,
+    UpdaterSource,
+    WeightedAssociation,
+    as_association,
 )
-from tracker.association.gating import mahalanobis_2x2
 from tracker.association.gnn import GnnConfig
-from tracker.filtering import innovation_covariance, predict, update
+from tracker.filtering import innovation_covariance, predict
 from tracker.management import (
     Deleter,
     Initiator,
@@ -56,6 +58,7 @@ from tracker.models import MotionModel, build_motion_model
 from tracker.sensors import SensorModel
 from tracker.sources import Scan, frames
 from tracker.tracks_io import TrackTable
+from tracker.update import KalmanUpdate, Updater
 
 
 @dataclass(frozen=True)
@@ -118,11 +121,15 @@ class Tracker:
             a scan's ``sensor`` indexes this sequence.
         config: pipeline settings; the defaults of the components below come from it.
         initiator, deleter, motion_model: optional replacements of the configured components.
+        updater: the update step (:mod:`tracker.update`); by default the associator's own when
+            it is an :class:`~tracker.association.base.UpdaterSource` (``jpda``: PDA), else the
+            Kalman update of hard assignments.
     """
 
     def __init__(self, associator: Associator, sensors: Sequence[SensorModel],
                  config: TrackerConfig | None = None, initiator: Initiator | None = None,
-                 deleter: Deleter | None = None, motion_model: MotionModel | None = None) -> None:
+                 deleter: Deleter | None = None, motion_model: MotionModel | None = None,
+                 updater: Updater | None = None) -> None:
         self.config = config or TrackerConfig()
         self.associator = associator
         self.evidence_source = associator if isinstance(associator, EvidenceSource) else None
@@ -132,6 +139,8 @@ class Tracker:
                             "tracker.scene_source.scene_sensors)")
         self.initiator = initiator or build_initiator(self.config.management)
         self.deleter = deleter or build_deleter(self.config.management)
+        self.updater = updater or (associator.updater() if isinstance(associator, UpdaterSource)
+                                   else KalmanUpdate())
         self.motion_model = motion_model or build_motion_model(
             self.config.motion_model, self.config.noise_diff_coeff, self.config.turn_rate)
         self.tracks = TrackSet.empty()
@@ -190,7 +199,7 @@ class Tracker:
         pd = sensor.detection_probability(tracks.states[:, :2])
         stages = ([in_view & tracks.confirmed, in_view & ~tracks.confirmed]
                   if self.config.staged_association else [in_view])
-        assignment = np.full(len(tracks), -1, dtype=np.int64)
+        association = WeightedAssociation.none(len(tracks), len(measurements))
         free = np.ones(len(measurements), dtype=bool)
         for stage in stages:
             track_rows, detection_rows = np.flatnonzero(stage), np.flatnonzero(free)
@@ -198,13 +207,13 @@ class Tracker:
                 continue
             inputs = association_input(tracks.take(track_rows), measurements.take(detection_rows),
                                        sensor, pd[track_rows])
-            local = check_assignment(self.associator.associate(inputs), track_rows.size,
-                                     detection_rows.size)
-            matched = local >= 0
-            assignment[track_rows[matched]] = detection_rows[local[matched]]
-            free[detection_rows[local[matched]]] = False
+            local = as_association(self.associator.associate(inputs), track_rows.size,
+                                   detection_rows.size)
+            association = association.merged(local, track_rows, detection_rows)
+            free[detection_rows[local.claimed()]] = False
         evidence = self._detection_evidence(sensor, measurements)
-        self.tracks = _updated(tracks, assignment, in_view, pd, measurements, evidence)
+        self.tracks = self.updater.update(tracks, association, in_view, pd, measurements,
+                                          evidence)
         self.tracks = self.tracks.extend(self._initiated(measurements.take(free), evidence[free]))
 
     def _detection_evidence(self, sensor, measurements: Measurements) -> np.ndarray:
@@ -225,31 +234,6 @@ class Tracker:
         zeros, ones = np.zeros(count, dtype=np.int64), np.ones(count, dtype=np.int64)
         return TrackSet(ids, states, covariances, age=zeros, scans=ones, hits=ones, misses=zeros,
                         confirmed=np.zeros(count, dtype=bool), score=evidence.copy())
-
-
-def _updated(tracks: TrackSet, assignment: np.ndarray, in_view: np.ndarray, pd: np.ndarray,
-             measurements: Measurements, evidence: np.ndarray) -> TrackSet:
-    """Tracks after the Kalman update of the matched ones, the hit/miss bookkeeping and the score
-    increments (see :class:`~tracker.management.TrackSet`), plus each taken measurement's
-    signature ``evidence`` (D,)."""
-    matched = assignment >= 0
-    states, covariances = tracks.states.copy(), tracks.covariances.copy()
-    pd = np.clip(pd, 1e-6, 1.0 - 1e-6)
-    score = tracks.score + np.where(in_view & ~matched, np.log1p(-pd), 0.0)
-    if matched.any():
-        chosen = assignment[matched]
-        posterior = update(states[matched], covariances[matched], measurements.xy[chosen],
-                           measurements.covariances[chosen])
-        states[matched], covariances[matched] = posterior.states, posterior.covariances
-        distance, log_det = mahalanobis_2x2(posterior.innovations,
-                                            posterior.innovation_covariances)
-        score[matched] += (np.log(pd[matched]) - 0.5 * distance - 0.5 * log_det
-                           - np.log(2.0 * np.pi) - np.log(measurements.clutter_density[chosen])
-                           + evidence[chosen])
-    return dataclasses.replace(
-        tracks, states=states, covariances=covariances, scans=tracks.scans + in_view,
-        hits=tracks.hits + matched, misses=np.where(matched, 0, tracks.misses + in_view),
-        score=score)
 
 
 def association_input(tracks: TrackSet, measurements: Measurements, sensor,

@@ -2,8 +2,11 @@
 
 ``BACKENDS`` maps a backend name (``hste track --assoc NAME``) to the ``"module:factory"`` that
 builds it; a backend's module is imported only when that backend is built.
-A factory takes keyword options (``model_path`` for learned backends) and returns an
-:class:`~tracker.association.base.Associator`.
+A factory takes keyword options and returns an :class:`~tracker.association.base.Associator`:
+the backends in ``MODEL_BACKENDS`` take ``model_path`` (a checkpoint), every other one takes
+``config``, the scan priors of :class:`~tracker.association.gnn.GnnConfig` (gate probability,
+fallback Pd and clutter density; ``[gnn]`` in the tracker's TOML). Adding a backend: its module
+and one line here.
 """
 
 from __future__ import annotations
@@ -22,9 +25,13 @@ from tracker.association.base import (
 # name -> "module:factory". One line per backend; keep sorted.
 BACKENDS: dict[str, str] = {
     "gnn": "tracker.association.gnn:build_gnn",
+    "jpda": "tracker.association.jpda:build_jpda",
     "learned": "tracker.association.learned:build_learned",
     "sinkhorn": "tracker.association.learned:build_sinkhorn",
 }
+
+MODEL_BACKENDS = ("learned", "sinkhorn")
+"""Backends built from a trained checkpoint (``model_path``)."""
 
 
 def build_associator(name: str, **options) -> Associator:
@@ -39,5 +46,5 @@ def build_associator(name: str, **options) -> Associator:
     return getattr(importlib.import_module(module_name), attribute)(**options)
 
 
-__all__ = ["BACKENDS", "MISSED", "AssociationInput", "Associator", "EvidenceSource",
-           "build_associator", "check_assignment"]
+__all__ = ["BACKENDS", "MISSED", "MODEL_BACKENDS", "AssociationInput", "Associator",
+           "EvidenceSource", "build_associator", "check_assignment"]

@@ -1,20 +1,34 @@
-"""The one interface every association backend implements (``gnn``, ``learned``, ``sinkhorn``).
+"""The one interface every association backend implements (``gnn``, ``jpda``, ``learned``, ...).
 
 Per scan the tracker hands a backend an :class:`AssociationInput` (T predicted tracks, D
-detections, everything in world-frame metres) and gets back, per track, the index of the
-detection it takes or ``-1`` for a missed track. Detections that no track takes start tentative
-tracks. A backend never changes tracks itself; the tracker updates, initiates and deletes.
+detections, everything in world-frame metres) and gets back either a hard answer, per track the
+index of the detection it takes or ``-1`` for a missed track, or a soft one, a
+:class:`WeightedAssociation` (a weight per gated (track, detection) pair plus a miss weight per
+track). :func:`as_association` turns either into a checked :class:`WeightedAssociation`, the one
+form the tracker's update step (:mod:`tracker.update`) reads. Detections whose summed weight
+stays below :data:`CLAIM_THRESHOLD` (for hard answers: the ones no track takes) start tentative
+tracks. A backend never changes tracks itself; the tracker updates, initiates and deletes. A
+backend whose answers need an update other than the Kalman update of hard assignments says which
+by being an :class:`UpdaterSource`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 MISSED = -1
 """Assignment value of a track that takes no detection in this scan."""
+
+CLAIM_THRESHOLD = 0.5
+"""A detection whose association weights, summed over the tracks, reach this value is claimed by
+the tracks (later stages and the initiator do not get it); below it, it starts a new tentative
+track. For a hard assignment a detection is claimed exactly when a track takes it."""
+
+WEIGHT_TOLERANCE = 1e-6
+"""Slack allowed in the sums of a :class:`WeightedAssociation`'s weights."""
 
 
 @dataclass(frozen=True)
@@ -86,15 +100,92 @@ class AssociationInput:
         return innovation, position_covariance + self.detection_covariances[detection_index]
 
 
+@dataclass(frozen=True)
+class WeightedAssociation:
+    """A soft association of T tracks and D detections: weights on K (track, detection) pairs.
+
+    Attributes:
+        num_tracks, num_detections: T and D.
+        track_index: (K,) int64 track of each pair.
+        detection_index: (K,) int64 detection of each pair (pairs unique).
+        weight: (K,) float64 in [0, 1], the probability that the track's target made the
+            detection.
+        missed: (T,) float64 in [0, 1], the probability that the track's target made none; a
+            track's pair weights and its miss weight sum to 1, a detection's weights to <= 1.
+    """
+
+    num_tracks: int
+    num_detections: int
+    track_index: np.ndarray
+    detection_index: np.ndarray
+    weight: np.ndarray
+    missed: np.ndarray
+
+    @classmethod
+    def from_assignment(cls, assignment: np.ndarray, num_detections: int) -> WeightedAssociation:
+        """The hard ``assignment`` (T,) (detection per track, ``MISSED`` for none) as weights 1."""
+        tracks = np.flatnonzero(assignment != MISSED)
+        return cls(assignment.size, num_detections, tracks, assignment[tracks],
+                   np.ones(tracks.size), (assignment == MISSED).astype(np.float64))
+
+    @classmethod
+    def none(cls, num_tracks: int, num_detections: int) -> WeightedAssociation:
+        """Every track missed."""
+        empty = np.zeros(0, dtype=np.int64)
+        return cls(num_tracks, num_detections, empty, empty, np.zeros(0), np.ones(num_tracks))
+
+    def detection_weight(self) -> np.ndarray:
+        """(D,) the weights of each detection summed over the tracks."""
+        return np.bincount(self.detection_index, self.weight, minlength=self.num_detections)
+
+    def claimed(self) -> np.ndarray:
+        """(D,) bool, detections claimed by the tracks (see :data:`CLAIM_THRESHOLD`)."""
+        return self.detection_weight() >= CLAIM_THRESHOLD
+
+    def hard_assignment(self) -> np.ndarray | None:
+        """(T,) int64 detection per track (``MISSED`` for none) when every weight is 0 or 1 and
+        each track has at most one pair of weight 1; None for a soft association."""
+        taken = self.weight > 0.5
+        if np.any(np.abs(self.weight - taken) > WEIGHT_TOLERANCE):
+            return None
+        result = np.full(self.num_tracks, MISSED, dtype=np.int64)
+        result[self.track_index[taken]] = self.detection_index[taken]
+        if np.count_nonzero(result != MISSED) != np.count_nonzero(taken):
+            return None
+        return result
+
+    def merged(self, other: WeightedAssociation, track_rows: np.ndarray,
+               detection_rows: np.ndarray) -> WeightedAssociation:
+        """This association with ``other``, an association of the tracks ``track_rows`` and
+        detections ``detection_rows`` (indices into this one's), written over those tracks."""
+        missed = self.missed.copy()
+        missed[track_rows] = other.missed
+        keep = ~np.isin(self.track_index, track_rows)
+        return WeightedAssociation(
+            self.num_tracks, self.num_detections,
+            np.concatenate([self.track_index[keep], track_rows[other.track_index]]),
+            np.concatenate([self.detection_index[keep], detection_rows[other.detection_index]]),
+            np.concatenate([self.weight[keep], other.weight]), missed)
+
+
 @runtime_checkable
 class Associator(Protocol):
-    """An association backend: maps one scan to a detection index per track."""
+    """An association backend: maps one scan to a detection per track, or to weights."""
 
-    def associate(self, inputs: AssociationInput) -> np.ndarray:
-        """Return (T,) int64: the detection index each track takes, or ``MISSED`` (-1).
+    def associate(self, inputs: AssociationInput) -> np.ndarray | WeightedAssociation:
+        """Return (T,) int64, the detection index each track takes or ``MISSED`` (-1), each
+        detection index at most once; or a :class:`WeightedAssociation` of the scan."""
+        ...
 
-        Each detection index appears at most once.
-        """
+
+@runtime_checkable
+class UpdaterSource(Protocol):
+    """A backend whose answers need their own update step (:mod:`tracker.update`), e.g. the
+    PDA update of ``jpda``'s weights; the tracker uses it unless it is given another."""
+
+    def updater(self) -> Any:
+        """The :class:`tracker.update.Updater` the tracker should apply to this backend's
+        associations."""
         ...
 
 
@@ -107,6 +198,45 @@ class EvidenceSource(Protocol):
         """(D,) float64 log-likelihood ratio, target against clutter, of each detection's
         signature (amplitude, range, point count, spread); the tracks in ``inputs`` are unused."""
         ...
+
+
+def as_association(result: np.ndarray | WeightedAssociation, num_tracks: int,
+                   num_detections: int) -> WeightedAssociation:
+    """Validate a backend's answer (hard or weighted) and return it as weights.
+
+    Raises:
+        ValueError: a hard answer that :func:`check_assignment` refuses; weights of the wrong
+            shape, pairs outside the scan or repeated, weights outside [0, 1], or sums that are not
+            1 per track or exceed 1 per detection.
+    """
+    if not isinstance(result, WeightedAssociation):
+        return WeightedAssociation.from_assignment(
+            check_assignment(result, num_tracks, num_detections), num_detections)
+    if (result.num_tracks, result.num_detections) != (num_tracks, num_detections):
+        raise ValueError(f"association is for {result.num_tracks} tracks x "
+                         f"{result.num_detections} detections, expected {num_tracks} x "
+                         f"{num_detections}")
+    pairs = result.track_index.size
+    if (result.detection_index.shape, result.weight.shape, result.missed.shape) != (
+            (pairs,), (pairs,), (num_tracks,)):
+        raise ValueError("association arrays have inconsistent shapes")
+    if pairs and (result.track_index.min() < 0 or result.track_index.max() >= num_tracks
+                  or result.detection_index.min() < 0
+                  or result.detection_index.max() >= num_detections):
+        raise ValueError("association holds a pair outside the scan")
+    keys = result.track_index * num_detections + result.detection_index
+    if np.unique(keys).size != keys.size:
+        raise ValueError("association holds a (track, detection) pair twice")
+    weights = np.concatenate([result.weight, result.missed])
+    if not (np.isfinite(weights).all() and (weights >= -WEIGHT_TOLERANCE).all()
+            and (weights <= 1.0 + WEIGHT_TOLERANCE).all()):
+        raise ValueError("association weights must be in [0, 1]")
+    track_sums = np.bincount(result.track_index, result.weight, num_tracks) + result.missed
+    if np.any(np.abs(track_sums - 1.0) > WEIGHT_TOLERANCE):
+        raise ValueError("each track's weights and miss weight must sum to 1")
+    if np.any(result.detection_weight() > 1.0 + WEIGHT_TOLERANCE):
+        raise ValueError("a detection's weights sum to more than 1")
+    return result
 
 
 def check_assignment(assignment: np.ndarray, num_tracks: int, num_detections: int) -> np.ndarray:

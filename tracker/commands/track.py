@@ -9,17 +9,18 @@ import numpy as np
 
 from common.atomic import refuse_overwriting_inputs
 from common.errors import InputError
-from tracker.association import BACKENDS
+from tracker.association import BACKENDS, MODEL_BACKENDS
 
 
 def build_backend(backend: str, model_path: Path | None, config):
-    """The association backend ``backend`` (gnn from ``config.gnn``; the network backends from
-    the checkpoint at ``model_path``)."""
+    """The association backend ``backend`` (gnn and jpda from ``config.gnn``; the network
+    backends from the checkpoint at ``model_path``)."""
     from tracker.association import build_associator
 
-    if backend == "gnn":
+    if backend not in MODEL_BACKENDS:
         if model_path is not None:
-            raise InputError("--model is for the learned and sinkhorn backends, not gnn")
+            raise InputError(f"--model is for the {' and '.join(MODEL_BACKENDS)} backends, "
+                             f"not {backend}")
         return build_associator(backend, config=config.gnn)
     import torch  # only the network backends need it
 

@@ -1,8 +1,9 @@
 """Exact assignment: the Hungarian layer's forward pass, batched over leading dimensions.
 
-The solver is lapx's Jonker-Volgenant batch kernel (``lap.lapjvr_batch``), which releases the GIL
-and runs the batch on a native thread pool of ``torch.get_num_threads()`` threads (at most 4), so
-``torch.set_num_threads`` is the one knob for both; scipy's ``linear_sum_assignment`` stays the
+The torch front end of :mod:`tracker.perm.lsap`, which holds the checks, the per-matrix cost
+conversion and the call of lapx's Jonker-Volgenant kernel (``lap.lapjvr_batch``: it releases the
+GIL and runs the batch on a native thread pool of ``torch.get_num_threads()`` threads, at most 4,
+so ``torch.set_num_threads`` is the one knob for both); scipy's ``linear_sum_assignment`` stays the
 reference that the tests compare against. ``benchmarks/perm.py`` measures both side by side.
 
 Scores are maximised. ``-inf`` marks a forbidden pair: the solver then returns the largest matching
@@ -12,53 +13,21 @@ pairs are all forbidden stays unassigned.
 
 from __future__ import annotations
 
-import lap
 import numpy as np
 import torch
 from torch import Tensor
 
-_MAX_THREADS = 4
+from tracker.perm.lsap import assignment_indices
+
 _NUMPY_DTYPES = {torch.float64: np.float64, torch.float32: np.float32, torch.float16: np.float16}
 
 
-def _check_finite_or_forbidden(scores: np.ndarray | Tensor, name: str) -> None:
+def _check_finite_or_forbidden(scores: Tensor, name: str) -> None:
     """Raise ValueError for NaN or +inf entries (``-inf`` is allowed: a forbidden pair)."""
-    module = torch if isinstance(scores, Tensor) else np
-    if module.isnan(scores).any():
+    if torch.isnan(scores).any():
         raise ValueError(f"{name} contains NaN; scores must be finite or -inf (forbidden pair)")
-    if module.isposinf(scores).any():
+    if torch.isposinf(scores).any():
         raise ValueError(f"{name} contains +inf; scores must be finite or -inf (forbidden pair)")
-
-
-def _solve_batch(costs: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Minimum-cost assignments of a (B, N, M) float64 batch of finite costs.
-
-    Returns per-problem row and column index arrays, each of length min(N, M).
-    """
-    threads = min(_MAX_THREADS, torch.get_num_threads())
-    rows, cols = lap.lapjvr_batch(
-        costs, extend_cost=True, return_cost=False, n_threads=threads, precision="float64"
-    )
-    return rows, cols
-
-
-def _finite_costs(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """Turn (B, N, M) maximisation scores into finite minimisation costs for the solver.
-
-    A forbidden (-inf) pair costs more than any matching of allowed pairs can gain, so the solver
-    first maximises the number of allowed pairs, then their total score. Returns (costs, forbidden
-    mask or None when every entry is finite).
-    """
-    if np.isfinite(scores).all():
-        return np.negative(scores, dtype=np.float64), None  # one pass: negate and widen
-    _check_finite_or_forbidden(scores, "scores")
-    scores = scores.astype(np.float64)
-    forbidden = np.isneginf(scores)
-    allowed = -scores[~forbidden]
-    highest = float(allowed.max()) if allowed.size else 0.0
-    span = highest - float(allowed.min()) if allowed.size else 0.0
-    big = highest + (span + 1.0) * (min(scores.shape[-2:]) + 1)
-    return np.where(forbidden, big, -scores), forbidden
 
 
 def hungarian(scores: Tensor) -> Tensor:
@@ -70,29 +39,28 @@ def hungarian(scores: Tensor) -> Tensor:
     Returns:
         (..., N, M) tensor of the input's dtype and device holding 0/1 entries, at most one 1 per
         row and per column, and min(N, M) ones when no pair is forbidden. Not differentiable (use
-        :func:`hungarian_ste` for a gradient).
+        :func:`hungarian_ste` for a gradient). Each matrix's answer depends on that matrix alone.
 
     Raises:
         ValueError: if ``scores`` has fewer than 2 dimensions or contains NaN or +inf.
+        TypeError: if ``scores`` is complex.
     """
     if scores.dim() < 2:
         raise ValueError(f"scores must have shape (..., N, M); got {tuple(scores.shape)}")
+    if scores.is_complex():
+        raise TypeError(f"scores must be real; got dtype {scores.dtype}")
     if scores.numel() == 0:
         return torch.zeros_like(scores)
-    n, m = scores.shape[-2:]
     host = scores.detach().cpu()
     array = (host if host.dtype in _NUMPY_DTYPES else host.double()).numpy()
-    flat = array.reshape(-1, n, m)
-    costs, forbidden = _finite_costs(flat)
-    rows, cols = _solve_batch(costs)
-    batch_index = np.repeat(np.arange(len(rows)), [len(r) for r in rows])
-    row_index, col_index = np.concatenate(rows), np.concatenate(cols)
-    if forbidden is not None:
-        keep = ~forbidden[batch_index, row_index, col_index]
-        batch_index, row_index, col_index = batch_index[keep], row_index[keep], col_index[keep]
-    assignment = np.zeros(flat.shape, dtype=array.dtype)
-    assignment[batch_index, row_index, col_index] = 1  # numpy: far cheaper than torch index_put
-    return torch.from_numpy(assignment.reshape(array.shape)).to(scores.device, scores.dtype)
+    batch, rows, cols = assignment_indices(array)
+    assignment = np.zeros((array.size // (array.shape[-2] * array.shape[-1]), *array.shape[-2:]),
+                          dtype=array.dtype)
+    assignment[batch, rows, cols] = 1  # numpy: far cheaper than torch index_put
+    result = torch.from_numpy(assignment.reshape(array.shape))
+    if result.dtype != scores.dtype or result.device != scores.device:
+        result = result.to(scores.device, scores.dtype)
+    return result
 
 
 def augmented_scores(pair_scores: Tensor, row_unmatched: Tensor, col_unmatched: Tensor) -> Tensor:

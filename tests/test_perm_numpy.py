@@ -1,0 +1,66 @@
+"""The numpy entry points (assignment_indices, hungarian_numpy, hungarian_many) vs hungarian."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linear_sum_assignment
+
+from tracker.perm import assignment_indices, hungarian, hungarian_many, hungarian_numpy
+
+
+@given(shape=st.lists(st.integers(1, 7), min_size=2, max_size=4), seed=st.integers(0, 2**32 - 1),
+       dtype=st.sampled_from([np.float32, np.float64]))
+def test_hungarian_numpy_equals_hungarian(shape, seed, dtype):
+    rng = np.random.default_rng(seed)
+    scores = rng.normal(size=shape).astype(dtype)
+    scores[rng.random(shape) < 0.2] = -np.inf
+    P = hungarian_numpy(scores)
+    assert P.dtype == dtype and P.shape == scores.shape
+    np.testing.assert_array_equal(P, hungarian(torch.from_numpy(scores)).numpy())
+
+
+def test_assignment_indices_are_flat_batch_row_col():
+    scores = np.zeros((2, 3, 2, 2))
+    scores[1, 2] = [[0.0, 5.0], [5.0, 0.0]]
+    batch, rows, cols = assignment_indices(scores)
+    assert batch.dtype == rows.dtype == cols.dtype == np.int64
+    assert batch.tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+    chosen = set(zip(rows[batch == 5].tolist(), cols[batch == 5].tolist(), strict=True))
+    assert chosen == {(0, 1), (1, 0)}
+
+
+def test_assignment_indices_drop_forbidden_pairs_and_handle_empty_input():
+    scores = np.array([[[1.0, -np.inf], [-np.inf, -np.inf]]])
+    assert [a.tolist() for a in assignment_indices(scores)] == [[0], [0], [0]]
+    assert all(a.size == 0 for a in assignment_indices(np.zeros((3, 0, 4))))
+    with pytest.raises(ValueError, match="NaN"):
+        assignment_indices(np.array([[np.nan]]))
+    with pytest.raises(ValueError, match=r"\(\.\.\., N, M\)"):
+        assignment_indices(np.zeros(3))
+
+
+@settings(deadline=None)
+@given(sizes=st.lists(st.tuples(st.integers(1, 6), st.integers(1, 6)), max_size=12),
+       seed=st.integers(0, 2**32 - 1))
+def test_hungarian_many_solves_each_matrix_as_alone(sizes, seed):
+    rng = np.random.default_rng(seed)
+    matrices = [rng.normal(size=size) for size in sizes]
+    for matrix in matrices[::3]:
+        matrix[rng.random(matrix.shape) < 0.3] = -np.inf
+    solutions = hungarian_many(matrices)
+    assert len(solutions) == len(matrices)
+    for matrix, (rows, cols) in zip(matrices, solutions, strict=True):
+        _, alone_rows, alone_cols = assignment_indices(matrix)
+        np.testing.assert_array_equal(rows, alone_rows)
+        np.testing.assert_array_equal(cols, alone_cols)
+        if np.isfinite(matrix).all():
+            best_rows, best_cols = linear_sum_assignment(matrix, maximize=True)
+            assert matrix[rows, cols].sum() == pytest.approx(matrix[best_rows, best_cols].sum())
+
+
+def test_hungarian_many_rejects_non_matrices():
+    with pytest.raises(ValueError, match="matrix 1 must be 2-D"):
+        hungarian_many([np.zeros((2, 2)), np.zeros(3)])
+    assert hungarian_many([]) == []

@@ -1,0 +1,200 @@
+"""Exact linear assignment on numpy arrays: the solver behind :func:`tracker.perm.hungarian`.
+
+This module holds everything that happens between a (..., N, M) array of scores and the solver:
+the checks (NaN and +inf are refused, ``-inf`` forbids a pair), the conversion of maximisation
+scores into finite minimisation costs, and the call of lapx's Jonker-Volgenant kernel
+(``lap.lapjvr`` for one matrix, ``lap.lapjvr_batch`` for a batch; the batch kernel releases the
+GIL and runs on a native pool of ``threads`` threads). It works on numpy arrays so that callers
+that already hold numpy data (the tracker's many small gated clusters) skip the torch round trip:
+
+- :func:`assignment_indices`: (..., N, M) scores -> flat (batch, row, col) index arrays;
+- :func:`hungarian_numpy`: the same as a dense 0/1 array (the numpy twin of ``hungarian``);
+- :func:`hungarian_many`: a list of matrices of any sizes, solved with one native batch call per
+  distinct shape.
+
+Costs are built per matrix, from that matrix alone, so a matrix's assignment never depends on the
+other matrices of its batch:
+
+- a matrix without forbidden pairs is solved on ``-scores``;
+- a matrix with forbidden pairs is shifted so that its allowed costs lie in ``[0, span]``, and each
+  forbidden pair costs ``(k + 2) * span`` (``k = min(N, M)``; 1 when ``span = 0``), more than any
+  matching of allowed pairs can cost: the solver first maximises the number of allowed pairs, then
+  their total score; the forbidden pairs it had to use are dropped afterwards;
+- a matrix whose magnitudes could overflow the solver's sums (entries beyond about 2**(1000 -
+  log2(2 (k + 2)**2))) is first multiplied by a power of two, which is exact.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import lap
+import numpy as np
+import torch
+
+MAX_THREADS = 4
+"""Upper bound on the native solver threads (``torch.get_num_threads()`` below it)."""
+
+_SAFE_EXPONENT = 1000
+"""The solver's partial sums stay below 2**_SAFE_EXPONENT (float64 overflows at 2**1024)."""
+
+
+def check_real(scores: np.ndarray, name: str = "scores") -> None:
+    """Raise TypeError unless ``scores`` holds real numbers (float, integer or bool), as scipy."""
+    if scores.dtype.kind not in "fiub":
+        raise TypeError(f"{name} must be real; got dtype {scores.dtype}")
+
+
+def check_scores(scores: np.ndarray, name: str = "scores") -> None:
+    """Raise TypeError for non-real arrays, ValueError for NaN or +inf (``-inf`` is allowed)."""
+    check_real(scores, name)
+    if np.isnan(scores).any():
+        raise ValueError(f"{name} contains NaN; scores must be finite or -inf (forbidden pair)")
+    if np.isposinf(scores).any():
+        raise ValueError(f"{name} contains +inf; scores must be finite or -inf (forbidden pair)")
+
+
+def _headroom_bits(k: int) -> int:
+    """Bits the solver's sums may grow beyond the largest cost: log2(2 (k + 2)**2), rounded up."""
+    return int(2 * (k + 2) ** 2).bit_length()
+
+
+def finite_costs(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Finite float64 minimisation costs of a (B, N, M) batch of maximisation scores.
+
+    Args:
+        scores: (B, N, M) real array; ``-inf`` forbids a pair; NaN and +inf raise ValueError.
+
+    Returns:
+        ``(costs, forbidden)``: (B, N, M) float64 C-contiguous costs, and the (B, N, M) boolean
+        mask of forbidden pairs, or None when no pair is forbidden. Each matrix's costs depend on
+        that matrix only (see the module docstring).
+    """
+    check_real(scores)
+    costs = np.negative(scores, dtype=np.float64, casting="unsafe")
+    flat = costs.reshape(-1)
+    # One pass that proves every entry finite and small: NaN or inf make the sum non-finite (NaN
+    # compares False), and a sum of squares below 2**1000 bounds every |entry| below 2**500,
+    # which leaves the solver more headroom than any k that fits in memory needs.
+    with np.errstate(over="ignore", invalid="ignore"):
+        small = float(flat @ flat) <= 2.0**1000
+    if small:
+        return costs, None
+    return _careful_costs(scores, costs, _headroom_bits(min(scores.shape[-2:])))
+
+
+def _careful_costs(scores: np.ndarray, costs: np.ndarray, headroom: int
+                   ) -> tuple[np.ndarray, np.ndarray | None]:
+    """The slow path of :func:`finite_costs`: forbidden pairs and huge magnitudes, per matrix."""
+    check_scores(scores)
+    forbidden = np.isposinf(costs)  # scores of -inf
+    has_forbidden = forbidden.any(axis=(1, 2))
+    low = np.where(forbidden, np.inf, costs).min(axis=(1, 2))  # over allowed pairs
+    high = np.where(forbidden, -np.inf, costs).max(axis=(1, 2))
+    empty = np.isposinf(low)  # every pair forbidden
+    low[empty], high[empty] = 0.0, 0.0
+    exponent = np.frexp(np.maximum(np.abs(low), np.abs(high)))[1]
+    down = np.maximum(0, exponent + headroom - _SAFE_EXPONENT)[:, None, None]
+    costs = np.ldexp(costs, -down)  # exact: a power of two (forbidden entries stay +inf)
+    low, high = np.ldexp(low, -down[:, 0, 0]), np.ldexp(high, -down[:, 0, 0])
+    costs -= np.where(has_forbidden, low, 0.0)[:, None, None]
+    span = high - low
+    big = np.where(span > 0, (min(scores.shape[-2:]) + 2) * span, 1.0)
+    costs = np.where(forbidden, big[:, None, None], costs)
+    return costs, (forbidden if has_forbidden.any() else None)
+
+
+def default_threads() -> int:
+    """Native solver threads: ``torch.get_num_threads()``, at most :data:`MAX_THREADS`."""
+    return min(MAX_THREADS, torch.get_num_threads())
+
+
+def _solve(costs: np.ndarray, threads: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Minimum-cost row and column indices (each of length min(N, M)) of (B, N, M) costs."""
+    if len(costs) == 1:  # the same kernel without the batch machinery (bit-identical answers)
+        rows, cols = lap.lapjvr(costs[0], extend_cost=True, return_cost=False)
+        return [rows], [cols]
+    return lap.lapjvr_batch(costs, extend_cost=True, return_cost=False, n_threads=threads,
+                            precision="float64")
+
+
+def assignment_indices(scores: np.ndarray, threads: int | None = None
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The score-maximising assignment of every matrix of a batch, as index arrays.
+
+    Args:
+        scores: (..., N, M) real array, larger = better; ``-inf`` forbids a pair.
+        threads: native solver threads (default :func:`default_threads`).
+
+    Returns:
+        ``(batch, rows, cols)``: (K,) int64 arrays; pair t matches row ``rows[t]`` with column
+        ``cols[t]`` of matrix ``batch[t]``, an index into the flattened leading dimensions
+        (``scores.reshape(-1, N, M)``). Each matrix has min(N, M) pairs unless some of its pairs
+        are forbidden; then it has the largest number of allowed pairs, and among those the best.
+
+    Raises:
+        ValueError: fewer than 2 dimensions, NaN or +inf. TypeError: complex scores.
+    """
+    if scores.ndim < 2:
+        raise ValueError(f"scores must have shape (..., N, M); got {scores.shape}")
+    n, m = scores.shape[-2:]
+    flat = scores.reshape(math.prod(scores.shape[:-2]), n, m)
+    if flat.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    costs, forbidden = finite_costs(flat)
+    rows, cols = _solve(costs, default_threads() if threads is None else threads)
+    row_index, col_index = np.concatenate(rows), np.concatenate(cols)
+    batch_index = np.repeat(np.arange(len(rows)), min(n, m))
+    if forbidden is not None:
+        keep = ~forbidden[batch_index, row_index, col_index]
+        batch_index, row_index, col_index = batch_index[keep], row_index[keep], col_index[keep]
+    return batch_index, row_index.astype(np.int64), col_index.astype(np.int64)
+
+
+def hungarian_numpy(scores: np.ndarray, threads: int | None = None) -> np.ndarray:
+    """Dense 0/1 assignment of a (..., N, M) score array: ``hungarian`` without torch.
+
+    Args:
+        scores: (..., N, M) real array, larger = better; ``-inf`` forbids a pair.
+        threads: native solver threads (default :func:`default_threads`).
+
+    Returns:
+        (..., N, M) array of the input's dtype when floating (float64 otherwise) with at most one
+        1 per row and column (see :func:`assignment_indices` for which pairs).
+    """
+    batch, rows, cols = assignment_indices(scores, threads)
+    dtype = scores.dtype if np.issubdtype(scores.dtype, np.floating) else np.float64
+    n, m = scores.shape[-2:]
+    assignment = np.zeros((math.prod(scores.shape[:-2]), n, m), dtype=dtype)
+    assignment[batch, rows, cols] = 1
+    return assignment.reshape(scores.shape)
+
+
+def hungarian_many(matrices: Sequence[np.ndarray], threads: int | None = None
+                   ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Solve many score matrices of different sizes with one native batch call per shape.
+
+    Args:
+        matrices: a sequence of (N_i, M_i) real arrays (``-inf`` forbids a pair).
+        threads: native solver threads (default :func:`default_threads`).
+
+    Returns:
+        One ``(rows, cols)`` pair of (K_i,) int64 arrays per matrix, in input order, as
+        :func:`assignment_indices` would give for that matrix alone.
+    """
+    result: list[tuple[np.ndarray, np.ndarray]] = [None] * len(matrices)  # type: ignore[list-item]
+    by_shape: dict[tuple[int, ...], list[int]] = {}
+    for index, matrix in enumerate(matrices):
+        if np.ndim(matrix) != 2:
+            raise ValueError(f"matrix {index} must be 2-D; got shape {np.shape(matrix)}")
+        by_shape.setdefault(np.shape(matrix), []).append(index)
+    for members in by_shape.values():
+        stacked = np.stack([np.asarray(matrices[i]) for i in members])
+        batch, rows, cols = assignment_indices(stacked, threads)
+        bounds = np.searchsorted(batch, np.arange(len(members) + 1))
+        for slot, index in enumerate(members):
+            part = slice(bounds[slot], bounds[slot + 1])
+            result[index] = (rows[part], cols[part])
+    return result
