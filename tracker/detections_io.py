@@ -14,7 +14,8 @@ Contract (extra columns are ignored):
   polar noise its orientation); ``range,azimuth`` need a radar or point-cloud sensor;
 - optional ``sensor`` (the sensor's ``id`` in the sensor file; required when it has several),
   ``range_rate`` (m/s), ``amplitude`` (dB, SNR), and ``cov_xx,cov_xy,cov_yy`` (m^2,
-  per-detection position covariance, all three together, overriding the sensor's noise).
+  per-detection position covariance, all three together, overriding the sensor's noise; a row
+  whose three cells are empty gets the sensor's).
 
 Empty cells are missing values (NaN). Rows whose position is NaN are dropped (counted in
 :attr:`DetectionFile.dropped`); any other problem is an :class:`~common.errors.InputError` naming
@@ -183,12 +184,14 @@ def _positions(table: _Table, sensors: Sequence[SensorModel], sensor_index: np.n
 
 
 def _covariances(table: _Table, valid: np.ndarray) -> np.ndarray | None:
-    """(N, 2, 2) m^2 from the covariance columns, or None; InputError for a row with a valid
-    position whose covariance is not positive definite."""
+    """(N, 2, 2) m^2 from the covariance columns (NaN rows where all three cells are empty: the
+    sensor's noise), or None; InputError for a row with a valid position whose covariance is
+    partly empty or not positive definite."""
     if "cov_xx" not in table.columns:
         return None
     xx, xy, yy = (table.columns[name] for name in COVARIANCE_COLUMNS)
-    bad = valid & ~((xx > 0) & (xx * yy - xy**2 > 0))
+    empty = np.isnan(xx) & np.isnan(xy) & np.isnan(yy)
+    bad = valid & ~empty & ~((xx > 0) & (xx * yy - xy**2 > 0))
     if bad.any():
         raise InputError(f"{table.at(bad)}: cov_xx,cov_xy,cov_yy is not a positive definite "
                          "covariance (m^2)")

@@ -64,10 +64,17 @@ class ScanDetections:
         return int(self.xy.shape[0])
 
     def noise(self, sensor: SensorModel) -> np.ndarray:
-        """(L, 2, 2) m^2: the per-detection covariances if given, else the sensor's noise."""
-        if self.covariances is not None:
+        """(L, 2, 2) m^2: the per-detection covariances where given (rows not NaN), else the
+        sensor's noise."""
+        if self.covariances is None:
+            return sensor.noise_covariances(self.xy, self.range, self.azimuth)
+        missing = np.isnan(self.covariances).any(axis=(1, 2))
+        if not missing.any():
             return self.covariances
-        return sensor.noise_covariances(self.xy, self.range, self.azimuth)
+        noise = self.covariances.copy()
+        noise[missing] = sensor.noise_covariances(self.xy[missing], self.range[missing],
+                                                  self.azimuth[missing])
+        return noise
 
 
 _SCAN_ARRAYS = ("xy", "range", "azimuth", "range_rate", "amplitude", "target")
