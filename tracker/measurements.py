@@ -30,7 +30,6 @@ from dataclasses import dataclass, fields
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
 from tracker.sensors import SensorModel
 
@@ -136,6 +135,8 @@ def cluster_points(xy: np.ndarray, cluster_distance: float) -> tuple[np.ndarray,
 
     Returns ``(labels (N,) int, count)``.
     """
+    from scipy.spatial import cKDTree  # point clouds only
+
     pairs = cKDTree(xy).query_pairs(cluster_distance, output_type="ndarray")
     graph = coo_matrix((np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])),
                        shape=(len(xy), len(xy)))
