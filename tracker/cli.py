@@ -91,7 +91,7 @@ COMMAND_HELP: dict[str, str] = {
     "sim.cli:simulate_command": "Simulate a RADAR or point-cloud scene (.npz; CSV exports).",
     "tracker.commands.animate:animate_command": "Animate a scene with trackers' tracks (GIF).",
     "tracker.commands.demo:demo_command": "Simulate, train, track, evaluate: the whole pipeline.",
-    "tracker.commands.evaluate:evaluate_command": "Score tracks files against a scene or truth CSV.",
+    "tracker.commands.evaluate:evaluate_command": "Score tracks against a scene or a truth CSV.",
     "tracker.commands.plot:bench": "Plot benchmark results.",
     "tracker.commands.plot:metrics": "Plot evaluation metrics.",
     "tracker.commands.plot:scenario": "Plot a scene.",
