@@ -39,8 +39,8 @@ from sim.config import PointCloudConfig  # noqa: E402
 from sim.presets import HARD_PRESETS, get_preset  # noqa: E402
 from tracker.association import build_associator  # noqa: E402
 from tracker.evaluation import EvaluationConfig, evaluate_many  # noqa: E402
-from tracker.measurements import clutter_density  # noqa: E402
 from tracker.pipeline import Tracker, TrackerConfig  # noqa: E402
+from tracker.scene_source import SceneSource, scene_sensors  # noqa: E402
 from tracker.tracks_io import read_tracks  # noqa: E402
 
 METRICS = ("MOTA", "IDF1", "IDSW", "FP", "FN", "MOTP_m")
@@ -51,9 +51,10 @@ REFERENCE_RANGE = 3500.0  # m, radar to the middle of the presets' area
 
 def run_ours(scenario, backend: str):
     """(tracks table, CPU s of the tracking loop) of our tracker with ``backend``."""
-    tracker = Tracker(build_associator(backend), scenario.sensors, TrackerConfig())
+    source = SceneSource(scenario)
+    tracker = Tracker(build_associator(backend), source.sensors, TrackerConfig())
     started = time.process_time()
-    table = tracker.run(scenario)
+    table = tracker.run(source)
     return table, time.process_time() - started
 
 
@@ -62,7 +63,8 @@ def run_stonesoup(python: str, scenario, folder: Path):
     sensor = scenario.sensors[0]
     scene, output = folder / "scene.npz", folder / "stonesoup.csv"
     scenario.save(scene)
-    density = float(clutter_density(sensor, np.array([REFERENCE_RANGE]))[0])
+    model = scene_sensors(scenario)[0]
+    density = float(model.clutter_density(np.zeros((1, 2)), np.array([REFERENCE_RANGE]))[0])
     completed = subprocess.run(
         [python, str(Path(__file__).with_name("stonesoup_jpda.py")), str(scene), "-o",
          str(output), "--noise", "15", "--pd", str(sensor.detection_prob),

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common.atomic import write_text_atomic  # noqa: E402
 from tracker.perm import sinkhorn  # noqa: E402
 
-sinkhorn_module = sys.modules["tracker.perm.sinkhorn"]  # the package re-exports the function
+sinkhorn_module = sys.modules["tracker.perm.sinkhorn_operator"]  # the package exports the function
 
 SHAPES = {"jigsaw 3x3": (320, 9, 9), "jigsaw 6x6": (320, 36, 36),
           "sorting N=100": (100, 100, 100), "sorting N=250": (100, 250, 250)}

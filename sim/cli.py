@@ -12,6 +12,7 @@ from common.atomic import refuse_overwriting_inputs, write_text_atomic
 from common.cli_types import SEED
 from common.errors import InputError
 from sim.config import ScenarioConfig
+from sim.export import write_detections_csv, write_sensor_toml, write_truth_csv
 from sim.generator import generate
 from sim.presets import PRESETS, get_preset
 from sim.scenario import Scenario
@@ -70,6 +71,23 @@ def describe(scenario: Scenario, output: Path) -> str:
     help="Also write the ground truth as MOTChallenge text to this file.",
 )
 @click.option(
+    "--detections-csv",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write every detection as a detections CSV (frame, time s, sensor, x, y m, "
+    "range m, azimuth rad, range_rate m/s, amplitude dB, target) for hste track.",
+)
+@click.option(
+    "--sensor-toml",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the sensors as the tracker's sensor TOML (hste track --sensor).",
+)
+@click.option(
+    "--truth-csv",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the truth as a MOTChallenge-layout CSV (frame,id,x,y,vx,vy; 1-based "
+    "frames, m, m/s) for hste evaluate --truth.",
+)
+@click.option(
     "--save-config",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the config used as TOML (a starting point for --config).",
@@ -81,6 +99,9 @@ def simulate_command(
     seed: int,
     output: Path,
     mot: Path | None,
+    detections_csv: Path | None,
+    sensor_toml: Path | None,
+    truth_csv: Path | None,
     save_config: Path | None,
 ) -> None:
     """Simulate a multi-target RADAR or point-cloud scene and save it as one .npz file.
@@ -94,6 +115,8 @@ def simulate_command(
         hste simulate --preset large --seed 1 -o large.npz --mot large_gt.txt
         hste simulate --preset crossing -o x.npz --save-config my_scene.toml
         hste simulate --config my_scene.toml --seed 2 -o mine.npz
+        hste simulate --seed 3 -o s.npz --detections-csv d.csv --sensor-toml sensor.toml \
+            --truth-csv gt.csv
     """
     if output.suffix != ".npz":
         raise InputError(f"{output}: the scenario file name must end in .npz")
@@ -113,6 +136,12 @@ def simulate_command(
             if mot:
                 scenario.to_motchallenge(mot)
                 bar.update()
+            if detections_csv:
+                write_detections_csv(detections_csv, scenario)
+            if sensor_toml:
+                write_sensor_toml(sensor_toml, scenario)
+            if truth_csv:
+                write_truth_csv(truth_csv, scenario)
             if save_config:
                 write_text_atomic(save_config, config.to_toml())
         except OSError as error:

@@ -38,6 +38,7 @@ def random_scan(rng: np.random.Generator, tracks: int, targets_seen: int, clutte
         detection_range_rate=range_rate, detection_amplitude=amplitude,
         detection_points=np.ones(count, dtype=np.int64), detection_spread=np.zeros(count),
         sensor_positions=np.tile(sensor, (count, 1)),
+        detection_probability=np.full(tracks, 0.9), clutter_density=np.full(count, 1e-6),
     )
 
 

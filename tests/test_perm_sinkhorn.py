@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from tracker.perm import constraint_error, gumbel_sinkhorn, sinkhorn
 
 # The package re-exports the function under the module's name, so reach the module itself.
-sinkhorn_module = sys.modules["tracker.perm.sinkhorn"]
+sinkhorn_module = sys.modules["tracker.perm.sinkhorn_operator"]
 
 
 def appendix_d_matrix(e: float) -> torch.Tensor:
@@ -135,3 +135,16 @@ def test_low_memory_path_flushes_subnormals_only_inside_itself():
     x = (30 * torch.randn(4, 6, 6)).requires_grad_()
     sinkhorn(x, n_iters=20).square().sum().backward()
     assert _subnormal_product() == pytest.approx(1e-40, rel=1e-3)
+
+
+def test_package_names_are_the_functions_even_after_their_modules_are_imported():
+    """tracker.perm loads lazily: a public name must never resolve to a submodule."""
+    import types
+
+    import tracker.perm as perm
+    import tracker.perm.sinkhorn_operator  # noqa: F401 (the submodule loaded first)
+
+    for name in perm.__all__:
+        value = getattr(perm, name)
+        assert (name == "metrics") == isinstance(value, types.ModuleType), name
+    assert perm.sinkhorn is tracker.perm.sinkhorn_operator.sinkhorn

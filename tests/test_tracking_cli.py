@@ -169,7 +169,7 @@ def test_bad_checkpoint_and_options_are_refused(tmp_path, scene_path):
     [
         (["--bogus"], "hste: No such option '--bogus'. (see 'hste --help')"),
         (["plot", "nope"], "hste plot: No such command 'nope'."),
-        (["track"], "hste track: Missing argument 'SCENE'. (see 'hste track --help')"),
+        (["track"], "hste track: Missing argument 'DETECTIONS'. (see 'hste track --help')"),
         (["track", "{scene}"], "Missing option '-o' / '--output'"),
         (["evaluate", "{scene}", "x.csv", "--json", "s.json", "--match-distance", "-1"],
          "Invalid value for '--match-distance'"),
@@ -216,7 +216,7 @@ def test_a_group_without_a_command_still_shows_its_help():
     [
         ("noise_diff_coeff = inf\n", "tracker.noise_diff_coeff = inf"),
         ('motion_model = "ct"\nturn_rate = nan\n', "tracker.turn_rate = nan"),
-        ("[gnn]\nclutter_density = inf\n", "gnn.clutter_density = inf"),
+        ("[gnn]\ngate_probability = inf\n", "gnn.gate_probability = inf"),
         ("[management]\ninitial_speed_std = inf\n", "management.initial_speed_std = inf"),
     ],
 )

@@ -20,6 +20,7 @@ from tracker.evaluation import evaluate_many
 from tracker.management import TrackSet
 from tracker.measurements import Measurements
 from tracker.pipeline import Tracker
+from tracker.scene_source import SceneSource
 from tracker.update import KalmanUpdate, PdaUpdate
 
 GATE = 0.999
@@ -190,7 +191,8 @@ def test_jpda_tracker_follows_a_clean_radar_scene():
                           birth_region=(-1500.0, 1500.0, 500.0, 2500.0))
     scene = generate(ScenarioConfig(frames=30, motion=motion,
                                     sensors=(RadarConfig(clutter_rate=5.0),)), 1)
-    tracker = Tracker(build_associator("jpda"), scene.sensors)
+    source = SceneSource(scene)
+    tracker = Tracker(build_associator("jpda"), source.sensors)
     assert isinstance(tracker.updater, PdaUpdate)
-    summary = evaluate_many(scene, {"jpda": tracker.run(scene)})["jpda"].summary
+    summary = evaluate_many(scene, {"jpda": tracker.run(source)})["jpda"].summary
     assert summary["MOTA"] > 0.85 and summary["IDSW"] == 0 and summary["MT"] >= 4

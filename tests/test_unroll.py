@@ -21,7 +21,7 @@ from tracker.association.learned import LearnedAssociator
 from tracker.association.losses import OperatorConfig
 from tracker.evaluation import gospa
 from tracker.perm import hungarian_ste
-from tracker.pipeline import Tracker
+from tracker.scene_source import track_scene
 from tracker.training import TrainingConfig, new_state
 from tracker.unroll import (
     Call,
@@ -166,8 +166,7 @@ def test_the_hard_forward_with_the_gnn_init_network_tracks_as_the_learned_tracke
     model = new_state(TrainingConfig(hidden=8, rounds=1)).model
     scene = _scene(12)
     result = Unroll(model, [scene, scene], _unroll_config(window=5)).run(backward=False)
-    reference = Tracker(LearnedAssociator(model), scene.sensors,
-                        TrainingConfig().tracker()).run(scene)
+    reference = track_scene(LearnedAssociator(model), scene, TrainingConfig().tracker())
     assert len(reference) > 50
     for table in result.tables:
         for name in ("frame", "id", "confirmed"):

@@ -30,7 +30,6 @@ from dataclasses import dataclass, fields
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
 from tracker.sensors import SensorModel
 
@@ -64,10 +63,17 @@ class ScanDetections:
         return int(self.xy.shape[0])
 
     def noise(self, sensor: SensorModel) -> np.ndarray:
-        """(L, 2, 2) m^2: the per-detection covariances if given, else the sensor's noise."""
-        if self.covariances is not None:
+        """(L, 2, 2) m^2: the per-detection covariances where given (rows not NaN), else the
+        sensor's noise."""
+        if self.covariances is None:
+            return sensor.noise_covariances(self.xy, self.range, self.azimuth)
+        missing = np.isnan(self.covariances).any(axis=(1, 2))
+        if not missing.any():
             return self.covariances
-        return sensor.noise_covariances(self.xy, self.range, self.azimuth)
+        noise = self.covariances.copy()
+        noise[missing] = sensor.noise_covariances(self.xy[missing], self.range[missing],
+                                                  self.azimuth[missing])
+        return noise
 
 
 _SCAN_ARRAYS = ("xy", "range", "azimuth", "range_rate", "amplitude", "target")
@@ -129,6 +135,8 @@ def cluster_points(xy: np.ndarray, cluster_distance: float) -> tuple[np.ndarray,
 
     Returns ``(labels (N,) int, count)``.
     """
+    from scipy.spatial import cKDTree  # point clouds only
+
     pairs = cKDTree(xy).query_pairs(cluster_distance, output_type="ndarray")
     graph = coo_matrix((np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])),
                        shape=(len(xy), len(xy)))

@@ -1,8 +1,10 @@
 """Motion models for 2-D tracking: the state transition F and process noise Q for a time step.
 
 The state is ``[x, y, vx, vy]`` (m, m/s). Both models are linear for a given time step, so one
-Kalman filter serves them; Q comes from filterpy's continuous white-noise-acceleration model
-(the one Stone Soup calls ``ConstantVelocity``), with ``noise_diff_coeff`` q in m^2/s^3.
+Kalman filter serves them; Q is filterpy's continuous white-noise-acceleration model
+(``Q_continuous_white_noise``, the one Stone Soup calls ``ConstantVelocity``; the same arithmetic,
+so bit for bit, without importing filterpy, whose import pulls scipy.stats), with
+``noise_diff_coeff`` q in m^2/s^3.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-from filterpy.common import Q_continuous_white_noise
 
 MEASUREMENT_MATRIX = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0]])
 """H (2, 4): a position measurement of the state ``[x, y, vx, vy]``."""
@@ -32,10 +33,11 @@ class MotionModel(Protocol):
 def white_noise_acceleration(dt: float, noise_diff_coeff: float) -> np.ndarray:
     """Q (4, 4) of a continuous white-noise acceleration with spectral density q (m^2/s^3).
 
-    Per axis ``q [[dt^3/3, dt^2/2], [dt^2/2, dt]]``, ordered ``[x, y, vx, vy]``.
+    Per axis ``q [[dt^3/3, dt^2/2], [dt^2/2, dt]]``, ordered ``[x, y, vx, vy]`` (filterpy's
+    ``Q_continuous_white_noise(2, dt, q, block_size=2, order_by_dim=False)``).
     """
-    return Q_continuous_white_noise(2, dt=dt, spectral_density=noise_diff_coeff, block_size=2,
-                                    order_by_dim=False)
+    per_axis = np.array([[(dt**3) / 3.0, (dt**2) / 2.0], [(dt**2) / 2.0, dt]])
+    return np.kron(per_axis, np.eye(2)) * noise_diff_coeff
 
 
 @dataclass(frozen=True)

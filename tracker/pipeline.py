@@ -43,7 +43,7 @@ from tracker.association.base import (
     WeightedAssociation,
     as_association,
 )
-from tracker.association.gnn import GnnConfig
+from tracker.association.gnn import REMOVED_SETTINGS, GnnConfig
 from tracker.filtering import predict
 from tracker.management import (
     Deleter,
@@ -95,6 +95,10 @@ class TrackerConfig:
     def from_dict(cls, data: dict[str, Any]) -> TrackerConfig:
         """Build from a plain dict (as read from TOML); InputError on unknown or bad settings."""
         data = dict(data)
+        removed = [key for key in REMOVED_SETTINGS if key in (data.get("gnn") or {})]
+        if removed and isinstance(data.get("gnn"), dict):
+            raise InputError(f"gnn.{removed[0]}: removed; the tracker takes Pd and the clutter "
+                             "density from the sensor models (sensor TOML: pd, clutter_rate)")
         try:
             sections = {"management": ManagementConfig, "gnn": GnnConfig}
             for name, section in sections.items():
@@ -186,7 +190,7 @@ class Tracker:
             ValueError: a scan earlier than the one before it.
         """
         tables = []
-        total = len(source) if hasattr(source, "__len__") else None
+        total = getattr(source, "num_frames", None)  # for the progress bar only
         with tqdm(total=total, desc="tracking", unit="frame", disable=not progress,
                   leave=False) as bar:
             for time, frame, scans in frames(source):

@@ -47,7 +47,8 @@ class SceneSource:
         self.scenario = scenario
         self.sensors = scene_sensors(scenario)
 
-    def __len__(self) -> int:
+    @property
+    def num_frames(self) -> int:
         """Frames."""
         return self.scenario.num_frames
 

@@ -60,10 +60,11 @@ from tracker.association.network import (
     gather_assignment,
 )
 from tracker.evaluation import EvaluationConfig, scored_targets
-from tracker.measurements import Measurements, detection_probability, visible
+from tracker.measurements import Measurements
 from tracker.perm import hungarian, hungarian_ste, sinkhorn
 from tracker.perm.noise import perturb
 from tracker.pipeline import Tracker, TrackerConfig
+from tracker.scene_source import SceneSource
 from tracker.tracks_io import TrackTable
 from tracker.unroll_losses import candidate_loss, detection_nll, gospa_terms
 
@@ -334,8 +335,8 @@ class _UnrollTracker(Tracker):
         self.associator.begin_scan(before.states, measurements.xy)
         super()._scan(sensor, measurements)
         self.record.scans.append(ScanRecord(
-            before.ids, before.covariances, before.confirmed, visible(sensor, positions),
-            np.broadcast_to(detection_probability(sensor, positions), (len(before),)),
+            before.ids, before.covariances, before.confirmed, sensor.visible(positions),
+            np.broadcast_to(sensor.detection_probability(positions), (len(before),)),
             before.score, measurements.xy, measurements.covariances,
             measurements.clutter_density, self.associator.evidence_features,
             self.associator.calls, self.tracks.ids.copy(), self.tracks.states[len(before):]))
@@ -356,9 +357,10 @@ class _Worker(threading.Thread):
                  events: queue.Queue) -> None:
         super().__init__(daemon=True)
         self.index, self.scenario, self.events = index, scenario, events
+        self.source = SceneSource(scenario)
         self.commands: queue.Queue = queue.Queue()
         self.replies: queue.Queue = queue.Queue()
-        self.tracker = _UnrollTracker(_ChannelAssociator(model, self.post), scenario.sensors,
+        self.tracker = _UnrollTracker(_ChannelAssociator(model, self.post), self.source.sensors,
                                       config)
 
     def post(self, graph: PairGraph):
@@ -372,7 +374,7 @@ class _Worker(threading.Thread):
         while (frame := self.commands.get()) is not None:
             try:
                 self.tracker.step(float(self.scenario.frame_times[frame]),
-                                  self.scenario.frame_detections(frame))
+                                  self.source.frame_scans(frame))
                 self.events.put((self.index, _DONE))
             except BaseException as error:  # noqa: BLE001 - handed to the main thread
                 self.events.put((self.index, error))

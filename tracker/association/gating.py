@@ -15,20 +15,20 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
-from scipy.stats import chi2
+from scipy.special import gammaincinv
 
 from tracker.association.base import AssociationInput
-from tracker.perm import hungarian_augmented
+from tracker.perm.lsap import hungarian_numpy
 
 
 @functools.lru_cache(maxsize=64)
 def gate_threshold(probability: float) -> float:
-    """Squared-Mahalanobis threshold that a true 2-D measurement passes with ``probability``."""
-    return float(chi2.ppf(probability, df=2))
+    """Squared-Mahalanobis threshold that a true 2-D measurement passes with ``probability``:
+    the chi-square quantile with 2 degrees of freedom, ``2 P^-1(1, p)`` (scipy.stats'
+    ``chi2.ppf(p, 2)`` bit for bit, without importing scipy.stats)."""
+    return float(2.0 * gammaincinv(1.0, probability))
 
 
 def largest_eigenvalue_2x2(matrices: np.ndarray) -> np.ndarray:
@@ -129,6 +129,8 @@ def _candidate_pairs(inputs: AssociationInput, threshold: float
     widest_detection = largest_eigenvalue_2x2(inputs.detection_covariances).max()
     radius = np.sqrt(threshold * (largest_eigenvalue_2x2(inputs.track_covariances[:, :2, :2])
                                   + widest_detection))
+    from scipy.spatial import cKDTree  # large scans only
+
     neighbours = cKDTree(inputs.detections).query_ball_point(inputs.predicted_positions, radius,
                                                              return_sorted=True)
     counts = np.fromiter(map(len, neighbours), dtype=np.int64, count=inputs.num_tracks)
@@ -255,12 +257,23 @@ def _solve_components(pairs: GatedPairs, pair_scores: np.ndarray, track_unmatche
         detections_here = np.flatnonzero(slot[detection_component] >= 0)
         col_scores[slot[detection_component[detections_here]], detection_local[detections_here]] = (
             detection_unmatched[detections_here])
-        solution = hungarian_augmented(torch.from_numpy(scores), torch.from_numpy(row_scores),
-                                       torch.from_numpy(col_scores)).numpy()
+        solution = _hungarian_augmented(scores, row_scores, col_scores)
         batch, row, col = np.nonzero(solution)
         component = components[batch]
         assignment[track_members[track_starts[component] + row]] = (
             detection_members[detection_starts[component] + col])
+
+
+def _hungarian_augmented(pair_scores: np.ndarray, row_unmatched: np.ndarray,
+                         col_unmatched: np.ndarray) -> np.ndarray:
+    """:func:`tracker.perm.hungarian_augmented` on numpy arrays (B, N, M), (B, N), (B, M): the
+    same augmented matrix, the same solver, so the same answer, without torch."""
+    batch, n, m = pair_scores.shape
+    full = np.zeros((batch, n + m, m + n))
+    full[:, :n, :m] = pair_scores
+    full[:, :n, m:] = np.where(np.eye(n, dtype=bool), row_unmatched[:, :, None], -np.inf)
+    full[:, n:, :m] = np.where(np.eye(m, dtype=bool), col_unmatched[:, :, None], -np.inf)
+    return hungarian_numpy(full)[:, :n, :m]
 
 
 def pairs_within(rows: np.ndarray, columns: np.ndarray, radius: float) -> GatedPairs:
@@ -273,6 +286,8 @@ def pairs_within(rows: np.ndarray, columns: np.ndarray, radius: float) -> GatedP
     """
     if len(rows) == 0 or len(columns) == 0:
         return _no_pairs(len(rows), len(columns))
+    from scipy.spatial import cKDTree  # scoring only
+
     distances = cKDTree(rows).sparse_distance_matrix(cKDTree(columns), radius,
                                                      output_type="coo_matrix")
     keep = distances.data < radius

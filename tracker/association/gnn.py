@@ -18,28 +18,30 @@ import numpy as np
 from tracker.association.base import AssociationInput
 from tracker.association.gating import GatedPairs, gate, solve_gated
 
+REMOVED_SETTINGS = ("detection_probability", "clutter_density")
+"""Former GnnConfig fields, fallbacks for scans without a sensor model that the tracker never
+used (every scan has one): Pd and the clutter density come from the sensor models
+(:mod:`tracker.sensors`: ``pd``, ``clutter_rate``). Old checkpoints may still hold them."""
+
 
 @dataclass(frozen=True)
 class GnnConfig:
-    """Settings of the gnn backend.
+    """Settings of the gnn backend (Pd and clutter density are the scan's sensor model's).
 
     Attributes:
         gate_probability: chi-square gate probability P_G (2 degrees of freedom).
-        detection_probability: Pd used when the scan does not give one.
-        clutter_density: clutter + new-target density, per m^2, used when the scan gives none.
     """
 
     gate_probability: float = 0.999
-    detection_probability: float = 0.9
-    clutter_density: float = 1e-6
 
     def __post_init__(self) -> None:
         if not 0.0 < self.gate_probability < 1.0:
             raise ValueError("gate_probability must be in (0, 1)")
-        if not 0.0 < self.detection_probability < 1.0:
-            raise ValueError("detection_probability must be in (0, 1)")
-        if not self.clutter_density > 0.0:
-            raise ValueError("clutter_density must be > 0")
+
+    @classmethod
+    def from_checkpoint(cls, data: dict) -> GnnConfig:
+        """From a checkpoint's ``gnn`` dict, ignoring :data:`REMOVED_SETTINGS`."""
+        return cls(**{k: v for k, v in data.items() if k not in REMOVED_SETTINGS})
 
 
 class GnnAssociator:
@@ -71,22 +73,21 @@ class GnnScores:
 
 
 def gnn_scores(inputs: AssociationInput, pairs: GatedPairs, config: GnnConfig) -> GnnScores:
-    """The gnn scores of the gated ``pairs``, with Pd and clutter density from the scan (or
-    ``config`` where the scan has none)."""
-    detection_probability = np.clip(
-        _scan_values(inputs.detection_probability, inputs.num_tracks,
-                     config.detection_probability), 1e-6, 1.0 - 1e-6)
-    clutter_density = np.maximum(
-        _scan_values(inputs.clutter_density, inputs.num_detections, config.clutter_density),
-        1e-30)
+    """The gnn scores of the gated ``pairs``, with Pd and clutter density from the scan's
+    sensor model.
+
+    Raises:
+        ValueError: the scan carries no Pd or no clutter density.
+    """
+    if inputs.detection_probability is None or inputs.clutter_density is None:
+        raise ValueError("gnn scores need the scan's detection_probability and clutter_density "
+                         "(from its sensor model)")
+    detection_probability = np.clip(np.asarray(inputs.detection_probability, dtype=float),
+                                    1e-6, 1.0 - 1e-6)
+    clutter_density = np.maximum(np.asarray(inputs.clutter_density, dtype=float), 1e-30)
     pair = (np.log(detection_probability[pairs.track_index]) - 0.5 * pairs.mahalanobis_sq
             - 0.5 * pairs.log_det - math.log(2.0 * math.pi))
     return GnnScores(pair, np.log1p(-detection_probability), np.log(clutter_density))
-
-
-def _scan_values(values: np.ndarray | None, count: int, fallback: float) -> np.ndarray:
-    """The scan's own sensor parameters where it has them, else the configured constant."""
-    return np.full(count, fallback) if values is None else np.asarray(values, dtype=float)
 
 
 def build_gnn(config: GnnConfig | None = None) -> GnnAssociator:

@@ -89,7 +89,7 @@ def model_from_checkpoint(content: dict[str, Any], path: str | os.PathLike) -> A
     """
     try:
         network = AssociationNetwork(NetworkConfig(**content["network"]))
-        gnn_config = GnnConfig(**content["gnn"])
+        gnn_config = GnnConfig.from_checkpoint(content["gnn"])
         operator = str(content["operator"])
     except (KeyError, TypeError, ValueError) as error:
         raise InputError(f"{path}: checkpoint of another model config ({error})") from None

@@ -21,6 +21,7 @@ from tracker.evaluation import (
 )
 from tracker.scene_source import load_scene
 from tracker.tracks_io import read_tracks
+from tracker.truth_io import read_truth
 
 
 def names_for(paths: list[Path]) -> list[str]:
@@ -56,8 +57,11 @@ def _json_value(value: float) -> float | None:
 
 
 @click.command("evaluate")
-@click.argument("scene", type=click.Path(path_type=Path))
-@click.argument("tracks", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--truth", "truth_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Ground truth CSV in MOTChallenge layout (frame,id,x,y,...; "
+                                 "1-based frames, m) instead of a scene: then every argument is "
+                                 "a tracks file and every listed target is scored.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Also write the scores of every tracks file here (JSON).")
 @click.option("--per-frame", "per_frame_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -73,10 +77,13 @@ def _json_value(value: float) -> float | None:
                                                  "confirmed ones).")
 @click.option("--all-targets", is_flag=True, help="Score targets outside every sensor's field "
                                                   "of view too (default: only visible ones).")
-def evaluate_command(scene: Path, tracks: tuple[Path, ...], json_path: Path | None,
+def evaluate_command(inputs: tuple[Path, ...], truth_path: Path | None, json_path: Path | None,
                      per_frame_path: Path | None, match_distance: float, gospa_cutoff: float,
                      all_tracks: bool, all_targets: bool) -> None:
-    """Score TRACKS files (from ``hste track``) against SCENE's ground truth.
+    """Score tracks files (from ``hste track``) against a scene's ground truth.
+
+    INPUTS is SCENE TRACKS... (a scene .npz, then tracks CSVs), or with --truth GT.csv only
+    TRACKS... .
 
     Prints one table (a row per tracks file): MOTA, MOTP (mean matched distance, m), IDF1,
     ID switches, mostly tracked / lost, FP, FN (py-motmetrics), mean GOSPA (p = 2, alpha = 2)
@@ -86,18 +93,29 @@ def evaluate_command(scene: Path, tracks: tuple[Path, ...], json_path: Path | No
     \b
     Example:
         hste evaluate scene.npz gnn.csv learned.csv --json scores.json --per-frame frames.csv
+        hste evaluate --truth gt.csv tracks.csv --json scores.json
     """
+    if truth_path is None and len(inputs) < 2:
+        raise InputError("give SCENE TRACKS... (a scene and at least one tracks file), or "
+                         "--truth GT.csv TRACKS...")
+    scene, tracks = (truth_path, inputs) if truth_path else (inputs[0], inputs[1:])
     names = names_for(list(tracks))
     per_frame_outputs = per_frame_paths(per_frame_path, names) if per_frame_path else []
     refuse_overwriting_inputs([json_path, *per_frame_outputs], [scene, *tracks])
-    scenario = load_scene(scene)
-    if len(scenario.truth_id) == 0:
-        raise InputError(f"{scene}: the scene has no targets to score against")
     tables = {name: read_tracks(path) for name, path in zip(names, tracks, strict=True)}
+    if truth_path is not None:
+        last = max(int(table.frame.max(initial=0)) for table in tables.values())
+        scenario = read_truth(truth_path).with_frames(last)
+        if len(scenario.id) == 0:
+            raise InputError(f"{truth_path}: the truth file lists no targets")
+    else:
+        scenario = load_scene(scene)
+        if len(scenario.truth_id) == 0:
+            raise InputError(f"{scene}: the scene has no targets to score against")
     config = EvaluationConfig(match_distance, gospa_cutoff, not all_tracks, not all_targets)
     results = evaluate_many(scenario, tables, config)
     document = {
-        "scene": str(scene),
+        "scene" if truth_path is None else "truth": str(scene),
         "settings": {"match_distance_m": match_distance, "gospa_cutoff_m": gospa_cutoff,
                      "gospa_p": 2, "gospa_alpha": 2, "confirmed_only": not all_tracks,
                      "visible_targets_only": not all_targets},

@@ -14,16 +14,31 @@ Knows matrices, not tracking; imports nothing from the rest of the project.
 - :func:`gumbel_noise`, :func:`constraint_error`; metrics in :mod:`tracker.perm.metrics`.
 """
 
-from tracker.perm import metrics
-from tracker.perm.assignment import augmented_scores, hungarian, hungarian_augmented
-from tracker.perm.blackbox import blackbox_hungarian
-from tracker.perm.kbest import k_best_assignments
-from tracker.perm.lsap import assignment_indices, hungarian_many, hungarian_numpy
-from tracker.perm.noise import gumbel_noise
-from tracker.perm.operators import OPERATORS, canonical_operator, permute
-from tracker.perm.perturbed import perturbed_hungarian
-from tracker.perm.sinkhorn import constraint_error, gumbel_sinkhorn, sinkhorn
-from tracker.perm.ste import hungarian_ste, hungarian_ste_softmax
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "augmented_scores": "assignment", "hungarian": "assignment",
+    "hungarian_augmented": "assignment", "k_best_assignments": "kbest",
+    "assignment_indices": "lsap", "hungarian_many": "lsap", "hungarian_numpy": "lsap",
+    "gumbel_noise": "noise", "constraint_error": "sinkhorn_operator",
+    "gumbel_sinkhorn": "sinkhorn_operator",
+    "sinkhorn": "sinkhorn_operator", "hungarian_ste": "ste", "hungarian_ste_softmax": "ste",
+    "blackbox_hungarian": "blackbox", "perturbed_hungarian": "perturbed",
+    "OPERATORS": "operators", "canonical_operator": "operators", "permute": "operators",
+    "metrics": None,
+}
+"""Public name -> its submodule. Loaded on first use (PEP 562), so that numpy-only users of
+:mod:`tracker.perm.lsap` (the gnn tracker) do not import torch."""
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'tracker.perm' has no attribute {name!r}")
+    module = importlib.import_module(f"tracker.perm.{_EXPORTS[name] or name}")
+    return module if _EXPORTS[name] is None else getattr(module, name)
+
 
 __all__ = [
     "assignment_indices",

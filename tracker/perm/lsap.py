@@ -30,11 +30,12 @@ other matrices of its batch:
 from __future__ import annotations
 
 import math
+import os
+import sys
 from collections.abc import Sequence
 
 import lap
 import numpy as np
-import torch
 
 from tracker.perm.potentials import reduce_rank_one
 
@@ -124,8 +125,12 @@ def _careful_costs(costs: np.ndarray, headroom: int) -> tuple[np.ndarray, np.nda
 
 
 def default_threads() -> int:
-    """Native solver threads: ``torch.get_num_threads()``, at most :data:`MAX_THREADS`."""
-    return min(MAX_THREADS, torch.get_num_threads())
+    """Native solver threads: ``torch.get_num_threads()`` (the CPU count while torch is not
+    imported: numpy-only callers such as ``hste track --assoc gnn`` never load it), at most
+    :data:`MAX_THREADS`."""
+    torch = sys.modules.get("torch")
+    threads = torch.get_num_threads() if torch is not None else (os.cpu_count() or 1)
+    return min(MAX_THREADS, threads)
 
 
 def _solve(costs: np.ndarray, threads: int) -> tuple[list[np.ndarray], list[np.ndarray]]:

@@ -14,7 +14,7 @@ from torch import Tensor
 from tracker.perm.blackbox import blackbox_hungarian
 from tracker.perm.noise import perturb
 from tracker.perm.perturbed import perturbed_hungarian
-from tracker.perm.sinkhorn import gumbel_sinkhorn
+from tracker.perm.sinkhorn_operator import gumbel_sinkhorn
 from tracker.perm.ste import hungarian_ste, hungarian_ste_softmax
 
 OPERATORS: dict[str, str] = {
