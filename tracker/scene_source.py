@@ -3,8 +3,10 @@
 A scene (``sim.Scenario``, a ``.npz`` from ``hste simulate``) becomes a detection source
 (:class:`SceneSource`: one scan per sensor per frame, in sensor order, frames labelled 1, 2, ...)
 and its sensor configs become the tracker's sensor models through :func:`sim.export.sensor_table`
-(the same mapping ``hste simulate --sensor-toml`` writes). This is the only tracker module, with
-the scoring of scene files, that imports ``sim``.
+(the same mapping ``hste simulate --sensor-toml`` writes). Training and the demo, which simulate
+their own scenes, reach the simulator through the names re-exported here (``generate``,
+``ScenarioConfig``, ``PRESETS``, ``get_preset``). This is the only tracker module, with the scoring
+of scene files, that imports ``sim``.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ import click
 import numpy as np
 
 from common.errors import InputError
-from sim import load
+from sim import generate, load
+from sim.config import ScenarioConfig
 from sim.export import sensor_table
+from sim.presets import PRESETS, get_preset
 from sim.scenario import Scenario, frame_offsets
 from tracker.association.base import Associator
 from tracker.measurements import ScanDetections
@@ -26,6 +30,9 @@ from tracker.pipeline import Tracker, TrackerConfig
 from tracker.sensors import SensorModel, sensor_from_dict
 from tracker.sources import Scan
 from tracker.tracks_io import TrackTable
+
+__all__ = ["PRESETS", "ScenarioConfig", "SceneSource", "drop_invalid_detections", "generate",
+           "get_preset", "load_scene", "scene_sensors", "track_scene"]
 
 
 def scene_sensors(scenario: Scenario) -> tuple[SensorModel, ...]:

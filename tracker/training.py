@@ -43,9 +43,6 @@ from tqdm import tqdm
 from common.atomic import write_text_atomic
 from common.errors import InputError
 from common.torch_files import restore_state
-from sim import generate
-from sim.config import ScenarioConfig
-from sim.presets import get_preset
 from tracker.association.evidence import evidence_loss
 from tracker.association.features import collate
 from tracker.association.gnn import GnnAssociator, GnnConfig
@@ -68,7 +65,7 @@ from tracker.distributed import RankContext, barrier, mean_over_ranks, sum_over_
 from tracker.evaluation import evaluate_many
 from tracker.pipeline import TrackerConfig
 from tracker.run_folder import saved_progress
-from tracker.scene_source import track_scene
+from tracker.scene_source import ScenarioConfig, generate, get_preset, track_scene
 from tracker.training_data import (
     EvidenceExamples,
     RecordedScene,

@@ -17,14 +17,12 @@ import torch
 
 from common.atomic import write_text_atomic
 from common.cli_types import SEED
-from sim import generate
-from sim.presets import PRESETS, get_preset
 from tracker.association.gnn import GnnAssociator
 from tracker.association.learned import LearnedAssociator, load_model
 from tracker.evaluation import evaluate_many, format_table
 from tracker.plots.animation import animate
 from tracker.plots.inputs import scored_events
-from tracker.scene_source import track_scene
+from tracker.scene_source import PRESETS, generate, get_preset, track_scene
 from tracker.tracks_io import write_tracks
 from tracker.training import TrainingConfig, derived_seed, train
 

@@ -15,11 +15,11 @@ import torch
 
 from common.atomic import refuse_overwriting_inputs
 from common.errors import InputError
-from sim.presets import PRESETS
 from tracker.association.learned import read_checkpoint
 from tracker.association.losses import MODES, OPERATORS
 from tracker.distributed import RankContext, destroy_process_group, init_process_group, spawn
 from tracker.run_folder import RUN_FILES, check_resume_options, epochs_left, prepare_fresh_run
+from tracker.scene_source import PRESETS
 from tracker.training import TrainingConfig, resume_state, train
 
 # option name -> click type; each overrides the TrainingConfig field of the same name when given.
