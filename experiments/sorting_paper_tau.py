@@ -8,9 +8,9 @@ is trained again, its stored metrics are checked to come out identical, and the 
 
     python -m experiments.sorting_paper_tau --results docs/results/sorting --budget-min 60
 
-Runs go in :func:`priority` order and no run is started after ``--budget-min`` minutes, so a
-partial pass covers N = 400 and a spread of N for every method first. Finished files are kept:
-running again does the rest.
+Runs go in :func:`priority` order (seed 0 first, cheapest first) and no run is started after
+``--budget-min`` minutes, so a partial pass covers seed 0 of every method over a spread of N.
+Finished files are kept: running again does the rest.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from common.atomic import write_text_atomic
 from common.errors import InputError
 from experiments.sorting import SortingConfig, evaluate, train_run
 from experiments.sorting_misplaced import config_of
-from experiments.sorting_sweep import RUNS_FOLDER, estimated_cost
+from experiments.sorting_sweep import RUNS_FOLDER
 
 PAPER_TAU_FOLDER = "paper_tau"
 # Stored metrics a retrained run must reproduce exactly (``kendall_tau`` is ours, over pairs).
@@ -55,14 +55,21 @@ def load_rows(results: Path) -> list[dict]:
     return rows
 
 
-def priority(config: SortingConfig, largest_n: int) -> tuple[int, float]:
-    """Sort key: seed 0 at the largest N and at N <= 15 first, then seed 0 at the other N, then
-    the other seeds; cheapest first within each tier (:func:`estimated_cost`)."""
-    if config.seed == 0:
-        tier = 0 if config.n == largest_n or config.n <= 15 else 1
-    else:
-        tier = 2
-    return tier, estimated_cost(config)
+def load_recomputed(results: Path) -> dict[str, dict]:
+    """The retrained runs under ``results/paper_tau``, by :func:`run_name` (empty if none)."""
+    found = {}
+    for path in sorted((results / PAPER_TAU_FOLDER).glob("*_N*_seed*.json")):
+        try:
+            found[path.stem] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise InputError(f"unreadable recomputed run {path}: {error}") from None
+    return found
+
+
+def priority(row: dict) -> tuple[int, float]:
+    """Sort key of a stored run row: by seed, and within a seed cheapest first by the run's
+    stored training time, so a partial pass covers seed 0 of every method across N first."""
+    return row["seed"], row["train_seconds"]
 
 
 def recompute(row: dict) -> dict:
@@ -90,8 +97,7 @@ def main(results: Path, budget_min: float) -> None:
     except InputError as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(2)
-    largest = max(row["n"] for row in rows)
-    rows.sort(key=lambda r: priority(config_of(r), largest))
+    rows.sort(key=priority)
     for row in rows:
         out = results / PAPER_TAU_FOLDER / f"{run_name(config_of(row))}.json"
         if out.exists():

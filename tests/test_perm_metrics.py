@@ -99,3 +99,13 @@ def test_pairs_tau_does_not_depend_on_how_inputs_are_listed(n, seed):
     assert kendall_tau_pairs(relabel[pred], relabel[target]).item() == pytest.approx(ours)
     placed = target.argsort()[pred].numpy()
     assert ours == pytest.approx(kendalltau(placed, np.arange(n)).statistic, abs=1e-6)
+
+
+def test_pairs_tau_of_a_far_swap_does_not_depend_on_the_input_order():
+    # positions 0 and 8 of 9 swapped: 15 discordant pairs of 36, whatever the input labels
+    shuffled_order = torch.randperm(9, generator=torch.Generator().manual_seed(4))
+    for true_idx in (torch.arange(9), shuffled_order):
+        pred_idx = true_idx.clone()
+        pred_idx[[0, 8]] = pred_idx[[8, 0]]
+        tau = kendall_tau_pairs(pred_idx[None], true_idx[None]).item()
+        assert tau == pytest.approx(1 - 30 / 36)

@@ -47,11 +47,9 @@ def test_a_spent_budget_starts_nothing_and_finished_runs_are_skipped(tmp_path):
     assert done.stat().st_mtime_ns == stamp
 
 
-def test_priority_puts_the_largest_and_smallest_n_of_seed_0_first():
-    keys = {(n, s): priority(SortingConfig(n=n, seed=s, method="hste"), 400)
-            for n in (10, 100, 400) for s in (0, 1)}
-    assert sorted(keys, key=keys.get) == [(10, 0), (400, 0), (100, 0), (10, 1), (100, 1),
-                                          (400, 1)]
+def test_priority_is_seed_0_first_then_cheapest_first():
+    rows = [{"seed": s, "train_seconds": t, "name": f"{s}/{t}"} for s in (1, 0) for t in (9, 2)]
+    assert [r["name"] for r in sorted(rows, key=priority)] == ["0/2", "0/9", "1/2", "1/9"]
 
 
 def test_no_runs_is_one_error_line(tmp_path):
@@ -59,3 +57,31 @@ def test_no_runs_is_one_error_line(tmp_path):
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [
         f"Error: no run files in {tmp_path / 'runs'}"]
+
+
+def _sweep(out, *extra):
+    from tracker.cli import main as hste
+
+    args = ["bench", "sorting", "--sizes", "3", "--methods", "hste", "--seeds", "2",
+            "--epochs", "3", "--no-plots", "--out", str(out), *extra]
+    result = CliRunner().invoke(hste, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return (out / "report.md").read_text()
+
+
+def test_the_report_takes_the_list_tau_of_reproduced_retrained_runs_only(tmp_path):
+    assert "**2 of 2 runs have the list-form tau** (2 measured in their sweep" in _sweep(tmp_path)
+    for seed in (0, 1):  # as stored before the list-form tau existed
+        path = tmp_path / "runs" / f"hste_N3_seed{seed}.json"
+        row = json.loads(path.read_text())
+        del row["kendall_tau_list"]
+        row["l2_x1000"] += seed  # seed 1 cannot reproduce
+        path.write_text(json.dumps(row))
+    assert "**0 of 2 runs have" in _sweep(tmp_path, "--report-only")
+    assert _invoke("--results", str(tmp_path)).exit_code == 0
+    report = _sweep(tmp_path, "--report-only")
+    assert "**1 of 2 runs have the list-form tau** (0 measured in their sweep, 1 recomputed" \
+        in report
+    assert "Retrained but not reproduced (left out): hste_N3_seed1." in report
+    assert "| 3 | 0 |" in report  # seeds with the list-form tau in the N = 3 row
+    assert "| hste_N3_seed0 | yes |" in report and "| hste_N3_seed1 | no |" in report
