@@ -157,8 +157,9 @@ def read_stored_csv(path: Path) -> list[dict]:
 
 
 def rebuild(results: Path, data_dir: Path) -> None:
-    """Rewrite the report files of the finished sweep in ``results`` from its ``runs.csv``,
-    ``history.csv`` and the command in ``results.json`` (for the planned runs and protocol)."""
+    """Rewrite the report files of the finished sweep in ``results`` from its ``runs.csv`` (or,
+    in folders made before it existed, the report's own ``results.csv``), ``history.csv`` and
+    the command in ``results.json`` (for the planned runs and protocol)."""
     from experiments.cli_jigsaw import jigsaw_command, plan_sweep, protocol_notes
     from experiments.mnist import load_split
 
@@ -174,8 +175,12 @@ def rebuild(results: Path, data_dir: Path) -> None:
         "\nThis report was rebuilt from the stored runs.csv and history.csv (no checkpoints) by "
         f"`python -m experiments.jigsaw_report --results {results} --data-dir {data_dir}`; "
         "runs made before the list-form Kendall tau existed say \"not measured\" for it.\n")
-    write_jigsaw_report(results, read_stored_csv(results / "runs.csv"),
-                        read_stored_csv(results / "history.csv"), configs,
+    runs = results / "runs.csv"
+    rows = read_stored_csv(runs if runs.exists() else results / "results.csv")
+    planned = [c.label for c in configs]  # methods in the sweep's order, as its report had them
+    rows.sort(key=lambda r: (planned.index(r["method"]) if r["method"] in planned
+                             else len(planned), r["size"], r["seed"]))
+    write_jigsaw_report(results, rows, read_stored_csv(results / "history.csv"), configs,
                         load_split(data_dir, "test").images, command, notes)
 
 
