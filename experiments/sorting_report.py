@@ -122,8 +122,8 @@ def list_tau_lines(summaries: Sequence[Summary], rows: Sequence[Mapping], used: 
              "tau needs the predicted permutations: a stored run is retrained (deterministic, "
              "one thread) and kept only if it reproduces its stored Kendall tau over pairs, Prop. "
              "wrong, Prop. any wrong, l1 and l2 exactly, by",
-             "", "```", f"python -m experiments.sorting_paper_tau --results {results} "
-             "--budget-min 65", "```", "",
+             "", "```", f"python -m experiments.sorting_paper_tau --results {results}", "```",
+             "", "(optionally with `--budget-min`, after which it starts no further run)",
              f"(results in `{PAPER_TAU_FOLDER}/`). Seeds with the list-form tau, per cell:", "",
              "| N | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
     for n in sizes:
