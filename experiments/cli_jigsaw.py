@@ -98,6 +98,16 @@ def sweep_configs(base: JigsawConfig, sizes, methods, models, seeds, lr: float |
     ]
 
 
+def plan_sweep(config_path: Path | None, epochs: int, train_subset: int, eval_subset: int,
+               sizes, methods, models, seeds, lr: float | None
+               ) -> tuple[JigsawConfig, list[JigsawConfig]]:
+    """The base config and every run of a sweep, from the options of ``hste bench jigsaw``."""
+    base = JigsawConfig.from_toml(config_path) if config_path else JigsawConfig()
+    base = dataclasses.replace(base, epochs=epochs, train_subset=train_subset,
+                               eval_subset=eval_subset)
+    return base, sweep_configs(base, sizes, methods, models, seeds, lr)
+
+
 @click.command("jigsaw")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder with the four MNIST IDX files (gzip or raw).")
@@ -146,10 +156,8 @@ def jigsaw_command(data_dir, out, sizes, methods, models, seeds, epochs, train_s
         hste bench jigsaw --data-dir ../shared/data/mnist --out runs/jigsaw_full --jobs 2
     """
     torch.set_num_threads(threads)
-    base = JigsawConfig.from_toml(config_path) if config_path else JigsawConfig()
-    base = dataclasses.replace(base, epochs=epochs, train_subset=train_subset,
-                               eval_subset=eval_subset)
-    configs = sweep_configs(base, sizes, methods, models, seeds, lr)
+    base, configs = plan_sweep(config_path, epochs, train_subset, eval_subset, sizes, methods,
+                               models, seeds, lr)
     train_images = load_split(data_dir, "train").images
     eval_images = load_split(data_dir, "test").images
     params = dict(click.get_current_context().params)

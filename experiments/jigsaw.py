@@ -46,7 +46,8 @@ from tracker.perm import (
     sinkhorn,
 )
 from tracker.perm.metrics import (
-    kendall_tau,
+    kendall_tau_list,
+    kendall_tau_pairs,
     l1_error,
     l2_error,
     perm_to_indices,
@@ -280,19 +281,6 @@ def content_truth(shuffled: Tensor, true_idx: Tensor, pred_idx: Tensor) -> Tenso
     return perm_to_indices(hungarian(scores))
 
 
-def position_tau(pred_idx: Tensor, true_idx: Tensor) -> Tensor:
-    """Kendall tau of a jigsaw solution in position space, (B, N) index tensors -> (B,).
-
-    Compares the true positions of the pieces placed at positions 0..N-1 with 0..N-1, so the
-    value does not depend on the random order of the input pieces (the tau of the raw input
-    indices would). For sorting this is Mena et al.'s tau between predicted and true sorted
-    sequences.
-    """
-    true_position = true_idx.argsort(dim=-1)  # input i -> its true position
-    placed = true_position.gather(-1, pred_idx)
-    return kendall_tau(placed, torch.arange(pred_idx.shape[-1]).expand_as(placed))
-
-
 def to_unit(images: Tensor) -> Tensor:
     """uint8 (B, 28, 28) -> float32 in [0, 1]."""
     return images.to(torch.float32) / 255.0
@@ -351,9 +339,11 @@ def train_epoch(
 def evaluate(model: nn.Module, images: Tensor, config: JigsawConfig, seed: int) -> dict[str, float]:
     """Table 4 metrics on ``images`` (uint8 (n, 28, 28)), each image shuffled once from ``seed``.
 
-    The permutation is the exact Hungarian assignment of the noise-free scores. Kendall tau and
-    the proportions wrong are given twice: against the sampled shuffle (the paper's numbers) and
-    with identical pieces interchangeable (``_content`` suffix, see :func:`content_truth`).
+    The permutation is the exact Hungarian assignment of the noise-free scores. Kendall tau
+    (``kendall_tau``: ours, over misordered pairs of positions) and the proportions wrong are
+    given twice: against the sampled shuffle (the paper's numbers) and with identical pieces
+    interchangeable (``_content`` suffix, see :func:`content_truth`); ``kendall_tau_list`` is the
+    paper's list-form tau against the sampled shuffle (see :mod:`tracker.perm.metrics`).
     l1 / l2: mean absolute / squared pixel error of the rebuilt crop (pixels in [0, 1]). The
     constraint error is that of the method's own operator on the noise-free scores (Sinkhorn with
     L iterations; 0 for the others, whose forward passes are exact assignments or their means),
@@ -378,10 +368,11 @@ def evaluate(model: nn.Module, images: Tensor, config: JigsawConfig, seed: int) 
             error = torch.zeros(len(scores))
         content_idx = content_truth(shuffled, true_idx, pred_idx)
         values = {
-            "kendall_tau": position_tau(pred_idx, true_idx),
+            "kendall_tau": kendall_tau_pairs(pred_idx, true_idx),
+            "kendall_tau_list": kendall_tau_list(pred_idx, true_idx),
             "prop_wrong": prop_wrong(pred_idx, true_idx),
             "prop_any_wrong": prop_any_wrong(pred_idx, true_idx),
-            "kendall_tau_content": position_tau(pred_idx, content_idx),
+            "kendall_tau_content": kendall_tau_pairs(pred_idx, content_idx),
             "prop_wrong_content": prop_wrong(pred_idx, content_idx),
             "prop_any_wrong_content": prop_any_wrong(pred_idx, content_idx),
             "l1": l1_error(rebuilt, target),
@@ -406,7 +397,7 @@ def tie_bound(images: Tensor, size: int, seed: int) -> dict[str, float]:
     by such a solver (ties broken by input order) on ``images`` shuffled from ``seed``.
     """
     generator = torch.Generator().manual_seed(seed)
-    sums = {"kendall_tau": 0.0, "prop_wrong": 0.0, "prop_any_wrong": 0.0}
+    sums = {"kendall_tau": 0.0, "kendall_tau_list": 0.0, "prop_wrong": 0.0, "prop_any_wrong": 0.0}
     for begin in range(0, len(images), EVAL_BATCH):
         pieces = cut_pieces(to_unit(images[begin : begin + EVAL_BATCH]), size)
         shuffled, true_idx = shuffle_pieces(pieces, generator)
@@ -414,7 +405,8 @@ def tie_bound(images: Tensor, size: int, seed: int) -> dict[str, float]:
         true_flat = pieces.flatten(-2)
         fits = (flat.unsqueeze(-2) == true_flat.unsqueeze(-3)).all(dim=-1)  # input i at pos j
         pred_idx = perm_to_indices(hungarian(fits.float()))
-        sums["kendall_tau"] += position_tau(pred_idx, true_idx).sum().item()
+        sums["kendall_tau"] += kendall_tau_pairs(pred_idx, true_idx).sum().item()
+        sums["kendall_tau_list"] += kendall_tau_list(pred_idx, true_idx).sum().item()
         sums["prop_wrong"] += prop_wrong(pred_idx, true_idx).sum().item()
         sums["prop_any_wrong"] += prop_any_wrong(pred_idx, true_idx).sum().item()
     return {name: total / len(images) for name, total in sums.items()}

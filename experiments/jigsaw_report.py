@@ -3,14 +3,25 @@
 Adds to the shared writer: Fig. 3 of the paper (Gumbel-Sinkhorn's constraint error
 max(Err_r, Err_c) during training, mean and max over every training permutation of an epoch, one
 line per M), the per-epoch history, and the tie bound of every M (the best Kendall tau any model
-can reach in expectation when identical pieces cannot be told apart).
+can reach in expectation when identical pieces cannot be told apart). The paper's Table 4 goes
+beside ours (its Kendall tau beside our list-form one).
+
+A finished sweep's report can be rebuilt from its stored CSVs alone (no checkpoints), which also
+puts the current paper columns into it:
+
+    python -m experiments.jigsaw_report --results docs/results/jigsaw/full \
+        --data-dir ../shared/data/mnist
 """
 
 from __future__ import annotations
 
+import csv
+import json
+import shlex
 from collections.abc import Sequence
 from pathlib import Path
 
+import click
 import matplotlib
 
 matplotlib.use("Agg")
@@ -19,12 +30,15 @@ import torch  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from common.atomic import atomic_path  # noqa: E402
+from common.errors import InputError  # noqa: E402
 from experiments.jigsaw import EVAL_SEED_OFFSET, JigsawConfig, subset, tie_bound  # noqa: E402
-from experiments.paper_values import JIGSAW_TABLE4, JIGSAW_TABLE4_NOTE  # noqa: E402
+from experiments.paper_values import JIGSAW_TABLE4_NOTE, jigsaw_table4  # noqa: E402
 from experiments.report import Metric, plot_metric, summarise, write_report  # noqa: E402
 
 FIG3_NAME = "fig3_constraint_error.png"
-SET_METRICS = (("kendall_tau", "Kendall tau", False), ("prop_wrong", "Prop. wrong", False),
+SET_METRICS = (("kendall_tau_list", "Kendall tau, list form (the paper's metric)", False),
+               ("kendall_tau", "Kendall tau over misordered pairs (ours)", False),
+               ("prop_wrong", "Prop. wrong", False),
                ("prop_any_wrong", "Prop. any wrong", False), ("l1", "l1", True),
                ("l2", "l2", True))
 METRICS: tuple[Metric, ...] = (
@@ -91,11 +105,12 @@ def tie_bound_lines(eval_images, config: JigsawConfig, sizes: Sequence[int]) -> 
              "Pieces with identical pixels (mostly blank corners) cannot be told apart, so which",
              "of them lands where is a coin flip even for a perfect solver. Measured by a solver",
              "that is right up to identical pieces, on the same evaluation images and shuffles:",
-             "", "| M | Kendall tau | Prop. wrong | Prop. any wrong |", "|---|---|---|---|"]
+             "", "| M | Kendall tau over pairs (ours) | Kendall tau, list form (paper's) "
+             "| Prop. wrong | Prop. any wrong |", "|---|---|---|---|---|"]
     for size in sizes:
         bound = tie_bound(images, size, config.seed + EVAL_SEED_OFFSET)
-        lines.append(f"| {size} | {bound['kendall_tau']:.3f} | {bound['prop_wrong']:.3f} | "
-                     f"{bound['prop_any_wrong']:.3f} |")
+        lines.append(f"| {size} | {bound['kendall_tau']:.3f} | {bound['kendall_tau_list']:.3f} "
+                     f"| {bound['prop_wrong']:.3f} | {bound['prop_any_wrong']:.3f} |")
     return lines + [""]
 
 
@@ -119,10 +134,70 @@ def write_jigsaw_report(
     extra += ["## Plots", "", *(f"![{key}]({key}.png)" for key in PLOTTED), ""]
     write_report(out, result_rows, METRICS, title="MNIST jigsaw (paper 4.1, Table 4)",
                  command=command, planned=[(c.label, c.size, c.seed) for c in configs],
-                 paper=JIGSAW_TABLE4, paper_note=JIGSAW_TABLE4_NOTE, notes="\n".join(extra),
+                 paper=jigsaw_table4(), paper_note=JIGSAW_TABLE4_NOTE, notes="\n".join(extra),
                  size_label=SIZE_LABEL, plots=False)
     summaries = summarise(result_rows, METRICS)
     for metric in METRICS:
         if metric.key in PLOTTED:
-            plot_metric(out / f"{metric.key}.png", summaries, metric, JIGSAW_TABLE4, SIZE_LABEL,
-                        "MNIST jigsaw", log_x=False)
+            plot_metric(out / f"{metric.key}.png", summaries, metric, jigsaw_table4(),
+                        SIZE_LABEL, "MNIST jigsaw", log_x=False)
+
+
+def read_stored_csv(path: Path) -> list[dict]:
+    """Rows of a stored ``runs.csv`` / ``history.csv``: ``method`` as text, ``size``, ``seed``
+    and ``epoch`` as int, every other non-empty cell as float (empty cells: left out)."""
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            raw = list(csv.DictReader(handle))
+    except OSError as error:
+        raise InputError(f"cannot read {path}: {error}") from None
+    integers = ("size", "seed", "epoch")
+    return [{k: v if k == "method" else int(v) if k in integers else float(v)
+             for k, v in row.items() if v != ""} for row in raw]
+
+
+def rebuild(results: Path, data_dir: Path) -> None:
+    """Rewrite the report files of the finished sweep in ``results`` from its ``runs.csv`` (or,
+    in folders made before it existed, the report's own ``results.csv``), ``history.csv`` and
+    the command in ``results.json`` (for the planned runs and protocol)."""
+    from experiments.cli_jigsaw import jigsaw_command, plan_sweep, protocol_notes
+    from experiments.mnist import load_split
+
+    try:
+        command = json.loads((results / "results.json").read_text(encoding="utf-8"))["command"]
+    except (OSError, ValueError, KeyError) as error:
+        raise InputError(f"no sweep command in {results / 'results.json'}: {error}") from None
+    params = jigsaw_command.make_context("jigsaw", shlex.split(command)[3:]).params
+    base, configs = plan_sweep(*(params[k] for k in (
+        "config_path", "epochs", "train_subset", "eval_subset", "sizes", "methods", "models",
+        "seeds", "lr")))
+    notes = protocol_notes(base) + (
+        "\nThis report was rebuilt from the stored runs.csv and history.csv (no checkpoints) by "
+        f"`python -m experiments.jigsaw_report --results {results} --data-dir {data_dir}`; "
+        "runs made before the list-form Kendall tau existed say \"not measured\" for it.\n")
+    runs = results / "runs.csv"
+    rows = read_stored_csv(runs if runs.exists() else results / "results.csv")
+    planned = [c.label for c in configs]  # methods in the sweep's order, as its report had them
+    rows.sort(key=lambda r: (planned.index(r["method"]) if r["method"] in planned
+                             else len(planned), r["size"], r["seed"]))
+    write_jigsaw_report(results, rows, read_stored_csv(results / "history.csv"), configs,
+                        load_split(data_dir, "test").images, command, notes)
+
+
+@click.command()
+@click.option("--results", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="A finished jigsaw sweep folder (runs.csv, history.csv, results.json).")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="The MNIST folder (the tie bound needs the test images).")
+def main(results: Path, data_dir: Path) -> None:
+    """Rebuild the report of the jigsaw sweep in RESULTS from its stored CSVs."""
+    try:
+        rebuild(results, data_dir)
+    except InputError as error:
+        click.echo(f"Error: {error}", err=True)
+        raise SystemExit(2) from None
+    click.echo(f"wrote {results / 'report.md'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -6,12 +6,14 @@ plus one float per metric. :func:`write_report` writes into one folder:
 - ``results.csv``: long format, one line per run: ``method,size,seed,<metric>...``;
 - ``results.json``: the runs, the per-(method, size) summary, the paper's values and the status;
 - ``report.md``: one table per metric, rows = sizes, for every method our mean +- spread over
-  seeds beside the paper's value (a column labelled "paper");
+  seeds beside the paper's value (a column labelled "paper"), marked "in" when it lies within
+  our seed spread and "out" when not (see :func:`within_spread`);
 - ``<metric>.png``: the metric against size, one line per method (error bars = spread over
   seeds), the paper's values as dashed lines with hollow markers.
 
-The spread is the sample standard deviation over seeds (0 with one seed). A report covering fewer
-runs than planned says so in its first lines ("PARTIAL: k of K runs").
+The spread is the sample standard deviation over seeds (0 with one seed). A run may lack a metric
+(NaN or absent: not measured for it); the seed count of a cell counts the runs that have it. A
+report covering fewer runs than planned says so in its first lines ("PARTIAL: k of K runs").
 
 Typical use::
 
@@ -50,9 +52,15 @@ class Metric:
     digits: int = 3
 
 
+# The paper prints two decimals; half a unit in the last of them is its rounding.
+PAPER_DIGITS = 2
+PAPER_ROUNDING = 0.005
+
+
 @dataclass(frozen=True)
 class Summary:
-    """Mean and spread of one metric over the seeds of one (method, size)."""
+    """Mean, spread (sample sd), lowest and highest value of one metric over the seeds of one
+    (method, size) that have it (``seeds`` of them; 0: no run measured it, every value NaN)."""
 
     method: str
     size: int
@@ -60,6 +68,8 @@ class Summary:
     seeds: int
     mean: float
     spread: float
+    low: float
+    high: float
 
 
 def _mean_and_spread(values: Sequence[float]) -> tuple[float, float]:
@@ -72,6 +82,20 @@ def _mean_and_spread(values: Sequence[float]) -> tuple[float, float]:
         return mean, 0.0
     variance = sum((v - mean) ** 2 for v in finite) / (len(finite) - 1)
     return mean, math.sqrt(variance)
+
+
+def within_spread(found: Summary | None, paper: float | None) -> bool | None:
+    """Whether the paper's value lies within our seed spread: between our lowest and highest
+    seed, widened by the paper's rounding (:data:`PAPER_ROUNDING`). None (no verdict) without a
+    paper value or with fewer than 2 seeds measured (no spread)."""
+    if found is None or paper is None or found.seeds < 2:
+        return None
+    return found.low - PAPER_ROUNDING <= paper <= found.high + PAPER_ROUNDING
+
+
+def spread_mark(verdict: bool | None) -> str:
+    """" (in)", " (out)" or "" for a :func:`within_spread` verdict."""
+    return "" if verdict is None else (" (in)" if verdict else " (out)")
 
 
 def ordered_unique(values: Sequence) -> list:
@@ -91,9 +115,30 @@ def summarise(rows: Sequence[Mapping], metrics: Sequence[Metric]) -> list[Summar
             if not group:
                 continue
             for metric in metrics:
-                mean, spread = _mean_and_spread([float(r[metric.key]) for r in group])
-                summaries.append(Summary(method, size, metric.key, len(group), mean, spread))
+                values = [float(r.get(metric.key, math.nan)) for r in group]
+                finite = [v for v in values if not math.isnan(v)]
+                mean, spread = _mean_and_spread(values)
+                summaries.append(Summary(method, size, metric.key, len(finite), mean, spread,
+                                         min(finite, default=math.nan),
+                                         max(finite, default=math.nan)))
     return summaries
+
+
+def comparison(summaries: Sequence[Summary], paper: PaperValues) -> list[dict]:
+    """Every (method, size, metric) the paper has a value for: ours (mean, spread, low, high,
+    seeds; None where not run) beside it, with the :func:`within_spread` verdict."""
+    by_key = {(s.method, s.size, s.metric): s for s in summaries}
+    entries = []
+    for method, table in paper.items():
+        for size, values in sorted(table.items()):
+            for metric, value in values.items():
+                found = by_key.get((method, size, metric))
+                ours = None if found is None else {k: getattr(found, k) for k in
+                                                   ("seeds", "mean", "spread", "low", "high")}
+                entries.append({"method": method, "size": size, "metric": metric,
+                                "paper": value, "ours": ours,
+                                "within_seed_spread": within_spread(found, value)})
+    return entries
 
 
 def results_csv(rows: Sequence[Mapping], metrics: Sequence[Metric]) -> str:
@@ -103,7 +148,7 @@ def results_csv(rows: Sequence[Mapping], metrics: Sequence[Metric]) -> str:
     writer.writerow([*KEY_COLUMNS, *(m.key for m in metrics)])
     for row in sorted(rows, key=lambda r: (r["method"], int(r["size"]), int(r["seed"]))):
         writer.writerow([row["method"], row["size"], row["seed"],
-                         *(repr(float(row[m.key])) for m in metrics)])
+                         *(repr(float(row.get(m.key, math.nan))) for m in metrics)])
     return buffer.getvalue()
 
 
@@ -112,9 +157,12 @@ def _format(value: float, digits: int) -> str:
 
 
 def _cell(found: Summary | None, digits: int) -> str:
-    """"mean ± sd (k)" over k seeds; one seed has no spread: "value (1)"."""
+    """"mean ± sd (k)" over k seeds; one seed has no spread: "value (1)"; "not run" or "not
+    measured" (runs without this metric)."""
     if found is None:
         return "not run"
+    if found.seeds == 0:
+        return "not measured"
     if found.seeds == 1:
         return f"{_format(found.mean, digits)} (1)"
     return f"{_format(found.mean, digits)} ± {_format(found.spread, digits)} ({found.seeds})"
@@ -127,17 +175,19 @@ def markdown_tables(
     size_label: str = "N",
 ) -> str:
     """One markdown table per metric: a row per size; per method a column "mean +- spread (k)"
-    (k = seeds; just "mean (1)" for one seed) and, when the paper has values for that method, a
-    column "<method> (paper)"."""
+    (k = seeds; just "mean (1)" for one seed) and, when the paper has values for that method and
+    metric, a column "<method> (paper)" with the value and its :func:`spread_mark`."""
     methods = ordered_unique([s.method for s in summaries])
     sizes = sorted({s.size for s in summaries} | {n for m in methods for n in paper.get(m, {})})
     by_key = {(s.method, s.size, s.metric): s for s in summaries}
     blocks = []
     for metric in metrics:
         header = [size_label]
+        with_paper = {m for m in methods
+                      if any(metric.key in v for v in paper.get(m, {}).values())}
         for method in methods:
             header.append(method)
-            if paper.get(method):
+            if method in with_paper:
                 header.append(f"{method} (paper)")
         lines = [f"### {metric.label}", "", "| " + " | ".join(header) + " |",
                  "|" + "---|" * len(header)]
@@ -146,12 +196,26 @@ def markdown_tables(
             for method in methods:
                 found = by_key.get((method, size, metric.key))
                 cells.append(_cell(found, metric.digits))
-                if paper.get(method):
+                if method in with_paper:
                     value = paper[method].get(size, {}).get(metric.key)
-                    cells.append("" if value is None else _format(value, metric.digits))
+                    cells.append("" if value is None else _format(value, PAPER_DIGITS)
+                                 + spread_mark(within_spread(found, value)))
             lines.append("| " + " | ".join(cells) + " |")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
+
+
+def verdict_lines(entries: Sequence[Mapping], metrics: Sequence[Metric]) -> list[str]:
+    """Per metric, how many paper values of :func:`comparison` ``entries`` lie within our seed
+    spread, how many outside, and how many have no verdict (not run, or under 2 seeds)."""
+    lines = ["| metric | paper values | within our seed spread | outside | no verdict |",
+             "|---|---|---|---|---|"]
+    for metric in metrics:
+        mine = [e["within_seed_spread"] for e in entries if e["metric"] == metric.key]
+        if mine:
+            lines.append(f"| {metric.label} | {len(mine)} | {mine.count(True)} | "
+                         f"{mine.count(False)} | {mine.count(None)} |")
+    return lines if len(lines) > 2 else []
 
 
 def plot_metric(
@@ -257,6 +321,7 @@ def write_report(
     done = {(r["method"], int(r["size"]), int(r["seed"])) for r in rows}
     missing = [key for key in planned if key not in done]
     summaries = summarise(rows, metrics)
+    compared = comparison(summaries, paper)
     paths = {"csv": out / "results.csv", "json": out / "results.json", "md": out / "report.md"}
 
     write_text_atomic(paths["csv"], results_csv(rows, metrics))
@@ -271,6 +336,7 @@ def write_report(
         "summary": [asdict(s) for s in summaries],
         "paper": {m: {str(n): v for n, v in table.items()} for m, table in paper.items()},
         "paper_note": paper_note,
+        "comparison": compared,
         "runs": list(rows),
     }, indent=1) + "\n")
 
@@ -278,8 +344,15 @@ def write_report(
                 "Command:", "", "```", command, "```", "",
                 "Ours: mean ± sample standard deviation over seeds (number of seeds in brackets; "
                 "a single seed has no spread, so it shows the value alone).",
-                f"Paper: {paper_note or 'no values given.'}", "",
+                f"Paper: {paper_note or 'no values given.'}",
+                "Beside a paper value, \"(in)\": it lies within our seed spread (between our "
+                "lowest and highest seed, widened by the paper's rounding, "
+                f"± {PAPER_ROUNDING}); \"(out)\": it does not; no mark: fewer than 2 seeds "
+                "measured, so no spread to compare with.", "",
                 markdown_tables(summaries, metrics, paper, size_label)]
+    verdicts = verdict_lines(compared, metrics)
+    if verdicts:
+        markdown += ["## The paper's values against our seed spread", "", *verdicts, ""]
     if notes:
         markdown += [notes.rstrip(), ""]
     if missing:

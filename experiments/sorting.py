@@ -31,7 +31,8 @@ from common.limits import check_number, require_memory
 from experiments.config_io import load_flat_toml, require_at_least_one
 from tracker.perm import constraint_error, hungarian, permute
 from tracker.perm.metrics import (
-    kendall_tau,
+    kendall_tau_list,
+    kendall_tau_pairs,
     l1_error,
     l2_error,
     perm_to_indices,
@@ -233,16 +234,18 @@ def training_permutations(
 
 def evaluate(model: SortingScorer, data: SortingData) -> dict[str, float]:
     """Test metrics with the exact Hungarian on noise-free scores, each the mean over sequences,
-    in the paper's units: Kendall tau, Prop. wrong, Prop. any wrong, 100 x l1, 1000 x l2."""
+    in the paper's units: Kendall tau (ours over pairs, and the paper's list form), Prop. wrong,
+    Prop. any wrong, 100 x l1, 1000 x l2."""
     with torch.no_grad():
         perm = hungarian(model(data.x))
     predicted = perm_to_indices(perm)
     x_rec = reconstruct(perm, data.x)
     return {
-        # Pairs of numbers put in the wrong relative order (Mena et al.: tau between the inferred
-        # and the true permutation of the elements). Comparing the position->input index vectors
-        # instead would depend on the arbitrary order in which the inputs are listed.
-        "kendall_tau": kendall_tau(x_rec, data.x_sorted).mean().item(),
+        # Two taus (tracker.perm.metrics): ``kendall_tau`` over the pairs of numbers put in the
+        # wrong relative order (ours, input-order independent), ``kendall_tau_list`` the paper's,
+        # of the position -> input index vectors (depends on the order the inputs are listed in).
+        "kendall_tau": kendall_tau_pairs(predicted, data.order).mean().item(),
+        "kendall_tau_list": kendall_tau_list(predicted, data.order).mean().item(),
         "prop_wrong": prop_wrong(predicted, data.order).mean().item(),
         "prop_any_wrong": prop_any_wrong(predicted, data.order).mean().item(),
         "l1_x100": 100.0 * l1_error(x_rec, data.x_sorted).mean().item(),

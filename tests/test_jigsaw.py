@@ -24,7 +24,6 @@ from experiments.jigsaw import (
     epochs_done,
     evaluate,
     piece_side,
-    position_tau,
     reconstruct,
     run,
     shuffle_pieces,
@@ -111,6 +110,7 @@ def test_evaluate_is_perfect_for_an_oracle_scorer():
     config = JigsawConfig(size=3)
     metrics = evaluate(PositionOracle(), torch.from_numpy(encoded_images(3, 40)), config, seed=1)
     assert metrics["kendall_tau"] == 1.0 and metrics["prop_wrong"] == 0.0
+    assert metrics["kendall_tau_list"] == 1.0
     assert metrics["prop_any_wrong"] == 0.0 and metrics["l1"] == 0.0 and metrics["l2"] == 0.0
     assert metrics["constraint_error_max"] == 0.0
 
@@ -126,15 +126,6 @@ def test_identical_pieces_count_as_interchangeable_only_in_content_metrics():
     assert metrics["prop_wrong"] == pytest.approx(metrics["prop_any_wrong"] * 2 / 9)
     assert metrics["kendall_tau"] == pytest.approx(1 - metrics["prop_any_wrong"] * 30 / 36)
     assert metrics["l1"] == 0.0
-
-
-def test_position_tau_does_not_depend_on_the_input_order():
-    # positions 0 and 8 of 9 swapped: 15 discordant pairs of 36, whatever the input labels
-    shuffled_order = torch.randperm(9, generator=torch.Generator().manual_seed(4))
-    for true_idx in (torch.arange(9), shuffled_order):
-        pred_idx = true_idx.clone()
-        pred_idx[[0, 8]] = pred_idx[[8, 0]]
-        assert position_tau(pred_idx[None], true_idx[None]).item() == pytest.approx(1 - 30 / 36)
 
 
 def test_content_truth_prefers_the_prediction_among_equivalent_truths():
@@ -357,3 +348,27 @@ def test_cli_report_only_collects_finished_runs_and_trains_nothing(tmp_path):
     assert unfinished.exit_code == 2
     assert unfinished.output.strip().endswith(f"no finished runs of this sweep in {out}")
     assert sorted(p.name for p in (out / "checkpoints").iterdir()) == checkpoints
+
+
+def test_report_rebuilt_from_the_stored_csvs_without_checkpoints(tmp_path):
+    from experiments.jigsaw_report import main as rebuild
+
+    data, out = write_tiny_mnist(tmp_path / "mnist"), tmp_path / "out"
+    args = ["bench", "jigsaw", "--data-dir", str(data), "--out", str(out), "--sizes", "2",
+            "--methods", "hste", "--epochs", "1", "--eval-subset", "8"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    before = (out / "report.md").read_text()
+    for path in (out / "checkpoints").iterdir():
+        path.unlink()
+    result = CliRunner().invoke(rebuild, ["--results", str(out), "--data-dir", str(data)])
+    assert result.exit_code == 0, result.output
+    report = (out / "report.md").read_text()
+    assert report.split("## Protocol")[0] == before.split("## Protocol")[0]
+    assert "rebuilt from the stored runs.csv and history.csv" in report
+    # the paper's tau (Table 4, M = 2: 1.00) beside both of ours
+    for title in ("Kendall tau, list form (the paper's metric) (eval)",
+                  "Kendall tau over misordered pairs (ours) (eval)"):
+        row = report.split(f"### {title}")[1].split("\n")[4]
+        assert row.startswith("| 2 | ") and row.endswith(" (1) | 1.00 |"), row
+    missing = CliRunner().invoke(rebuild, ["--results", str(tmp_path), "--data-dir", str(data)])
+    assert missing.exit_code == 2 and missing.output.startswith("Error: no sweep command")

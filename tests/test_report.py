@@ -15,6 +15,7 @@ from experiments.report import (
     markdown_tables,
     results_csv,
     summarise,
+    within_spread,
     write_report,
 )
 
@@ -34,9 +35,9 @@ def _rows():
 def test_summary_is_mean_and_sample_sd_over_seeds():
     summaries = summarise(_rows(), METRICS)
     by_key = {(s.method, s.size, s.metric): s for s in summaries}
-    assert by_key[("a", 10, "acc")] == Summary("a", 10, "acc", 3, 2.0, 1.0)
-    assert by_key[("a", 5, "acc")] == Summary("a", 5, "acc", 1, 2.0, 0.0)
-    assert by_key[("b", 10, "err")] == Summary("b", 10, "err", 1, 2.0, 0.0)
+    assert by_key[("a", 10, "acc")] == Summary("a", 10, "acc", 3, 2.0, 1.0, 1.0, 3.0)
+    assert by_key[("a", 5, "acc")] == Summary("a", 5, "acc", 1, 2.0, 0.0, 2.0, 2.0)
+    assert by_key[("b", 10, "err")] == Summary("b", 10, "err", 1, 2.0, 0.0, 2.0, 2.0)
     assert [s.method for s in summaries][0] == "b"  # methods keep first-seen order
     assert len(summaries) == 3 * len(METRICS)
 
@@ -55,7 +56,24 @@ def test_nan_values_are_left_out_of_the_summary():
             for i, v in enumerate([1.0, math.nan, 3.0])]
     acc, err = summarise(rows, METRICS)
     assert (acc.mean, acc.spread) == (2.0, pytest.approx(math.sqrt(2.0)))
-    assert math.isnan(err.mean) and math.isnan(err.spread)
+    assert (acc.seeds, acc.low, acc.high) == (2, 1.0, 3.0)  # seeds that have the metric
+    assert math.isnan(err.mean) and math.isnan(err.spread) and err.seeds == 0
+
+
+def test_a_metric_no_run_has_is_not_measured_and_its_paper_value_unmarked():
+    rows = [{"method": "m", "size": 1, "seed": i, "acc": 1.0} for i in range(3)]  # no "err"
+    paper = {"m": {1: {"acc": 1.004, "err": 0.5}}}
+    text = markdown_tables(summarise(rows, METRICS), METRICS, paper)
+    assert "| 1 | 1.000 ± 0.000 (3) | 1.00 (in) |" in text  # printed as the paper does
+    assert "| 1 | not measured | 0.50 |" in text
+
+
+def test_within_spread_is_between_lowest_and_highest_seed_up_to_the_papers_rounding():
+    (acc, _) = summarise(_rows()[1:3] + _rows()[4:], METRICS)  # a at 10: 1.0, 2.0, 3.0
+    assert [within_spread(acc, v) for v in (0.99, 0.996, 3.005, 3.006, None)] == [
+        False, True, True, False, None]
+    (single, _) = summarise(_rows()[3:4], METRICS)
+    assert within_spread(single, 2.0) is None  # one seed: no spread, no verdict
 
 
 def test_csv_is_long_format_sorted_by_method_size_seed():
@@ -69,10 +87,11 @@ def test_markdown_puts_paper_values_beside_ours():
     paper = {"a": {5: {"acc": 0.25}, 20: {"acc": 0.75}}}
     text = markdown_tables(summarise(_rows(), METRICS), METRICS, paper)
     assert "| N | b | a | a (paper) |" in text
-    assert "| 5 | not run | 2.000 (1) | 0.250 |" in text
+    assert "| 5 | not run | 2.000 (1) | 0.25 |" in text
     assert "| 10 | 0.500 (1) | 2.000 ± 1.000 (3) |  |" in text
-    assert "| 20 | not run | not run | 0.750 |" in text  # a paper-only size still shows
-    assert "### Error" in text and "| 10 | 2.00 (1) | 1.00 ± 0.00 (3) |  |" in text
+    assert "| 20 | not run | not run | 0.75 |" in text  # a paper-only size still shows
+    # no paper value of this metric: no paper column
+    assert "### Error" in text and "| 10 | 2.00 (1) | 1.00 ± 0.00 (3) |\n" in text
 
 
 def test_coverage_line_says_partial():
@@ -95,6 +114,11 @@ def test_write_report_files(tmp_path):
     assert (data["planned_runs"], data["completed_runs"], data["complete"]) == (6, 5, False)
     assert data["missing"] == [["b", 10, 1]]
     assert data["paper"] == {"a": {"5": {"acc": 0.25}}}
+    assert data["comparison"] == [{"method": "a", "size": 5, "metric": "acc", "paper": 0.25,
+                                   "ours": {"seeds": 1, "mean": 2.0, "spread": 0.0, "low": 2.0,
+                                            "high": 2.0}, "within_seed_spread": None}]
+    assert '"(in)": it lies within our seed spread' in report
+    assert "| Accuracy | 1 | 0 | 0 | 1 |" in report  # one paper value, one seed: no verdict
     assert data["runs"][0]["extra"] == "kept"
 
 

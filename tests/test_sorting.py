@@ -80,6 +80,7 @@ def test_metrics_of_the_identity_on_a_known_shuffle():
     assert metrics["prop_wrong"] == 1.0
     assert metrics["prop_any_wrong"] == 1.0
     assert metrics["kendall_tau"] == pytest.approx(-1 / 3)  # 1 concordant, 2 discordant pairs
+    assert metrics["kendall_tau_list"] == pytest.approx(-1 / 3)  # tau((1, 2, 0), (0, 1, 2))
     assert metrics["l1_x100"] == pytest.approx(100 * 0.4 / 3)  # |.3-.1|, |.1-.2|, |.2-.3|
     assert metrics["l2_x1000"] == pytest.approx(1000 * 0.06 / 3)
 
@@ -89,8 +90,23 @@ def test_metrics_of_the_right_permutation():
     scores = torch.zeros(1, 3, 3)
     scores[0, data.order[0], torch.arange(3)] = 1.0  # input order[j] -> position j
     metrics = evaluate(lambda x: scores, data)
-    assert metrics == {"kendall_tau": 1.0, "prop_wrong": 0.0, "prop_any_wrong": 0.0,
-                       "l1_x100": 0.0, "l2_x1000": 0.0}
+    assert metrics == {"kendall_tau": 1.0, "kendall_tau_list": 1.0, "prop_wrong": 0.0,
+                       "prop_any_wrong": 0.0, "l1_x100": 0.0, "l2_x1000": 0.0}
+
+
+def test_the_two_taus_of_one_swap_of_distant_inputs():
+    """x = (.1, .3, .4, .2) sorts by inputs (0, 3, 1, 2); placing inputs (3, 0, 1, 2) swaps the
+    two smallest numbers: one misordered pair of 6 (ours, 1 - 2/6), but in list form the inputs 1
+    and 2 lie between 0 and 3, so 5 of the 6 index pairs are discordant (paper's, -4/6)."""
+    x = torch.tensor([[0.1, 0.3, 0.4, 0.2]])
+    x_sorted, order = torch.sort(x, dim=-1)
+    assert order.tolist() == [[0, 3, 1, 2]]
+    scores = torch.zeros(1, 4, 4)
+    scores[0, torch.tensor([3, 0, 1, 2]), torch.arange(4)] = 1.0
+    metrics = evaluate(lambda x: scores, SortingData(x=x, x_sorted=x_sorted, order=order))
+    assert metrics["kendall_tau"] == pytest.approx(2 / 3)
+    assert metrics["kendall_tau_list"] == pytest.approx(-2 / 3)
+    assert metrics["prop_wrong"] == 0.5
 
 
 def test_kendall_tau_counts_misordered_pairs_whatever_the_input_order():

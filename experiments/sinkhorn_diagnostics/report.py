@@ -1,4 +1,10 @@
-"""The run's JSON (every number) and its markdown summary (the numbers a reader needs)."""
+"""The run's JSON (every number) and its markdown summary (the numbers a reader needs).
+
+The summary can be rebuilt from a run's JSON alone (no measuring), e.g. after a change to how it
+is written:
+
+    python -m experiments.sinkhorn_diagnostics.report docs/results/sinkhorn
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,12 @@ import re
 from dataclasses import asdict
 from pathlib import Path
 
+import click
 import numpy as np
 
 from common.atomic import write_text_atomic
+from common.errors import InputError
+from experiments.paper_values import plateau_k
 from experiments.sinkhorn_diagnostics.config import DiagnosticsConfig
 from experiments.sinkhorn_diagnostics.parts import Run
 
@@ -136,29 +145,40 @@ def patterns_section(result: dict) -> str:
     )
 
 
+def printed_k(epsilon: float, measured: list[int | None]) -> str:
+    """The paper's printed plateau k (App. D) for ``epsilon``, marked "(in)" when it lies within
+    the range of the measured k of the patterns and "(out)" when not; "-" if App. D has none."""
+    paper = next((k for e, k in plateau_k().items()
+                  if np.isclose(e, epsilon, rtol=1e-9, atol=0.0)), None)
+    if paper is None:
+        return "-"
+    found = [k for k in measured if k is not None]
+    if not found:
+        return str(paper)
+    return f"{paper} ({'in' if min(found) <= paper <= max(found) else 'out'})"
+
+
 def plateaus_section(result: dict) -> str:
-    """Part 2: plateau lengths beside the formula, fits, stuck e."""
+    """Part 2: plateau lengths beside the formula and the paper's printed k, fits, stuck e."""
     patterns = result["patterns"]
     rows = []
     for index, epsilon in enumerate(result["epsilons"]):
         formula = result["formula_normalisations"][index]
+        measured = [p["plateau_normalisations"][index] for p in patterns]
         rows.append(
             [
                 "0" if epsilon == 0 else f"{epsilon:.0e}",
                 "-" if epsilon == 0 else f"{-np.log2(epsilon):.2f}",
                 number(formula, 4),
-                *[
-                    "never"
-                    if p["plateau_normalisations"][index] is None
-                    else p["plateau_normalisations"][index]
-                    for p in patterns
-                ],
+                printed_k(epsilon, measured) if epsilon > 0 else "-",
+                *["never" if k is None else k for k in measured],
             ]
         )
     header = [
         "e",
         "-log2 e",
-        "paper k = -log2 e + 2",
+        "k = -log2 e + 2",
+        "paper's k (App. D, printed)",
         *[f"measured k, pattern {i + 1}" for i in range(len(patterns))],
     ]
     fits = "; ".join(
@@ -185,6 +205,10 @@ def plateaus_section(result: dict) -> str:
             "iterations, so even numbers only).",
             "",
             table(header, rows),
+            "",
+            "The paper's printed k (experiments/paper_data/appendix_d_plateaus.csv) is marked "
+            "\"(in)\" when it lies within the range of the measured k of the patterns, \"(out)\" "
+            "when not.",
             "",
             f"Least-squares fits over e > 0: {fits}. The formula's slope (1 normalisation per "
             "halving of e) holds; the offset is larger than 2 because the plateau is counted here "
@@ -351,3 +375,30 @@ def landscapes_section(result: dict) -> str:
             "gradient almost everywhere), which is what a straight-through backward works around.",
         ]
     )
+
+
+def rewrite_summary(out: Path) -> None:
+    """Rewrite ``out/summary.md`` from ``out/sinkhorn_diagnostics.json`` (nothing is measured)."""
+    try:
+        document = json.loads((out / JSON_NAME).read_text(encoding="utf-8"))
+        run = Run(document["results"], document["figures"], document["seconds"])
+        command = document["command"]
+    except (OSError, ValueError, KeyError) as error:
+        raise InputError(f"no diagnostics run in {out / JSON_NAME}: {error}") from None
+    write_text_atomic(out / SUMMARY_NAME, summary(run, command))
+
+
+@click.command()
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+def main(out: Path) -> None:
+    """Rebuild OUT/summary.md from OUT/sinkhorn_diagnostics.json."""
+    try:
+        rewrite_summary(out)
+    except InputError as error:
+        click.echo(f"Error: {error}", err=True)
+        raise SystemExit(2) from None
+    click.echo(f"wrote {out / SUMMARY_NAME}")
+
+
+if __name__ == "__main__":
+    main()
