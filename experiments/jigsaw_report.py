@@ -34,6 +34,7 @@ from common.errors import InputError  # noqa: E402
 from experiments.jigsaw import EVAL_SEED_OFFSET, JigsawConfig, subset, tie_bound  # noqa: E402
 from experiments.paper_values import JIGSAW_TABLE4_NOTE, jigsaw_table4  # noqa: E402
 from experiments.report import Metric, plot_metric, summarise, write_report  # noqa: E402
+from tracker.perm.operators import ALIASES  # noqa: E402
 
 FIG3_NAME = "fig3_constraint_error.png"
 SET_METRICS = (("kendall_tau_list", "Kendall tau, list form (the paper's metric)", False),
@@ -144,16 +145,25 @@ def write_jigsaw_report(
 
 
 def read_stored_csv(path: Path) -> list[dict]:
-    """Rows of a stored ``runs.csv`` / ``history.csv``: ``method`` as text, ``size``, ``seed``
-    and ``epoch`` as int, every other non-empty cell as float (empty cells: left out)."""
+    """Rows of a stored ``runs.csv`` / ``history.csv``: ``method`` as its operator name (old
+    spellings such as ``gumbel_sinkhorn`` read as ``sinkhorn``), ``size``, ``seed`` and ``epoch``
+    as int, every other non-empty cell as float (empty cells: left out)."""
     try:
         with path.open(encoding="utf-8", newline="") as handle:
             raw = list(csv.DictReader(handle))
     except OSError as error:
         raise InputError(f"cannot read {path}: {error}") from None
     integers = ("size", "seed", "epoch")
-    return [{k: v if k == "method" else int(v) if k in integers else float(v)
+    return [{k: current_label(v) if k == "method" else int(v) if k in integers else float(v)
              for k, v in row.items() if v != ""} for row in raw]
+
+
+def current_label(label: str) -> str:
+    """A stored run label (``[model_]operator``) with an old operator spelling replaced."""
+    for old, new in ALIASES.items():
+        if label == old or label.endswith("_" + old):
+            return label[: len(label) - len(old)] + new
+    return label
 
 
 def rebuild(results: Path, data_dir: Path) -> None:

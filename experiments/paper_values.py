@@ -33,7 +33,7 @@ JIGSAW_KEYS = {"kendall_tau": ("kendall_tau_list", "kendall_tau"), "prop_wrong":
                "prop_any_wrong": ("prop_any_wrong",), "l1": ("l1",), "l2": ("l2",)}
 JIGSAW_CONSTRAINT_KEYS = {"train": "step_constraint_error_mean",
                           "eval": "eval_constraint_error_mean"}
-JIGSAW_METHODS = {"hste": "hste", "gumbel-sinkhorn": "gumbel_sinkhorn"}
+JIGSAW_METHODS = {"hste": "hste", "gumbel-sinkhorn": "sinkhorn"}
 
 SORTING_TABLE5_NOTE = (
     "Table 5 of the paper (one run per entry), from experiments/paper_data/table5_sorting.csv. "
