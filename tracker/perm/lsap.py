@@ -9,8 +9,8 @@ that already hold numpy data (the tracker's many small gated clusters) skip the 
 
 - :func:`assignment_indices`: (..., N, M) scores -> flat (batch, row, col) index arrays;
 - :func:`hungarian_numpy`: the same as a dense 0/1 array (the numpy twin of ``hungarian``);
-- :func:`hungarian_many`: a list of matrices of any sizes, solved with one native batch call per
-  distinct shape.
+- :func:`hungarian_many`: a list of matrices of any sizes, padded with forbidden pairs and solved
+  in one native batch call.
 
 Costs are built per matrix, from that matrix alone, so a matrix's assignment never depends on the
 other matrices of its batch:
@@ -212,27 +212,31 @@ def hungarian_numpy(scores: np.ndarray, threads: int | None = None) -> np.ndarra
 
 def hungarian_many(matrices: Sequence[np.ndarray], threads: int | None = None
                    ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Solve many score matrices of different sizes with one native batch call per shape.
+    """Solve many score matrices of different sizes in one native batch call.
+
+    Every matrix is padded with forbidden pairs to the largest (N, M) of the list and the stack
+    is solved at once, so the cost is one call's fixed overhead plus the solves, however many
+    small matrices there are (the tracker's gated clusters). Padding only adds forbidden pairs,
+    so each answer is an optimal assignment of its own matrix (the most allowed pairs, then the
+    best total); among equally good ones it may differ from what the matrix alone gives.
 
     Args:
         matrices: a sequence of (N_i, M_i) real arrays (``-inf`` forbids a pair).
         threads: native solver threads (default :func:`default_threads`).
 
     Returns:
-        One ``(rows, cols)`` pair of (K_i,) int64 arrays per matrix, in input order, as
-        :func:`assignment_indices` would give for that matrix alone.
+        One ``(rows, cols)`` pair of (K_i,) int64 arrays per matrix, in input order.
     """
-    result: list[tuple[np.ndarray, np.ndarray]] = [None] * len(matrices)  # type: ignore[list-item]
-    by_shape: dict[tuple[int, ...], list[int]] = {}
     for index, matrix in enumerate(matrices):
         if np.ndim(matrix) != 2:
             raise ValueError(f"matrix {index} must be 2-D; got shape {np.shape(matrix)}")
-        by_shape.setdefault(np.shape(matrix), []).append(index)
-    for members in by_shape.values():
-        stacked = np.stack([np.asarray(matrices[i]) for i in members])
-        batch, rows, cols = assignment_indices(stacked, threads)
-        bounds = np.searchsorted(batch, np.arange(len(members) + 1))
-        for slot, index in enumerate(members):
-            part = slice(bounds[slot], bounds[slot + 1])
-            result[index] = (rows[part], cols[part])
-    return result
+    if not matrices:
+        return []
+    shapes = np.array([np.shape(matrix) for matrix in matrices])
+    padded = np.full((len(matrices), *shapes.max(axis=0)), -np.inf)
+    for index, matrix in enumerate(matrices):
+        padded[index, : shapes[index, 0], : shapes[index, 1]] = matrix
+    batch, rows, cols = assignment_indices(padded, threads)
+    bounds = np.searchsorted(batch, np.arange(len(matrices) + 1))
+    return [(rows[start:stop], cols[start:stop])
+            for start, stop in zip(bounds[:-1], bounds[1:], strict=True)]
