@@ -5,6 +5,7 @@ Knows matrices, not tracking; imports nothing from the rest of the project.
 - :func:`hungarian`, :func:`hungarian_augmented`: exact (partial) assignments, forward only.
 - :func:`hungarian_numpy`, :func:`hungarian_many`, :func:`assignment_indices`: the same solver on
   numpy arrays (no torch round trip), for many small problems of any sizes in one call.
+- :func:`hungarian_torch`: the same contract solved by torch ops on the tensor's own device.
 - :func:`hungarian_ste`: HSTE, Hungarian forward with a straight-through backward, Gumbel noise.
 - :func:`sinkhorn`, :func:`gumbel_sinkhorn`: log-domain Sinkhorn, fixed L or to a tolerance.
 - :func:`gumbel_noise`, :func:`constraint_error`; metrics in :mod:`tracker.perm.metrics`.
@@ -16,6 +17,7 @@ from tracker.perm.lsap import assignment_indices, hungarian_many, hungarian_nump
 from tracker.perm.noise import gumbel_noise
 from tracker.perm.sinkhorn import constraint_error, gumbel_sinkhorn, sinkhorn
 from tracker.perm.ste import hungarian_ste
+from tracker.perm.torch_solver import hungarian_torch
 
 __all__ = [
     "assignment_indices",
@@ -28,6 +30,7 @@ __all__ = [
     "hungarian_many",
     "hungarian_numpy",
     "hungarian_ste",
+    "hungarian_torch",
     "metrics",
     "sinkhorn",
 ]
