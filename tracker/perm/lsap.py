@@ -49,6 +49,9 @@ _SMALL = 2.0**500
 """Entries below this magnitude need no scaling: it leaves the solver more headroom than any
 k = min(N, M) that fits in memory needs (see :func:`_headroom_bits`)."""
 
+_CHUNK_BYTES = 8 << 20
+"""Batches are solved in chunks of about this many bytes of float64 costs."""
+
 _ONE_THREAD_DOT = 8192
 """Up to this many entries, OpenBLAS computes a dot product on the calling thread."""
 
@@ -177,14 +180,29 @@ def assignment_indices(scores: np.ndarray, threads: int | None = None
     if len(flat) == 1:
         rows, cols = _solve_one(flat[0])
         return np.zeros(len(rows), dtype=np.int64), rows, cols
+    threads = default_threads() if threads is None else threads
+    # Chunks of about 8 MiB of costs: larger fresh arrays are mapped and page-faulted anew on
+    # every call (slow on this VM); chunks reuse the allocator's memory. Answers do not change.
+    chunk = max(threads, _CHUNK_BYTES // (8 * n * m))
+    parts = [_solve_chunk(flat[start:start + chunk], start, threads)
+             for start in range(0, len(flat), chunk)]
+    if len(parts) == 1:
+        return parts[0]
+    batch_index, row_index, col_index = (np.concatenate(part) for part in zip(*parts, strict=True))
+    return batch_index, row_index, col_index
+
+
+def _solve_chunk(flat: np.ndarray, offset: int, threads: int
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`assignment_indices` of a (B, N, M) chunk whose first matrix has index ``offset``."""
     costs, forbidden = finite_costs(flat)
-    rows, cols = _solve(costs, default_threads() if threads is None else threads)
+    rows, cols = _solve(costs, threads)
     row_index, col_index = np.concatenate(rows), np.concatenate(cols)
-    batch_index = np.repeat(np.arange(len(rows)), min(n, m))
+    batch_index = np.repeat(np.arange(len(rows)), min(flat.shape[1:]))
     if forbidden is not None:
         keep = ~forbidden[batch_index, row_index, col_index]
         batch_index, row_index, col_index = batch_index[keep], row_index[keep], col_index[keep]
-    return batch_index, row_index, col_index  # lapx returns int64 indices
+    return batch_index + offset, row_index, col_index  # lapx returns int64 indices
 
 
 def hungarian_numpy(scores: np.ndarray, threads: int | None = None) -> np.ndarray:
