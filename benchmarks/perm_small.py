@@ -13,9 +13,9 @@ of the pairs forbidden), contenders: a scipy loop (on each matrix's finite part,
 pairs are given a large cost), ``hungarian_many`` on the list, and a loop of ``hungarian``.
 
 Each round runs every contender ``--calls`` times in a row, contenders alternating (A B C A B C),
-so a busy spell of a shared machine hits all of them; a contender's time is the median over
-rounds of its per-call time, and its ratio to scipy is the median over rounds of the per-round
-ratios (scipy time / contender time, > 1 = faster than scipy).
+so a busy spell of a shared machine hits all of them; every call is timed on its own, a
+contender's time is the median of its calls, and its ratio to scipy is scipy's median over the
+contender's (> 1 = faster than scipy).
 """
 
 from __future__ import annotations
@@ -40,19 +40,24 @@ SIZES = (5, 10, 20, 50, 100)
 
 
 def alternate(contenders: dict, rounds: int, calls: int) -> dict[str, dict[str, float]]:
-    """Per-call median microseconds of each contender and its median per-round ratio to scipy."""
+    """Median microseconds per call of each contender, and scipy's median over it.
+
+    Every call is timed on its own: on a loaded machine a block of calls would catch the
+    scheduler's time slices in proportion to its length, while single short calls mostly do not.
+    """
     per_call: dict[str, list[float]] = {name: [] for name in contenders}
+    clock = time.perf_counter
     for round_index in range(rounds + 1):
         for name, fn in contenders.items():
-            start = time.perf_counter()
+            times = per_call[name]
             for _ in range(calls):
+                start = clock()
                 fn()
-            if round_index:  # round 0 warms up
-                per_call[name].append((time.perf_counter() - start) / calls)
-    scipy = per_call["scipy"]
-    return {name: {"us": statistics.median(times) * 1e6,
-                   "vs_scipy": statistics.median(s / t for s, t in zip(scipy, times, strict=True))}
-            for name, times in per_call.items()}
+                if round_index:  # round 0 warms up
+                    times.append(clock() - start)
+    medians = {name: statistics.median(times) for name, times in per_call.items()}
+    return {name: {"us": value * 1e6, "vs_scipy": medians["scipy"] / value}
+            for name, value in medians.items()}
 
 
 def single_problems(rounds: int, calls: int) -> list[dict]:

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 
-from tracker.perm import assignment_indices, hungarian, hungarian_many, hungarian_numpy
+from tracker.perm import assignment_indices, hungarian, hungarian_many, hungarian_numpy, lsap
 
 
 @given(shape=st.lists(st.integers(1, 7), min_size=2, max_size=4), seed=st.integers(0, 2**32 - 1),
@@ -44,7 +44,7 @@ def test_assignment_indices_drop_forbidden_pairs_and_handle_empty_input():
 @settings(deadline=None)
 @given(sizes=st.lists(st.tuples(st.integers(1, 6), st.integers(1, 6)), max_size=12),
        seed=st.integers(0, 2**32 - 1))
-def test_hungarian_many_solves_each_matrix_as_alone(sizes, seed):
+def test_hungarian_many_solves_each_matrix_optimally(sizes, seed):
     rng = np.random.default_rng(seed)
     matrices = [rng.normal(size=size) for size in sizes]
     for matrix in matrices[::3]:
@@ -52,9 +52,12 @@ def test_hungarian_many_solves_each_matrix_as_alone(sizes, seed):
     solutions = hungarian_many(matrices)
     assert len(solutions) == len(matrices)
     for matrix, (rows, cols) in zip(matrices, solutions, strict=True):
-        _, alone_rows, alone_cols = assignment_indices(matrix)
-        np.testing.assert_array_equal(rows, alone_rows)
-        np.testing.assert_array_equal(cols, alone_cols)
+        assert rows.dtype == cols.dtype == np.int64
+        assert len(set(rows.tolist())) == len(rows) and len(set(cols.tolist())) == len(cols)
+        assert np.isfinite(matrix[rows, cols]).all()
+        _, alone_rows, alone_cols = assignment_indices(matrix)  # tested against scipy
+        assert len(rows) == len(alone_rows)
+        assert matrix[rows, cols].sum() == pytest.approx(matrix[alone_rows, alone_cols].sum())
         if np.isfinite(matrix).all():
             best_rows, best_cols = linear_sum_assignment(matrix, maximize=True)
             assert matrix[rows, cols].sum() == pytest.approx(matrix[best_rows, best_cols].sum())
@@ -64,3 +67,19 @@ def test_hungarian_many_rejects_non_matrices():
     with pytest.raises(ValueError, match="matrix 1 must be 2-D"):
         hungarian_many([np.zeros((2, 2)), np.zeros(3)])
     assert hungarian_many([]) == []
+
+
+def test_chunked_batches_give_the_same_answers(monkeypatch):
+    rng = np.random.default_rng(3)
+    scores = rng.normal(size=(10, 4, 5))
+    scores[rng.random(scores.shape) < 0.3] = -np.inf
+    whole = assignment_indices(scores, threads=2)
+    monkeypatch.setattr(lsap, "_CHUNK_BYTES", 8 * 4 * 5 * 3)  # chunks of 3 matrices
+    chunked = assignment_indices(scores, threads=2)
+    for a, b in zip(whole, chunked, strict=True):
+        np.testing.assert_array_equal(a, b)
+    for index in range(10):
+        _, rows, cols = assignment_indices(scores[index])
+        mine = chunked[0] == index
+        np.testing.assert_array_equal(chunked[1][mine], rows)
+        np.testing.assert_array_equal(chunked[2][mine], cols)

@@ -8,7 +8,14 @@ from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 
 from tracker.perm import hungarian
-from tracker.perm.potentials import MIN_SIZE, rank_one_fit, rank_one_potentials, reduce_rank_one
+from tracker.perm.potentials import (
+    MIN_SIZE,
+    RANK_ONE_SHARE,
+    rank_one_fit,
+    rank_one_potentials,
+    rank_one_share,
+    reduce_rank_one,
+)
 
 
 def peaky(rng: np.random.Generator, n: int, scale: float, noise: float) -> np.ndarray:
@@ -41,6 +48,14 @@ def test_fit_finds_the_rank_one_part():
     assert random_share[0] < 0.1
 
 
+@pytest.mark.parametrize("k", [32, 63])
+def test_share_separates_random_from_peaky_sub_matrices(k):
+    rng = np.random.default_rng(k)
+    assert (rank_one_share(rng.normal(size=(20, k, k))) < RANK_ONE_SHARE / 2).all()
+    peaky_batch = np.stack([peaky(rng, k, 1000.0, 1.0) for _ in range(20)])
+    assert (rank_one_share(peaky_batch) > 0.9).all()
+
+
 def test_reduce_leaves_random_and_small_matrices_alone():
     rng = np.random.default_rng(1)
     costs = rng.normal(size=(2, 50, 50))
@@ -69,7 +84,7 @@ def test_hungarian_on_peaky_scores_equals_scipy(n, seed, scale, noise, rounded):
 
 def test_batched_peaky_and_random_matrices_match_each_alone():
     rng = np.random.default_rng(2)
-    batch = np.stack([peaky(rng, 60, 1e3, 1.0), rng.normal(size=(60, 60))]).astype(np.float32)
+    batch = np.stack([peaky(rng, 80, 1e3, 1.0), rng.normal(size=(80, 80))]).astype(np.float32)
     together = hungarian(torch.from_numpy(batch))
     for b in range(2):
         assert torch.equal(together[b], hungarian(torch.from_numpy(batch[b])))

@@ -5,6 +5,7 @@ Knows matrices, not tracking; imports nothing from the rest of the project.
 - :func:`hungarian`, :func:`hungarian_augmented`: exact (partial) assignments, forward only.
 - :func:`hungarian_numpy`, :func:`hungarian_many`, :func:`assignment_indices`: the same solver on
   numpy arrays (no torch round trip), for many small problems of any sizes in one call.
+- :func:`hungarian_torch`: the same contract solved by torch ops on the tensor's own device.
 - :func:`hungarian_ste`: HSTE, Hungarian forward with a straight-through backward, Gumbel noise.
 - :func:`sinkhorn`, :func:`gumbel_sinkhorn`: log-domain Sinkhorn, fixed L or to a tolerance.
 - :func:`k_best_assignments`: the k best hard assignments (Murty), best first.
@@ -27,7 +28,7 @@ _EXPORTS = {
     "sinkhorn": "sinkhorn_operator", "hungarian_ste": "ste", "hungarian_ste_softmax": "ste",
     "blackbox_hungarian": "blackbox", "perturbed_hungarian": "perturbed",
     "OPERATORS": "operators", "canonical_operator": "operators", "permute": "operators",
-    "metrics": None,
+    "hungarian_torch": "torch_solver", "metrics": None,
 }
 """Public name -> its submodule. Loaded on first use (PEP 562), so that numpy-only users of
 :mod:`tracker.perm.lsap` (the gnn tracker) do not import torch."""
@@ -54,6 +55,7 @@ __all__ = [
     "hungarian_many",
     "hungarian_numpy",
     "hungarian_ste",
+    "hungarian_torch",
     "k_best_assignments",
     "hungarian_ste_softmax",
     "metrics",

@@ -9,8 +9,8 @@ that already hold numpy data (the tracker's many small gated clusters) skip the 
 
 - :func:`assignment_indices`: (..., N, M) scores -> flat (batch, row, col) index arrays;
 - :func:`hungarian_numpy`: the same as a dense 0/1 array (the numpy twin of ``hungarian``);
-- :func:`hungarian_many`: a list of matrices of any sizes, solved with one native batch call per
-  distinct shape.
+- :func:`hungarian_many`: a list of matrices of any sizes, padded with forbidden pairs and solved
+  in one native batch call.
 
 Costs are built per matrix, from that matrix alone, so a matrix's assignment never depends on the
 other matrices of its batch:
@@ -49,6 +49,9 @@ _SAFE_EXPONENT = 1000
 _SMALL = 2.0**500
 """Entries below this magnitude need no scaling: it leaves the solver more headroom than any
 k = min(N, M) that fits in memory needs (see :func:`_headroom_bits`)."""
+
+_CHUNK_BYTES = 8 << 20
+"""Batches are solved in chunks of about this many bytes of float64 costs."""
 
 _ONE_THREAD_DOT = 8192
 """Up to this many entries, OpenBLAS computes a dot product on the calling thread."""
@@ -182,14 +185,29 @@ def assignment_indices(scores: np.ndarray, threads: int | None = None
     if len(flat) == 1:
         rows, cols = _solve_one(flat[0])
         return np.zeros(len(rows), dtype=np.int64), rows, cols
+    threads = default_threads() if threads is None else threads
+    # Chunks of about 8 MiB of costs: larger fresh arrays are mapped and page-faulted anew on
+    # every call (slow on this VM); chunks reuse the allocator's memory. Answers do not change.
+    chunk = max(threads, _CHUNK_BYTES // (8 * n * m))
+    parts = [_solve_chunk(flat[start:start + chunk], start, threads)
+             for start in range(0, len(flat), chunk)]
+    if len(parts) == 1:
+        return parts[0]
+    batch_index, row_index, col_index = (np.concatenate(part) for part in zip(*parts, strict=True))
+    return batch_index, row_index, col_index
+
+
+def _solve_chunk(flat: np.ndarray, offset: int, threads: int
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`assignment_indices` of a (B, N, M) chunk whose first matrix has index ``offset``."""
     costs, forbidden = finite_costs(flat)
-    rows, cols = _solve(costs, default_threads() if threads is None else threads)
+    rows, cols = _solve(costs, threads)
     row_index, col_index = np.concatenate(rows), np.concatenate(cols)
-    batch_index = np.repeat(np.arange(len(rows)), min(n, m))
+    batch_index = np.repeat(np.arange(len(rows)), min(flat.shape[1:]))
     if forbidden is not None:
         keep = ~forbidden[batch_index, row_index, col_index]
         batch_index, row_index, col_index = batch_index[keep], row_index[keep], col_index[keep]
-    return batch_index, row_index, col_index  # lapx returns int64 indices
+    return batch_index + offset, row_index, col_index  # lapx returns int64 indices
 
 
 def hungarian_numpy(scores: np.ndarray, threads: int | None = None) -> np.ndarray:
@@ -217,27 +235,31 @@ def hungarian_numpy(scores: np.ndarray, threads: int | None = None) -> np.ndarra
 
 def hungarian_many(matrices: Sequence[np.ndarray], threads: int | None = None
                    ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Solve many score matrices of different sizes with one native batch call per shape.
+    """Solve many score matrices of different sizes in one native batch call.
+
+    Every matrix is padded with forbidden pairs to the largest (N, M) of the list and the stack
+    is solved at once, so the cost is one call's fixed overhead plus the solves, however many
+    small matrices there are (the tracker's gated clusters). Padding only adds forbidden pairs,
+    so each answer is an optimal assignment of its own matrix (the most allowed pairs, then the
+    best total); among equally good ones it may differ from what the matrix alone gives.
 
     Args:
         matrices: a sequence of (N_i, M_i) real arrays (``-inf`` forbids a pair).
         threads: native solver threads (default :func:`default_threads`).
 
     Returns:
-        One ``(rows, cols)`` pair of (K_i,) int64 arrays per matrix, in input order, as
-        :func:`assignment_indices` would give for that matrix alone.
+        One ``(rows, cols)`` pair of (K_i,) int64 arrays per matrix, in input order.
     """
-    result: list[tuple[np.ndarray, np.ndarray]] = [None] * len(matrices)  # type: ignore[list-item]
-    by_shape: dict[tuple[int, ...], list[int]] = {}
     for index, matrix in enumerate(matrices):
         if np.ndim(matrix) != 2:
             raise ValueError(f"matrix {index} must be 2-D; got shape {np.shape(matrix)}")
-        by_shape.setdefault(np.shape(matrix), []).append(index)
-    for members in by_shape.values():
-        stacked = np.stack([np.asarray(matrices[i]) for i in members])
-        batch, rows, cols = assignment_indices(stacked, threads)
-        bounds = np.searchsorted(batch, np.arange(len(members) + 1))
-        for slot, index in enumerate(members):
-            part = slice(bounds[slot], bounds[slot + 1])
-            result[index] = (rows[part], cols[part])
-    return result
+    if not matrices:
+        return []
+    shapes = np.array([np.shape(matrix) for matrix in matrices])
+    padded = np.full((len(matrices), *shapes.max(axis=0)), -np.inf)
+    for index, matrix in enumerate(matrices):
+        padded[index, : shapes[index, 0], : shapes[index, 1]] = matrix
+    batch, rows, cols = assignment_indices(padded, threads)
+    bounds = np.searchsorted(batch, np.arange(len(matrices) + 1))
+    return [(rows[start:stop], cols[start:stop])
+            for start, stop in zip(bounds[:-1], bounds[1:], strict=True)]
