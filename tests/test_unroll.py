@@ -126,7 +126,7 @@ def test_a_later_frames_loss_reaches_the_first_scans_scores_exactly():
     expected_pairs = [2.0 * error @ (np.linalg.matrix_power(transition, 4) @ c)[:2]
                       for c in corrections]
     expected_missed = -(float(error @ error) - CUTOFF**2 / 2.0)
-    assert float(loss) == pytest.approx(float(error @ error), rel=1e-12)
+    assert float(loss.detach()) == pytest.approx(float(error @ error), rel=1e-12)
     assert scores.grad[0, :2].numpy() == pytest.approx(np.array(expected_pairs), rel=1e-10)
     assert float(scores.grad[0, 2]) == pytest.approx(expected_missed, rel=1e-10)
     assert all(v != 0 for v in expected_pairs)
