@@ -142,16 +142,16 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=None, help="override the presets' frames")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    with tempfile.TemporaryDirectory() as folder:
-        results = {name: run_preset(name, args.seeds, args, Path(folder))
-                   for name in args.presets}
-    table = format_table(results)
-    print(table)
     args.out.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(args.out / "hard_scenes.json", json.dumps(
-        {"seeds": args.seeds, "frames": args.frames, "results": results}, indent=1) + "\n")
-    write_text_atomic(args.out / "hard_scenes.md", table + "\n")
-
+    results: dict[str, dict[str, list[dict]]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for name in args.presets:  # the files are rewritten after each preset
+            results[name] = run_preset(name, args.seeds, args, Path(folder))
+            table = format_table(results)
+            write_text_atomic(args.out / "hard_scenes.json", json.dumps(
+                {"seeds": args.seeds, "frames": args.frames, "results": results}, indent=1) + "\n")
+            write_text_atomic(args.out / "hard_scenes.md", table + "\n")
+    print(table)
 
 if __name__ == "__main__":
     main()
