@@ -99,8 +99,8 @@ def run_preset(name: str, seeds: list[int], args, folder: Path) -> dict[str, lis
             row.update(seed=seed, frames_per_cpu_s=scenario.num_frames / seconds[tracker])
             rows.setdefault(tracker, []).append(row)
         print(f"  {name} seed {seed}: " + ", ".join(
-            f"{t} MOTA {r[-1]['MOTA']:.3f} IDF1 {r[-1]['IDF1']:.3f} "
-            f"{r[-1]['frames_per_cpu_s']:.1f} f/cpu-s" for t, r in rows.items()), file=sys.stderr)
+            f"{t} MOTA {rows[t][-1]['MOTA']:.3f} IDF1 {rows[t][-1]['IDF1']:.3f} "
+            f"{rows[t][-1]['frames_per_cpu_s']:.1f} f/cpu-s" for t in tables), file=sys.stderr)
     return rows
 
 
