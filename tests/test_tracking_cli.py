@@ -152,6 +152,18 @@ def test_bad_tracks_files_are_refused(tmp_path, scene_path):
                    scores)
 
 
+def test_jpda_tracks_a_scene_from_the_cli_and_refuses_a_model(tmp_path, scene_path):
+    tracks = tmp_path / "jpda.csv"
+    result = run("track", scene_path, "--assoc", "jpda", "-o", tracks, "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "--assoc jpda" in result.output and read_tracks(tracks).confirmed.any()
+    model = tmp_path / "model.pt"
+    model.write_bytes(b"x")
+    out = tmp_path / "t.csv"
+    assert_refused(run("track", scene_path, "--assoc", "jpda", "--model", model, "-o", out),
+                   "not jpda", out)
+
+
 def test_bad_checkpoint_and_options_are_refused(tmp_path, scene_path):
     out = tmp_path / "t.csv"
     not_a_model = tmp_path / "model.pt"

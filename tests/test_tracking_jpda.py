@@ -66,7 +66,8 @@ def test_marginals_equal_brute_force_enumeration(seed, tracks, detections, exact
     """Exact enumeration, and k-best with k above the event count (so it is exact too)."""
     inputs = make_scan(np.random.default_rng(seed), tracks, detections, spread=30.0)
     associator = (JpdaAssociator() if exact
-                  else JpdaAssociator(max_exact_events=1, k_best=event_count(tracks, detections)))
+                  else JpdaAssociator(max_exact_events=1, k_best=event_count(tracks, detections),
+                                      kbest_solves=10**6))
     result = as_association(associator.associate(inputs), tracks, detections)
     pair, missed = brute_force_marginals(inputs)
     np.testing.assert_allclose(dense(result), pair, atol=1e-9)
@@ -78,9 +79,16 @@ def test_k_best_marginals_approach_the_exact_ones_on_a_large_cluster():
     k-best marginals shrinks as k grows (measured 0.29, 0.12, 0.032 for seed 5)."""
     inputs = make_scan(np.random.default_rng(5), 6, 7, spread=15.0)
     exact = JpdaAssociator(max_exact_events=10**6).associate(inputs)
-    errors = [np.abs(JpdaAssociator(max_exact_events=1, k_best=k).associate(inputs).weight
-                     - exact.weight).max() for k in (10, 100, 1000)]
+    errors = [np.abs(JpdaAssociator(max_exact_events=1, k_best=k, kbest_solves=10**6)
+                     .associate(inputs).weight - exact.weight).max() for k in (10, 100, 1000)]
     assert errors[0] > errors[1] > errors[2] and errors[2] < 0.04
+
+
+def test_large_clusters_keep_fewer_events_within_the_solve_budget():
+    inputs = make_scan(np.random.default_rng(5), 6, 7, spread=15.0)
+    capped = JpdaAssociator(max_exact_events=1, k_best=1000, kbest_solves=60).associate(inputs)
+    ten = JpdaAssociator(max_exact_events=1, k_best=10, kbest_solves=10**6).associate(inputs)
+    np.testing.assert_allclose(capped.weight, ten.weight, atol=1e-12)  # 60 // 6 = 10 events
 
 
 def test_joint_events_are_every_injective_partial_assignment():

@@ -8,10 +8,12 @@ m^2 at the detection) and ``1 - Pd P_G`` for a missed track. The marginal probab
 i took detection j is the weight of the events holding (i, j) over the weight of all events.
 
 Clusters with at most ``max_exact_events`` events are enumerated exactly (events of clusters of
-one shape in one vectorised sum); larger ones are approximated by their ``k_best`` best events,
+one shape in one vectorised sum); larger ones are approximated by their k best events,
 :func:`tracker.perm.k_best_assignments` on the T x (D + T) matrix of log ratios whose last T
-columns are each track's miss. The tracker applies the PDA update (:class:`tracker.update.
-PdaUpdate`) to the weights.
+columns are each track's miss. Murty's method solves about k T assignment problems for a cluster
+of T tracks, so k is ``k_best`` but at most ``kbest_solves / T`` (at least 2): a cluster of 100
+fresh tentative tracks in heavy clutter keeps its 6 best events. The tracker applies the PDA
+update (:class:`tracker.update.PdaUpdate`) to the weights.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ MAX_EXACT_EVENTS = 2000
 
 K_BEST = 100
 """Joint events kept for larger clusters."""
+
+KBEST_SOLVES = 600
+"""Budget of assignment problems per cluster for the k-best approximation (k <= this / T)."""
 
 
 def event_count(num_tracks: int, num_detections: int) -> int:
@@ -67,14 +72,14 @@ def _softmax(log_weights: np.ndarray) -> np.ndarray:
 
 
 def cluster_marginals(log_ratio: np.ndarray, log_miss: np.ndarray, max_exact_events: int,
-                      k_best: int) -> np.ndarray:
+                      k_best: int, kbest_solves: int = KBEST_SOLVES) -> np.ndarray:
     """Marginal association probabilities of G clusters of one shape.
 
     Args:
         log_ratio: (G, T, D) log likelihood ratio of each pair, ``-inf`` outside the gate.
         log_miss: (G, T) finite log weight of each track's miss.
         max_exact_events: enumerate exactly when the clusters have at most this many events.
-        k_best: otherwise, the number of best events kept.
+        k_best: otherwise, the number of best events kept, at most ``kbest_solves / T``.
     Returns:
         (G, T, D + 1): probability of each track taking each detection, and (last column) of its
         miss; each (g, t) row sums to 1.
@@ -87,7 +92,8 @@ def cluster_marginals(log_ratio: np.ndarray, log_miss: np.ndarray, max_exact_eve
         return np.einsum("ge,etj->gtj", _softmax(log_weights), one_hot)
     misses = np.where(np.eye(tracks, dtype=bool), log_miss[:, :, None], -np.inf)
     assignments, totals = k_best_assignments(
-        torch.from_numpy(np.concatenate([log_ratio, misses], axis=2)), k_best)
+        torch.from_numpy(np.concatenate([log_ratio, misses], axis=2)),
+        min(k_best, max(2, kbest_solves // tracks)))
     chosen = assignments.numpy()
     probability = _softmax(totals.numpy())
     taken = np.einsum("ge,getj->gtj", probability, chosen[..., :detections])
@@ -106,14 +112,15 @@ def _members(labels: np.ndarray, components: np.ndarray, size: int) -> np.ndarra
 
 
 def marginals(pairs: GatedPairs, log_ratio: np.ndarray, log_miss: np.ndarray,
-              max_exact_events: int = MAX_EXACT_EVENTS, k_best: int = K_BEST
-              ) -> tuple[np.ndarray, np.ndarray]:
+              max_exact_events: int = MAX_EXACT_EVENTS, k_best: int = K_BEST,
+              kbest_solves: int = KBEST_SOLVES) -> tuple[np.ndarray, np.ndarray]:
     """JPDA marginals of one scan, cluster by cluster (clusters of one shape together).
 
     Args:
         pairs: the K gated pairs of T tracks and D detections.
         log_ratio: (K,) log likelihood ratio of each pair (``log Pd N / lambda``).
         log_miss: (T,) ``log(1 - Pd P_G)`` of each track.
+        max_exact_events, k_best, kbest_solves: see :func:`cluster_marginals`.
     Returns:
         ``(weight (K,), missed (T,))``: the probability of each pair and of each track's miss.
     """
@@ -142,7 +149,8 @@ def marginals(pairs: GatedPairs, log_ratio: np.ndarray, log_miss: np.ndarray,
                  detection_local[pairs.detection_index[here]])
         dense = np.full((components.size, tracks, detections), -np.inf)
         dense[where] = log_ratio[here]
-        result = cluster_marginals(dense, log_miss[track_members], max_exact_events, k_best)
+        result = cluster_marginals(dense, log_miss[track_members], max_exact_events, k_best,
+                                   kbest_solves)
         weight[here] = result[where]
         missed[track_members] = result[:, :, detections]
     return np.clip(weight, 0.0, 1.0), np.clip(missed, 0.0, 1.0)
@@ -153,15 +161,16 @@ class JpdaAssociator:
 
     Args:
         config: gate probability and the Pd / clutter density used where the scan gives none.
-        max_exact_events, k_best: see the module docstring.
+        max_exact_events, k_best, kbest_solves: see the module docstring.
     """
 
     def __init__(self, config: GnnConfig | None = None, max_exact_events: int = MAX_EXACT_EVENTS,
-                 k_best: int = K_BEST) -> None:
-        if max_exact_events < 1 or k_best < 1:
-            raise ValueError("max_exact_events and k_best must be >= 1")
+                 k_best: int = K_BEST, kbest_solves: int = KBEST_SOLVES) -> None:
+        if min(max_exact_events, k_best, kbest_solves) < 1:
+            raise ValueError("max_exact_events, k_best and kbest_solves must be >= 1")
         self.config = config or GnnConfig()
         self.max_exact_events, self.k_best = max_exact_events, k_best
+        self.kbest_solves = kbest_solves
 
     def associate(self, inputs: AssociationInput) -> WeightedAssociation:
         """The scan's marginal association probabilities (see the module docstring)."""
@@ -171,7 +180,8 @@ class JpdaAssociator:
         detection_probability = -np.expm1(scores.missed)
         weight, missed = marginals(
             pairs, scores.pair - scores.clutter[pairs.detection_index],
-            np.log1p(-detection_probability * probability), self.max_exact_events, self.k_best)
+            np.log1p(-detection_probability * probability), self.max_exact_events, self.k_best,
+            self.kbest_solves)
         return WeightedAssociation(inputs.num_tracks, inputs.num_detections, pairs.track_index,
                                    pairs.detection_index, weight, missed)
 
