@@ -38,7 +38,7 @@ def test_round_trip_gives_the_same_associations(tmp_path):
     model = trained_looking_model()
     path = tmp_path / "model.pt"
     save_checkpoint(path, model, epoch=3)
-    loaded = load_model(path, "hste")
+    loaded = load_model(path, ("hste",))
     assert loaded.gnn_config == model.gnn_config and loaded.operator == "hste"
     rng = np.random.default_rng(0)
     for _ in range(3):
@@ -54,6 +54,12 @@ def test_the_registry_builds_both_backends_from_their_checkpoints(tmp_path):
         assert isinstance(build_associator(backend, model_path=path), LearnedAssociator)
     with pytest.raises(InputError, match="trained with sinkhorn; use --assoc sinkhorn"):
         build_associator("learned", model_path=tmp_path / "sinkhorn.pt")
+    for operator in ("blackbox", "perturbed", "hste-softmax"):  # exact forward: the learned backend
+        path = tmp_path / f"{operator}.pt"
+        save_checkpoint(path, trained_looking_model(operator))
+        assert isinstance(build_associator("learned", model_path=path), LearnedAssociator)
+        with pytest.raises(InputError, match=f"trained with {operator}; use --assoc learned"):
+            build_associator("sinkhorn", model_path=path)
     with pytest.raises(InputError, match="needs a trained model"):
         build_associator("learned")
 

@@ -1,12 +1,13 @@
 """The ``learned`` and ``sinkhorn`` backends: the association network scores the gated pairs and
 exact Hungarian (per connected component of the gate graph) picks the assignment at inference.
 
-Both backends run the same network; they differ in how it was trained (``learned``: HSTE,
-``sinkhorn``: Gumbel-Sinkhorn), which the checkpoint records. Checkpoints are one ``torch.save``
-dict of plain values and tensors, loaded with ``weights_only=True``:
-``format``, ``version``, ``operator`` (``hste`` or ``sinkhorn``), ``network`` (NetworkConfig as a
-dict), ``gnn`` (the GnnConfig the priors and gate use), ``state_dict``, and whatever training state
-the trainer adds (``training`` config, ``optimizer``, ``epoch``).
+Both backends run the same network; they differ in how it was trained (``learned``: any operator
+with an exact Hungarian forward, HSTE and its variants, ``sinkhorn``: Gumbel-Sinkhorn), which the
+checkpoint records. Checkpoints are one ``torch.save`` dict of plain values and tensors, loaded
+with ``weights_only=True``: ``format``, ``version``, ``operator`` (a :data:`tracker.perm.OPERATORS`
+name), ``network`` (NetworkConfig as a dict), ``gnn`` (the GnnConfig the priors and gate use),
+``state_dict``, and whatever training state the trainer adds (``training`` config, ``optimizer``,
+``epoch``).
 """
 
 from __future__ import annotations
@@ -31,8 +32,12 @@ from tracker.association.network import AssociationNetwork, NetworkConfig
 
 CHECKPOINT_FORMAT = "hste-track association checkpoint"
 CHECKPOINT_VERSION = 2
-BACKEND_OPERATOR = {"learned": "hste", "sinkhorn": "sinkhorn"}
-"""Backend name -> the training operator its checkpoints must come from."""
+BACKEND_OPERATORS: dict[str, tuple[str, ...]] = {
+    "learned": ("hste", "blackbox", "perturbed", "hste-softmax"),
+    "sinkhorn": ("sinkhorn",),
+}
+"""Backend name -> the training operators its checkpoints may come from: the exact-forward
+operators for ``learned``, Gumbel-Sinkhorn for ``sinkhorn``."""
 
 
 @dataclass
@@ -108,17 +113,20 @@ def model_from_checkpoint(content: dict[str, Any], path: str | os.PathLike) -> A
     return AssociationModel(network, operator, gnn_config)
 
 
-def load_model(path: str | os.PathLike, operator: str | None = None) -> AssociationModel:
-    """Load a checkpoint's model; with ``operator``, require that it was trained with it.
+def load_model(path: str | os.PathLike,
+               operators: tuple[str, ...] | None = None) -> AssociationModel:
+    """Load a checkpoint's model; with ``operators``, require that it was trained with one.
 
     Raises:
         InputError: see :func:`read_checkpoint` and :func:`model_from_checkpoint`; a checkpoint
-            trained with another operator than ``operator``.
+            trained with an operator not in ``operators``.
     """
     model = model_from_checkpoint(read_checkpoint(path), path)
-    if operator is not None and model.operator != operator:
-        backend = {v: k for k, v in BACKEND_OPERATOR.items()}.get(model.operator, model.operator)
-        raise InputError(f"{path}: trained with {model.operator}; use --assoc {backend}")
+    if operators is not None and model.operator not in operators:
+        backend = next((name for name, allowed in BACKEND_OPERATORS.items()
+                        if model.operator in allowed), None)
+        hint = f"; use --assoc {backend}" if backend else ""
+        raise InputError(f"{path}: trained with {model.operator}{hint}")
     return model
 
 
@@ -152,11 +160,12 @@ def _build(backend: str, model_path: str | os.PathLike | None) -> LearnedAssocia
     if model_path is None:
         raise InputError(f"--assoc {backend} needs a trained model: --model MODEL.pt "
                          "(make one with `hste train`)")
-    return LearnedAssociator(load_model(model_path, BACKEND_OPERATOR[backend]))
+    return LearnedAssociator(load_model(model_path, BACKEND_OPERATORS[backend]))
 
 
 def build_learned(model_path: str | os.PathLike | None = None) -> LearnedAssociator:
-    """Registry factory for ``--assoc learned`` (an HSTE-trained checkpoint)."""
+    """Registry factory for ``--assoc learned`` (a checkpoint trained with HSTE or another
+    exact-forward operator)."""
     return _build("learned", model_path)
 
 

@@ -76,7 +76,7 @@ def demo_command(out: Path, preset: str, epochs: int, frames: int, seed: int,
                "learned ...")
     tracker_config = config.tracker()
     associators = {"gnn": GnnAssociator(tracker_config.gnn),
-                   "learned": LearnedAssociator(load_model(model_path, "hste"))}
+                   "learned": LearnedAssociator(load_model(model_path, ("hste",)))}
     tables = {}
     for name, associator in associators.items():
         tables[name] = track_scene(associator, scenario, tracker_config)
