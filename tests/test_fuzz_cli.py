@@ -110,7 +110,8 @@ def _crafted_array(original: np.ndarray, rng: np.random.Generator) -> np.ndarray
         lambda: np.full_like(original, 7) if original.dtype.kind in "fiu" else np.array("{}"),
         lambda: (np.where(rng.random(original.shape) < 0.3, np.inf, original)
                  if original.dtype.kind == "f" else np.array(["a", "b"])),
-        lambda: np.full_like(original, 1e30) if original.dtype.kind == "f" else original.reshape(-1)[::-1],
+        lambda: (np.full_like(original, 1e30) if original.dtype.kind == "f"
+                 else original.reshape(-1)[::-1]),
     ]
     return choices[int(rng.integers(len(choices)))]()
 
