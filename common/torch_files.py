@@ -43,12 +43,12 @@ def load_weights_only(path: str | os.PathLike, what: str = "a checkpoint") -> An
                          "running anything in it") from None
 
 
-def restore_state(target: Any, state: Any, path: str | os.PathLike, what: str) -> None:
+def restore_state(target: Any, state: Any, path: str | os.PathLike, problem: str) -> None:
     """``target.load_state_dict(state)`` (a module or an optimiser) from the checkpoint at
-    ``path``; InputError (naming ``what``: "model", "optimiser state") when the saved state does
-    not fit ``target`` (missing keys, other shapes, other parameter groups)."""
+    ``path``; when the saved state does not fit ``target`` (missing keys, other shapes, other
+    parameter groups, not a dict), InputError "PATH: PROBLEM (first line of the reason)"."""
     try:
         target.load_state_dict(state)
     except (KeyError, RuntimeError, ValueError, TypeError, IndexError, AttributeError) as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise InputError(f"{path}: its {what} does not fit this run ({reason})") from None
+        raise InputError(f"{path}: {problem} ({reason})") from None

@@ -443,8 +443,8 @@ def load_checkpoint(path: Path, config: JigsawConfig, model: nn.Module,
         InputError: unreadable file, or a checkpoint of a different config.
     """
     state = _read_state(path, config)
-    restore_state(model, state.get("model"), path, "model")
-    restore_state(optimizer, state.get("optimizer"), path, "optimiser state")
+    restore_state(model, state.get("model"), path, "model state does not fit this run")
+    restore_state(optimizer, state.get("optimizer"), path, "optimiser state does not fit this run")
     return list(state["history"])
 
 

@@ -26,7 +26,12 @@ from typing import Any, ClassVar
 
 from common.config import build_config, read_toml, require, toml_lines
 from common.errors import InputError
-from common.limits import require_memory
+from common.limits import check_number, require_memory
+
+MAX_DB = 300.0
+"""Largest magnitude of a radar SNR, threshold or CNR in dB (10**30 in power)."""
+MAX_DISTANCE = 1e9
+"""Largest distance setting, m (beyond it the radar equation's 4th powers overflow)."""
 
 # Working memory of generation (float64 intermediates, sorting copies), bytes per item; the
 # saved arrays take about 40 bytes per truth row and 38 per detection.
@@ -178,10 +183,13 @@ class RadarConfig(SensorConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         require(self.pd_model in ("constant", "snr"), 'radar.pd_model must be "constant" or "snr"')
-        _finite("radar SNR settings", self.snr_db, self.threshold_db, self.clutter_cnr_db)
+        for attr in ("snr_db", "threshold_db", "clutter_cnr_db"):  # powers of 10**(dB/10)
+            check_number(f"radar.{attr}", getattr(self, attr), -MAX_DB, MAX_DB)
         for attr in ("range_rate_std", "max_range_rate", "snr_ref_range"):
             value = getattr(self, attr)
             require(math.isfinite(value) and value >= 0, f"radar.{attr} must be finite and >= 0")
+        # the radar equation takes (snr_ref_range / range)**4
+        check_number("radar.snr_ref_range", self.snr_ref_range, 0.0, MAX_DISTANCE)
 
 
 @dataclass(frozen=True)

@@ -253,8 +253,9 @@ def _scalar(path: Path, stored: dict[str, np.ndarray], name: str) -> Any:
 def _stored_config(path: Path, stored: dict[str, np.ndarray]) -> ScenarioConfig:
     """The ScenarioConfig of the file's ``config_json``; InputError if it is not a JSON object
     of valid settings."""
+    text = _scalar(path, stored, "config_json")
     try:
-        data = json.loads(_scalar(path, stored, "config_json"))
+        data = json.loads(text)
         if not isinstance(data, dict):
             raise InputError(f"a JSON {type(data).__name__}, not an object of settings")
         return ScenarioConfig.from_dict(data)

@@ -375,3 +375,35 @@ def test_values_at_the_limits_are_scored_and_drawn(scene_files, tmp_path):
                   "-o", tmp_path / "a.gif"]):
         result = run(*args)
         assert result.exit_code == 0, result.output
+
+
+def _rank_with_bad_input(marker) -> None:
+    from common.errors import InputError
+    from tracker.distributed import init_process_group
+
+    context = init_process_group()
+    raise InputError(f"{marker}: bad input seen by rank {context.rank}")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--out", "{d}/file.txt/run"], "cannot create the output folder"),
+    (["--scenario-config", "{d}/bad.toml", "--out", "{d}/run"], "unknown setting(s) colour"),
+])
+def test_train_nproc_2_refuses_bad_input_in_one_line(tmp_path, args, message):
+    """Item 4: bad input is refused before any rank starts."""
+    (tmp_path / "file.txt").write_text("a file")
+    (tmp_path / "bad.toml").write_text("colour = 1\n")
+    result = run("train", *TINY_TRAIN, "--nproc", "2", *(a.format(d=tmp_path) for a in args))
+    assert_refused(result, message, tmp_path / "run")
+
+
+@pytest.mark.slow
+def test_an_input_error_inside_a_rank_is_one_input_error_in_the_parent(tmp_path):
+    """Item 4: what only a rank can see still comes back as one line, not two tracebacks."""
+    from common.errors import InputError
+    from tracker.distributed import spawn
+
+    with pytest.raises(InputError) as error:
+        spawn(2, _rank_with_bad_input, ("scene.toml",))
+    assert str(error.value) in ("scene.toml: bad input seen by rank 0",
+                                "scene.toml: bad input seen by rank 1")

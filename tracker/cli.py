@@ -88,8 +88,8 @@ class LazyGroup(click.Group):
     def _invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except InputError as error:
-            raise InputFailure(str(error)) from None
+        except InputError as error:  # one line, even if a library's message spans several
+            raise InputFailure((str(error).splitlines() or [""])[0]) from None
         except click.UsageError as error:
             raise one_line_usage_error(error) from None
 

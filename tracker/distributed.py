@@ -127,13 +127,16 @@ def free_port() -> int:
 
 
 def _spawned_rank(rank: int, world_size: int, port: int, threads: int,
-                  target: Callable[..., Any], args: tuple) -> None:
+                  target: Callable[..., Any], args: tuple, errors: Any) -> None:
     os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world_size),
                       LOCAL_WORLD_SIZE=str(world_size), MASTER_ADDR="127.0.0.1",
                       MASTER_PORT=str(port))
     torch.set_num_threads(threads)
     try:
         target(*args)
+    except InputError as error:  # bad input: its one line goes to the parent, no traceback
+        errors.put(str(error))
+        raise SystemExit(2) from None
     finally:
         destroy_process_group()
 
@@ -142,7 +145,15 @@ def spawn(nproc: int, target: Callable[..., Any], args: tuple = (), threads: int
     """Run ``target(*args)`` in ``nproc`` ranks on this machine, as torchrun would, and wait.
 
     Each rank gets torchrun's environment variables and ``threads`` torch threads; ``target``
-    calls :func:`init_process_group` itself. An exception in any rank is raised here.
+    calls :func:`init_process_group` itself. An InputError in a rank is raised here as one
+    InputError (the other ranks are stopped); any other exception in a rank is raised here too.
     """
-    torch.multiprocessing.spawn(_spawned_rank, args=(nproc, free_port(), threads, target, args),
-                                nprocs=nproc, join=True)
+    errors = torch.multiprocessing.get_context("spawn").SimpleQueue()
+    try:
+        torch.multiprocessing.spawn(
+            _spawned_rank, args=(nproc, free_port(), threads, target, args, errors),
+            nprocs=nproc, join=True)
+    except torch.multiprocessing.ProcessExitedException:
+        if not errors.empty():
+            raise InputError(errors.get()) from None
+        raise

@@ -16,9 +16,14 @@ RUN_FILES = ("checkpoint.pt", "best.pt", "log.csv")
 
 
 def prepare_fresh_run(out: Path, overwrite: bool) -> None:
-    """Before a fresh (not resumed) run into ``out``: InputError if it holds a run, unless
+    """Before a fresh (not resumed) run into ``out``: the folder is created (InputError if it
+    cannot be, say under a file); InputError if it holds a run, unless
     ``overwrite``, in which case that run's files are removed first (so a kill cannot leave a
     mix of the old run and the new one)."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(f"{out}: cannot create the output folder ({error.strerror})") from None
     existing = [name for name in RUN_FILES if (out / name).exists()]
     if not existing:
         return

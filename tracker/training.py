@@ -347,7 +347,7 @@ def resume_state(path: Path, config: TrainingConfig) -> TrainingState:
     model = model_from_checkpoint(content, path)
     model.network.train()
     optimizer = make_optimizer(model.network, config)
-    restore_state(optimizer, content["optimizer"], path, "optimiser state")
+    restore_state(optimizer, content["optimizer"], path, "optimiser state does not fit this run")
     epoch, log, best_mota = saved_progress(content, path)
     return TrainingState(model, optimizer, epoch + 1, log, best_mota)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import torch
 
+from common.cli_types import SEED
 from common.errors import InputError
 from experiments.sinkhorn_diagnostics.config import DiagnosticsConfig
 from experiments.sinkhorn_diagnostics.parts import PART_NAMES, run_parts
@@ -37,7 +38,8 @@ def command_line(part: str, out: Path, seed: int, quick: bool, config: Path | No
     show_default=True,
     help="Output folder for PNGs, the JSON and summary.md.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random matrices.")
+@click.option("--seed", type=SEED, default=0, show_default=True,
+              help="Seed of the random matrices.")
 @click.option("--quick", is_flag=True, help="Reduced run (seconds), for tests and a first look.")
 @click.option(
     "--config",

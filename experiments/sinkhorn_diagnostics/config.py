@@ -12,8 +12,16 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any, ClassVar
 
 from common.errors import InputError
+from common.limits import check_number, require_memory
+
+# The range of a setting, applied to each item of a tuple: (low, high, low_open, integer).
+Limit = tuple[float | None, float | None, bool, bool]
+COUNT: Limit = (1, None, False, True)
+POSITIVE: Limit = (0.0, None, True, False)
+FINITE: Limit = (None, None, False, False)
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,13 @@ class PatternsConfig:
     sizes: tuple[int, ...] = (3, 4)
     n_iters: int = 50
     threshold: float = 0.1
+
+    LIMITS: ClassVar[dict[str, Limit]] = {"sizes": (1, 5, False, True), "n_iters": COUNT,
+                                          "threshold": POSITIVE}
+
+    def bytes_needed(self) -> float:
+        """Memory of the enumeration: 2^(n*n) float64 n x n matrices and their copies."""
+        return max(8.0 * 8 * 2.0 ** (n * n) * n * n for n in self.sizes)
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,11 @@ class PlateausConfig:
     stuck_lengths: tuple[int, ...] = (5, 10, 20, 50, 100, 200)
     stuck_log10_eps: tuple[float, float, int] = (-0.5, -150.0, 600)
 
+    LIMITS: ClassVar[dict[str, Limit]] = {
+        "epsilons": (0.0, None, False, False), "max_iters": COUNT, "plateau_error": POSITIVE,
+        "stuck_error": POSITIVE, "stuck_lengths": COUNT, "stuck_log10_eps": FINITE}
+    GRIDS: ClassVar[tuple[str, ...]] = ("stuck_log10_eps",)
+
 
 @dataclass(frozen=True)
 class VariableLengthConfig:
@@ -71,6 +91,13 @@ class VariableLengthConfig:
     taus: tuple[float, ...] = (1.0, 0.1, 0.01)
     tol: float = 1e-3
     max_iters: int = 5000
+
+    LIMITS: ClassVar[dict[str, Limit]] = {"sizes": COUNT, "matrices": COUNT, "taus": POSITIVE,
+                                          "tol": POSITIVE, "max_iters": COUNT}
+
+    def bytes_needed(self) -> float:
+        """Memory of the largest batch: float64 N x N log scores, a few copies."""
+        return max(8.0 * 8 * m * n * n for n, m in zip(self.sizes, self.matrices, strict=False))
 
 
 @dataclass(frozen=True)
@@ -91,6 +118,11 @@ class GradientConfig:
     sinkhorn_size: int = 8
     sinkhorn_iters: int = 20
 
+    LIMITS: ClassVar[dict[str, Limit]] = {
+        "ks": (2, 10**6, False, True), "gap": FINITE, "log10_tau": FINITE,
+        "sinkhorn_size": (1, 1000, False, True), "sinkhorn_iters": COUNT}
+    GRIDS: ClassVar[tuple[str, ...]] = ("log10_tau",)
+
 
 @dataclass(frozen=True)
 class LandscapesConfig:
@@ -103,6 +135,15 @@ class LandscapesConfig:
 
     sizes: tuple[int, ...] = (4, 7)
     resolution: int = 201
+
+    LIMITS: ClassVar[dict[str, Limit]] = {"sizes": (1, 100, False, True),
+                                          "resolution": (2, None, False, True)}
+
+    def bytes_needed(self) -> float:
+        """Memory of the largest panel: r (r + 1) / 2 grid points of n^2 float64 scores, a few
+        copies."""
+        points = self.resolution * (self.resolution + 1) / 2
+        return max(8.0 * 8 * points * n**4 for n in self.sizes)
 
 
 @dataclass(frozen=True)
@@ -159,8 +200,30 @@ class DiagnosticsConfig:
             checked = {
                 k: checked_value(path, part, k, v, getattr(current, k)) for k, v in values.items()
             }
-            config = replace(config, **{part: replace(current, **checked)})
+            updated = replace(current, **checked)
+            check_limits(updated, f"{path}: [{part}]")
+            config = replace(config, **{part: updated})
         return config
+
+
+def check_limits(part: Any, where: str) -> None:
+    """InputError (naming ``where`` and the setting) for a setting of ``part`` outside its
+    ``LIMITS`` (every item of a tuple), an empty list, a (first, last, count) grid whose count
+    is not an integer >= 1, ``matrices`` and ``sizes`` of different lengths, or a part whose
+    arrays cannot fit in memory (``bytes_needed``)."""
+    for name, (low, high, low_open, integer) in part.LIMITS.items():
+        value = getattr(part, name)
+        items = value if isinstance(value, tuple) else (value,)
+        if not items:
+            raise InputError(f"{where} {name} must not be empty")
+        for item in items:
+            check_number(f"{where} {name}", item, low, high, low_open=low_open, integer=integer)
+    for name in getattr(part, "GRIDS", ()):
+        check_number(f"{where} {name} count", getattr(part, name)[2], 1, integer=True)
+    if isinstance(part, VariableLengthConfig) and len(part.sizes) != len(part.matrices):
+        raise InputError(f"{where} sizes and matrices must have the same length")
+    if hasattr(part, "bytes_needed"):
+        require_memory(f"{where}", part.bytes_needed())
 
 
 def checked_value(path: str | Path, part: str, name: str, value: object, default: object) -> object:

@@ -22,7 +22,7 @@ import torch
 
 from common.atomic import atomic_path
 from common.errors import InputError
-from common.torch_files import load_weights_only
+from common.torch_files import load_weights_only, restore_state
 from tracker.association.base import AssociationInput
 from tracker.association.evidence import evidence_features
 from tracker.association.features import build_graph
@@ -93,19 +93,16 @@ def model_from_checkpoint(content: dict[str, Any], path: str | os.PathLike) -> A
             that are not all finite.
     """
     try:
-        network = AssociationNetwork(NetworkConfig(**content["network"]))
+        config = NetworkConfig(**content["network"])
         gnn_config = GnnConfig.from_checkpoint(content["gnn"])
         operator = str(content["operator"])
     except (KeyError, TypeError, ValueError) as error:
         raise InputError(f"{path}: checkpoint of another model config ({error})") from None
-    if network.config != NetworkConfig(hidden=network.config.hidden, rounds=network.config.rounds):
+    if config != NetworkConfig(hidden=config.hidden, rounds=config.rounds):
         raise InputError(f"{path}: checkpoint of another model config (feature counts "
                          f"{content['network']} differ from this code's)")
-    try:
-        network.load_state_dict(content["state_dict"])
-    except (KeyError, RuntimeError) as error:
-        reason = str(error).splitlines()[0]
-        raise InputError(f"{path}: checkpoint of another model config ({reason})") from None
+    network = AssociationNetwork(config)
+    restore_state(network, content.get("state_dict"), path, "checkpoint of another model config")
     if not all(torch.isfinite(weights).all() for weights in network.state_dict().values()):
         raise InputError(f"{path}: checkpoint weights hold NaN or infinite values "
                          "(a diverged training run?)")

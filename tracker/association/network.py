@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from common.limits import check_number
 from tracker.association.evidence import NUM_EVIDENCE_FEATURES, DetectionEvidence
 
 NUM_PAIR_FEATURES = 8
@@ -49,8 +50,18 @@ class NetworkConfig:
     det_features: int = NUM_DET_FEATURES
     evidence_features: int = NUM_EVIDENCE_FEATURES
 
+    def __post_init__(self) -> None:
+        check_number("network hidden", self.hidden, 1, MAX_HIDDEN, integer=True)
+        check_number("network rounds", self.rounds, 0, MAX_ROUNDS, integer=True)
+        for name in ("pair_features", "track_features", "det_features", "evidence_features"):
+            check_number(f"network {name}", getattr(self, name), 1, MAX_HIDDEN, integer=True)
+
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+MAX_HIDDEN, MAX_ROUNDS = 4096, 64
+"""Limits of a network's width and message-passing rounds (checkpoints and configs)."""
 
 
 @dataclass

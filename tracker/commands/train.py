@@ -143,7 +143,7 @@ def train_command(config_path: Path | None, out: Path, resume: bool, overwrite: 
     if resume:
         check_resume_options(config_path is not None, overwrite)
     config = resolve_config(config_path, out, resume, overrides)
-    config.scenario()  # a bad scenario TOML is refused here, once, not in every rank
+    config.scenario(), config.network()  # bad settings refused here, once, not in every rank
     RankContext(0, nproc).share(config.batch_scenes)
     if config.unroll and nproc > 1:
         raise InputError("unrolled training (--unroll K > 0) runs on one rank; use --nproc 1")
