@@ -14,6 +14,8 @@ Knows matrices, not tracking; imports nothing from the rest of the project.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 
 _EXPORTS = {
     "augmented_scores": "assignment", "hungarian": "assignment",
@@ -24,6 +26,20 @@ _EXPORTS = {
 }
 """Public name -> its submodule. Loaded on first use (PEP 562), so that numpy-only users of
 :mod:`tracker.perm.lsap` (the gnn tracker) do not import torch."""
+
+
+class _LazyPackage(types.ModuleType):
+    """The package module: when the import system binds a submodule named like the function it
+    exports (``tracker.perm.sinkhorn``), the package attribute stays the function, as it was
+    with eager imports."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if isinstance(value, types.ModuleType) and _EXPORTS.get(name) == name:
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _LazyPackage
 
 
 def __getattr__(name: str):
