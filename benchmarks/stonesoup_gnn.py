@@ -1,7 +1,8 @@
 """Stone Soup's GNN tracker on an hste scene, for ``benchmarks/tracking.py`` (run in its own venv).
 
 Stone Soup is not a dependency of hste-track: this script runs under a separate interpreter that
-has ``stonesoup`` installed (``/tmp/ssvenv``), reads the scene .npz with numpy only, tracks it
+has ``stonesoup`` installed (``/tmp/ssvenv``), reads the scene .npz (or a detections CSV with
+columns ``frame,time,x,y``, as ``benchmarks/foreign.py`` writes) with numpy only, tracks it
 with the tutorial GNN set-up (nearly-constant velocity, linear-Gaussian position measurements
 with ``--noise`` m std per axis, Mahalanobis distance hypothesiser, ``GNNWith2DAssignment``,
 ``MultiMeasurementInitiator`` (``--min-points`` updates, 2 in the tutorial), deletion after
@@ -46,12 +47,25 @@ class SceneDetector:
     """Feeds the scene's detections to Stone Soup, one frame per time step."""
 
     def __init__(self, path: str, measurement_model: LinearGaussian) -> None:
-        with np.load(path) as data:
-            self.frame_times = data["frame_times"]
-            self.det_xy = data["det_xy"].astype(float)
-            self.det_offsets = data["det_offsets"]
+        if path.endswith(".csv"):
+            self._read_csv(path)
+        else:
+            with np.load(path) as data:
+                self.frame_times = data["frame_times"]
+                self.det_xy = data["det_xy"].astype(float)
+                self.det_offsets = data["det_offsets"]
         self.model = measurement_model
         self.start = datetime.datetime(2026, 1, 1)
+
+    def _read_csv(self, path: str) -> None:
+        """Frames 1..last of a ``frame,time,x,y`` CSV (rows in frame order)."""
+        table = np.genfromtxt(path, delimiter=",", names=True)
+        frame = table["frame"].astype(np.int64)
+        count = int(frame.max())
+        self.det_xy = np.stack([table["x"], table["y"]], axis=1)
+        self.det_offsets = np.searchsorted(frame, np.arange(1, count + 2))
+        first = self.det_offsets[:-1].clip(max=len(frame) - 1)  # a row of each frame
+        self.frame_times = np.interp(np.arange(1, count + 1), frame[first], table["time"][first])
 
     def __iter__(self):
         for frame, seconds in enumerate(self.frame_times):
