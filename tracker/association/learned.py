@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from common.atomic import atomic_path
+from common.config import build_config
 from common.errors import InputError
 from common.torch_files import load_weights_only, restore_state
 from tracker.association.base import AssociationInput
@@ -89,7 +90,7 @@ def model_from_checkpoint(content: dict[str, Any], path: str | os.PathLike) -> A
     """
     try:
         config = NetworkConfig(**content["network"])
-        gnn_config = GnnConfig(**content["gnn"])
+        gnn_config = build_config(GnnConfig, content["gnn"], "checkpoint gnn")
         operator = str(content["operator"])
     except (KeyError, TypeError, ValueError) as error:
         raise InputError(f"{path}: checkpoint of another model config ({error})") from None
