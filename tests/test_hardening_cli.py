@@ -271,10 +271,11 @@ def _edited_checkpoint(source, target, edit) -> None:
      "optimiser state does not fit this run"),
     (lambda c: c.update(optimizer=[1, 2]), "optimiser state does not fit this run"),
     (lambda c: c.update(network=[8, 1]), "another model config"),
+    (lambda c: c["gnn"].update(gate_probability=[0.0, 0.0]), "another model config"),
 ])
 def test_crafted_checkpoints_are_refused_by_resume(finished_run, tmp_path, edit, message):
     """Item 10: a checkpoint missing its log, with other optimiser groups or a non-integer
-    epoch is one line, not a traceback."""
+    epoch is one line, not a traceback (the gnn case: fuzz case 380 of the slow run)."""
     out = tmp_path / "run"
     _edited_checkpoint(finished_run, out, edit)
     before = digests(out)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from common.config import build_config
 from tracker.association.base import AssociationInput
 from tracker.association.gating import GatedPairs, gate, solve_gated
 
@@ -40,8 +41,11 @@ class GnnConfig:
 
     @classmethod
     def from_checkpoint(cls, data: dict) -> GnnConfig:
-        """From a checkpoint's ``gnn`` dict, ignoring :data:`REMOVED_SETTINGS`."""
-        return cls(**{k: v for k, v in data.items() if k not in REMOVED_SETTINGS})
+        """From a checkpoint's ``gnn`` dict, ignoring :data:`REMOVED_SETTINGS`; InputError for a
+        value of the wrong type (:func:`common.config.build_config`)."""
+        if isinstance(data, dict):
+            data = {k: v for k, v in data.items() if k not in REMOVED_SETTINGS}
+        return build_config(cls, data, "checkpoint gnn")
 
 
 class GnnAssociator:
