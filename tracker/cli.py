@@ -178,3 +178,7 @@ def plot() -> None:
     Example:
         hste plot scenario scene.npz -o scene.png
     """
+
+
+if __name__ == "__main__":  # python -m tracker.cli ... (also what torchrun runs)
+    main()
