@@ -34,7 +34,7 @@ from scipy.optimize import linear_sum_assignment
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common.atomic import write_text_atomic  # noqa: E402
 from tracker.perm import hungarian  # noqa: E402
-from tracker.perm.lsap import _solve, assignment_indices, finite_costs  # noqa: E402
+from tracker.perm.lsap import assignment_indices, finite_costs, solve_costs  # noqa: E402
 
 POINTS = [(b, n) for b in (1, 32) for n in (10, 50, 100, 200, 400)]
 
@@ -68,8 +68,8 @@ def profile_point(batch: int, n: int, calls: int, seed: int) -> dict:
         "to_numpy": lambda: scores.detach().cpu().numpy(),
         "costs": lambda: finite_costs(array),
         "costs_forbidden": lambda: finite_costs(forbidden),
-        "solve_1t": lambda: _solve(costs, 1),
-        "solve_2t": lambda: _solve(costs, 2),
+        "solve_1t": lambda: solve_costs(costs, 1),
+        "solve_2t": lambda: solve_costs(costs, 2),
         "output": lambda: to_tensor(array, *index),
         "hungarian": lambda: hungarian(scores),
         "scipy": lambda: [linear_sum_assignment(s, maximize=True) for s in array],

@@ -136,7 +136,7 @@ def default_threads() -> int:
     return min(MAX_THREADS, threads)
 
 
-def _solve(costs: np.ndarray, threads: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def solve_costs(costs: np.ndarray, threads: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Minimum-cost row and column indices (each of length min(N, M)) of (B, N, M) costs."""
     if len(costs) == 1:  # the same kernel without the batch machinery (bit-identical answers)
         rows, cols = lap.lapjvr(costs[0], extend_cost=True, return_cost=False)
@@ -201,7 +201,7 @@ def _solve_chunk(flat: np.ndarray, offset: int, threads: int
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`assignment_indices` of a (B, N, M) chunk whose first matrix has index ``offset``."""
     costs, forbidden = finite_costs(flat)
-    rows, cols = _solve(costs, threads)
+    rows, cols = solve_costs(costs, threads)
     row_index, col_index = np.concatenate(rows), np.concatenate(cols)
     batch_index = np.repeat(np.arange(len(rows)), min(flat.shape[1:]))
     if forbidden is not None:
