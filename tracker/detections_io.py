@@ -24,7 +24,6 @@ the file and the line.
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from common.csv_rows import read_csv_rows
 from common.errors import InputError
 from common.geometry import to_polar, to_world
 from tracker.measurements import ScanDetections
@@ -81,17 +81,9 @@ class _Table:
 def _read_table(path: Path) -> _Table:
     """InputError for a missing or unreadable file, no rows, a short row or a non-numeric
     cell in a numeric column."""
-    try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            reader = csv.reader(handle)
-            header = [name.strip() for name in next(reader, [])]
-            numbered = [(number, row) for number, row in enumerate(reader, start=2) if row]
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such detections file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a folder, not a detections file") from None
-    except (UnicodeDecodeError, csv.Error) as error:
-        raise InputError(f"{path}: not a detections CSV ({error})") from None
+    rows = read_csv_rows(path, "detections")
+    header = [name.strip() for name in rows[0][1]] if rows else []
+    numbered = rows[1:]
     _check_required(path, header)
     if not numbered:
         raise InputError(f"{path}: no detection rows after the header")

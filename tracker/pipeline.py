@@ -227,10 +227,11 @@ class Tracker:
                                           evidence)
         born = self._initiated(measurements.take(free), evidence[free])
         self.tracks = self.tracks.extend(born)
-        report = ScanReport(sensor, measurements, tuple(problems), evidence, born.ids,
-                            np.flatnonzero(free))
-        for observer in self.observers:
-            observer.observe_scan(report)
+        if self.observers:
+            report = ScanReport(sensor, measurements, tuple(problems), evidence, born.ids,
+                                np.flatnonzero(free))
+            for observer in self.observers:
+                observer.observe_scan(report)
 
     def _detection_evidence(self, sensor, measurements: Measurements) -> np.ndarray:
         """(D,) the associator's log-likelihood ratios of the measurements' signatures; zeros

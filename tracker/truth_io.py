@@ -9,13 +9,13 @@ by name. :class:`TruthTable` is what :func:`tracker.evaluation.evaluate_many` sc
 
 from __future__ import annotations
 
-import csv
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from common.csv_rows import read_csv_rows
 from common.errors import InputError
 
 TRUTH_COLUMNS = ("frame", "id", "x", "y")
@@ -67,15 +67,7 @@ def read_truth(path: str | os.PathLike) -> TruthTable:
             frame, id, x, y (naming the line), frames < 1, or an id twice in one frame.
     """
     path = Path(path)
-    try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            rows = [(n, row) for n, row in enumerate(csv.reader(handle), start=1) if row]
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such truth file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a folder, not a truth file") from None
-    except (UnicodeDecodeError, csv.Error) as error:
-        raise InputError(f"{path}: not a truth CSV ({error})") from None
+    rows = read_csv_rows(path, "truth")
     if not rows:
         raise InputError(f"{path}: empty truth file")
     first = [cell.strip() for cell in rows[0][1]]
