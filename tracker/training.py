@@ -83,17 +83,18 @@ _TRAIN_STREAM, _VALIDATION_STREAM, _NOISE_STREAM = 1, 2, 3
 class TrainingConfig:
     """Everything a training run depends on; loadable from a flat TOML file.
 
-    Scenes: ``preset`` (a :mod:`sim.presets` name) or ``scenario_config`` (a scenario TOML path,
-    which wins), cut to ``frames`` frames. Model: ``hidden``, ``rounds``. Objective: ``mode`` (one
-    of ``MODES``), ``operator`` (a name of ``OPERATORS``), ``tau``, Gumbel ``noise`` scale,
-    ``samples`` per problem, ``sinkhorn_iters`` (HSTE learns only from sampled assignments that
-    differ from the labels, so the noise must be comparable to the score margins: 3 beat 1 on
-    both presets, docs/results/learned); ``evidence_weight`` of the detection evidence
+    Scenes: ``preset`` (a :mod:`sim.presets` name, or several joined by ``+`` for a mixture: scene i
+    of every epoch and validation scene i come from preset i mod n) or ``scenario_config`` (a
+    scenario TOML path, which wins), cut to ``frames`` frames. Model: ``hidden``, ``rounds``.
+    Objective: ``mode`` (one of ``MODES``), ``operator`` (a name of ``OPERATORS``), ``tau``, Gumbel
+    ``noise`` scale, ``samples`` per problem, ``sinkhorn_iters`` (HSTE learns only from sampled
+    assignments that differ from the labels, so the noise must be comparable to the score margins: 3
+    beat 1 on both presets, docs/results/learned); ``evidence_weight`` of the detection evidence
     loss (it needs target/clutter labels, so supervised mode only; 0 leaves the evidence at 0, the
-    kinematic track score alone). Schedule: ``epochs``, ``scenes_per_epoch`` and
-    ``batch_scenes`` (both global, divisible by the number of ranks), ``passes`` over each epoch's
-    scenes, AdamW ``lr`` (cosine decay to ``lr / 10`` over the run; ``evidence_lr`` for the
-    evidence model, a small classifier with plenty of examples, on the same schedule),
+    kinematic track score alone). Schedule: ``epochs``, ``scenes_per_epoch`` and ``batch_scenes``
+    (both global, divisible by the number of ranks), ``passes`` over each epoch's scenes, AdamW
+    ``lr`` (cosine decay to ``lr / 10`` over the run; ``evidence_lr`` for the evidence model, a
+    small classifier with plenty of examples, on the same schedule),
     ``grad_clip``.
     ``validation_scenes`` scored after every epoch (0: none). ``gate_probability`` of the gate
     and gnn priors. ``behaviour``: the associator that tracks the training scenes while their
@@ -190,10 +191,18 @@ class TrainingConfig:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
             raise InputError(f"{path}: not valid TOML ({error})") from None
 
-    def scenario(self) -> ScenarioConfig:
-        """The training scenes' config: the TOML file if given, else the preset; ``frames`` long."""
-        base = (ScenarioConfig.from_toml(self.scenario_config) if self.scenario_config
-                else get_preset(self.preset))
+    def presets(self) -> tuple[str, ...]:
+        """The preset names of ``preset`` (one, or a ``+``-joined mixture)."""
+        return tuple(self.preset.split("+"))
+
+    def scenario(self, index: int = 0) -> ScenarioConfig:
+        """The config of training (or validation) scene ``index`` of an epoch: the TOML file if
+        given, else preset ``index`` mod n of the mixture; ``frames`` long."""
+        if self.scenario_config:
+            base = ScenarioConfig.from_toml(self.scenario_config)
+        else:
+            presets = self.presets()
+            base = get_preset(presets[index % len(presets)])
         return base.replace(frames=self.frames)
 
     def tracker(self) -> TrackerConfig:
@@ -269,15 +278,16 @@ def batch_loss(network: torch.nn.Module, batch: Batch, config: TrainingConfig,
     return loss + evidence_weight(config) * evidence_loss(scores.evidence, batch.evidence.labels)
 
 
-def simulate_scenes(config: TrainingConfig, seeds: list[int],
+def simulate_scenes(config: TrainingConfig, seeds: list[int], indices: list[int],
                     model: AssociationModel | None = None) -> list[RecordedScene]:
-    """The recorded association problems and evidence examples of one simulated scene per seed,
-    tracked by gnn or, with ``behaviour = "model"``, by ``model``."""
-    scenario_config, tracker_config = config.scenario(), config.tracker()
+    """The recorded association problems and evidence examples of one simulated scene per seed
+    (scene ``indices[i]`` of the epoch: its preset in a mixture), tracked by gnn or, with
+    ``behaviour = "model"``, by ``model``."""
+    tracker_config = config.tracker()
     behaviour = (LearnedAssociator(model) if config.behaviour == "model" and model is not None
                  else GnnAssociator(tracker_config.gnn))
-    return [record_scene(generate(scenario_config, seed), tracker_config, behaviour)
-            for seed in seeds]
+    return [record_scene(generate(config.scenario(index), seed), tracker_config, behaviour)
+            for seed, index in zip(seeds, indices, strict=True)]
 
 
 def validation_scores(associator, config: TrainingConfig, prefix: str) -> dict[str, float]:
@@ -286,7 +296,7 @@ def validation_scores(associator, config: TrainingConfig, prefix: str) -> dict[s
     tracker_config = config.tracker()
     summaries = []
     for index in range(config.validation_scenes):
-        scenario = generate(config.scenario(), validation_seed(config.seed, index))
+        scenario = generate(config.scenario(index), validation_seed(config.seed, index))
         table = track_scene(associator, scenario, tracker_config)
         summaries.append(evaluate_many(scenario, {prefix: table})[prefix].summary)
     return {f"{prefix}_{metric.lower()}": float(np.mean([s[metric] for s in summaries]))
@@ -392,10 +402,10 @@ def train(config: TrainingConfig, out_dir: str | os.PathLike, resume: bool = Fal
         indices = [i for share in mine for i in share]
         seeds = [scene_seed(config.seed, epoch, i) for i in indices]
         if config.unroll:  # scenes to unroll the tracker over, with the network being trained
-            recorded = {i: generate(config.scenario(), seed)
+            recorded = {i: generate(config.scenario(i), seed)
                         for i, seed in zip(indices, seeds, strict=True)}
         else:
-            recorded = dict(zip(indices, simulate_scenes(config, seeds, state.model),
+            recorded = dict(zip(indices, simulate_scenes(config, seeds, indices, state.model),
                                 strict=True))
         if evidence_weight(config) > 0:  # every rank's detections count towards the prior
             labels = torch.cat([scene.evidence.labels for scene in recorded.values()])

@@ -14,6 +14,7 @@ import click
 import torch
 
 from common.atomic import refuse_overwriting_inputs
+from common.cli_types import JoinedChoice
 from common.errors import InputError
 from tracker.association.learned import read_checkpoint
 from tracker.association.losses import MODES, OPERATORS
@@ -24,7 +25,7 @@ from tracker.training import TrainingConfig, resume_state, train
 
 # option name -> click type; each overrides the TrainingConfig field of the same name when given.
 OVERRIDES: dict[str, Any] = {
-    "preset": click.Choice(sorted(PRESETS)),
+    "preset": JoinedChoice(sorted(PRESETS)),
     "scenario_config": click.Path(dir_okay=False),
     "frames": click.IntRange(min=1),
     "mode": click.Choice(MODES),
@@ -47,7 +48,8 @@ OVERRIDES: dict[str, Any] = {
     "unroll": click.IntRange(min=0),
 }
 HELP = {
-    "preset": "Scene preset to simulate training scenes from.",
+    "preset": f"Scene preset to simulate training scenes from ({', '.join(sorted(PRESETS))}), "
+              "or several joined by + (a mixture: scene i from preset i mod n).",
     "scenario_config": "Scenario TOML to simulate from instead of the preset.",
     "frames": "Frames per training scene.",
     "mode": "supervised (true association), end-to-end (true positions only), unsupervised.",
@@ -138,12 +140,14 @@ def train_command(config_path: Path | None, out: Path, resume: bool, overwrite: 
         hste train --out out/crossing --resume --epochs 10
         hste train --preset crossing --nproc 2 --out out/ddp
         hste train --preset crossing --mode end-to-end --unroll 20 --out out/e2e
+        hste train --preset formation+sea-clutter+low-snr --out out/mixture
         torchrun --nproc-per-node 2 -m tracker.commands.train --out out/ddp
     """
     if resume:
         check_resume_options(config_path is not None, overwrite)
     config = resolve_config(config_path, out, resume, overrides)
-    config.scenario(), config.network()  # bad settings refused here, once, not in every rank
+    # bad settings refused here, once, not in every rank
+    [config.scenario(index) for index in range(len(config.presets()))], config.network()
     RankContext(0, nproc).share(config.batch_scenes)
     if config.unroll and nproc > 1:
         raise InputError("unrolled training (--unroll K > 0) runs on one rank; use --nproc 1")
