@@ -5,7 +5,8 @@
 #   benchmarks/train_hard_suite.sh [OUT [PRESET ...]]
 #
 # OUT (default docs/results/hard/learned) gets OUT/<preset>/<operator>/{best.pt,log.csv}; the
-# checkpoints hold their training config (mode, preset, operator). Score them with
+# checkpoints hold their training config (mode, preset, operator). OPERATORS (default "hste
+# sinkhorn") chooses the operators, e.g. OPERATORS="perturbed blackbox hste-softmax". Score with
 #   .venv/bin/python benchmarks/hard_scenes.py --models OUT
 set -euo pipefail
 out=${1:-docs/results/hard/learned}
@@ -16,7 +17,7 @@ if [ ${#presets[@]} -eq 0 ]; then
 fi
 hste=${HSTE:-.venv/bin/hste}
 for preset in "${presets[@]}"; do
-  for operator in hste sinkhorn; do
+  for operator in ${OPERATORS:-hste sinkhorn}; do
     run="$out/$preset/$operator"
     if [ -f "$run/best.pt" ] && [ -f "$run/log.csv" ]; then
       echo "== $run exists, skipped"; continue
