@@ -3,7 +3,8 @@
 Usage:
     .venv/bin/python benchmarks/hard_scenes.py [--out docs/results/hard] [--seeds 101 ... 105]
         [--presets formation crossing ...] [--stonesoup /tmp/ssvenv/bin/python]
-        [--stonesoup-presets formation crossing] [--stonesoup-seeds 5] [--frames N]
+        [--stonesoup-presets formation crossing] [--stonesoup-seeds 5]
+        [--stonesoup-trackers jpda mht] [--frames N]
         [--models DIR] [--stem hard_scenes]
 
 Each preset (``sim.presets``; default: ``HARD_PRESETS`` and ``crossing``) is simulated with each
@@ -11,9 +12,12 @@ seed and tracked by our ``gnn`` and ``jpda`` (default ``TrackerConfig``) one aft
 this process, and, for ``--stonesoup-presets`` when the ``--stonesoup`` interpreter exists, by
 Stone Soup's JPDA (``benchmarks/stonesoup_jpda.py``: the scene's Pd and its clutter density at
 3.5 km range, linear-Gaussian position noise 15 m per axis, about the radar's mean cross-range
-noise) in a subprocess. Scores: ``tracker.evaluation`` as ``hste evaluate`` does (confirmed
-tracks, match distance and GOSPA c 50 m; 5 m for point-cloud scenes). Speed: frames per CPU
-second of the tracking loop (process time; the machine is shared), torch and BLAS on one thread.
+noise) in a subprocess, and with ``--stonesoup-trackers ... mht`` by its multi-frame assignment
+MHT (``benchmarks/stonesoup_mht.py``, same settings, slide window 3; the interpreter needs
+ortools: ``pip install "stonesoup[mfa]"``). Scores: ``tracker.evaluation`` as ``hste evaluate``
+does (confirmed tracks, match distance and GOSPA c 50 m; 5 m for point-cloud scenes). Speed:
+frames per CPU second of the tracking loop (process time; the machine is shared), torch and BLAS
+on one thread.
 With ``--models DIR``, every ``DIR/<preset>/<operator>/best.pt`` (as
 ``benchmarks/train_hard_suite.sh`` writes them) also tracks its preset's scenes, as
 ``learned-<operator>``; a checkpoint trained or validated on one of the seeds is refused.
@@ -56,7 +60,6 @@ from tracker.tracks_io import read_tracks  # noqa: E402
 
 METRICS = ("MOTA", "IDF1", "IDSW", "FP", "FN", "MOTP_m")
 BACKENDS = ("gnn", "jpda")
-STONESOUP = "stonesoup jpda"
 REFERENCE_RANGE = 3500.0  # m, radar to the middle of the presets' area
 
 
@@ -69,15 +72,16 @@ def run_ours(scenario, associator):
     return table, time.process_time() - started
 
 
-def run_stonesoup(python: str, scenario, folder: Path):
-    """(tracks table, CPU s) of Stone Soup's JPDA on ``scenario``, in a subprocess."""
+def run_stonesoup(python: str, scenario, folder: Path, tracker: str):
+    """(tracks table, CPU s) of Stone Soup's ``tracker`` (``jpda`` or ``mht``) on ``scenario``,
+    in a subprocess."""
     sensor = scenario.sensors[0]
     scene, output = folder / "scene.npz", folder / "stonesoup.csv"
     scenario.save(scene)
     model = scene_sensors(scenario)[0]
     density = float(model.clutter_density(np.zeros((1, 2)), np.array([REFERENCE_RANGE]))[0])
     completed = subprocess.run(
-        [python, str(Path(__file__).with_name("stonesoup_jpda.py")), str(scene), "-o",
+        [python, str(Path(__file__).with_name(f"stonesoup_{tracker}.py")), str(scene), "-o",
          str(output), "--noise", "15", "--pd", str(sensor.detection_prob),
          "--clutter-density", f"{density:.6g}",
          "--noise-diff-coeff", str(TrackerConfig().noise_diff_coeff)],
@@ -122,8 +126,9 @@ def run_preset(name: str, seeds: list[int], args, folder: Path) -> dict[str, lis
             tables[tracker], seconds[tracker] = run_ours(scenario, associator)
         if (name in args.stonesoup_presets and seed in seeds[:args.stonesoup_seeds]
                 and Path(args.stonesoup).exists()):
-            tables[STONESOUP], seconds[STONESOUP] = run_stonesoup(args.stonesoup, scenario,
-                                                                  folder)
+            for tracker in args.stonesoup_trackers:
+                tables[f"stonesoup {tracker}"], seconds[f"stonesoup {tracker}"] = run_stonesoup(
+                    args.stonesoup, scenario, folder, tracker)
         scores = evaluate_many(scenario, tables, scoring(scenario))
         for tracker, result in scores.items():
             row = {key: result.summary[key] for key in METRICS}
@@ -170,6 +175,8 @@ def main() -> None:
     parser.add_argument("--stonesoup-presets", nargs="*", default=["formation", "crossing"])
     parser.add_argument("--stonesoup-seeds", type=int, default=5,
                         help="run Stone Soup on this many of the first seeds")
+    parser.add_argument("--stonesoup-trackers", nargs="+", choices=("jpda", "mht"),
+                        default=["jpda"], help="Stone Soup's trackers to run")
     parser.add_argument("--frames", type=int, default=None, help="override the presets' frames")
     parser.add_argument("--models", type=Path, default=None,
                         help="folder of <preset>/<operator>/best.pt checkpoints to score too")
