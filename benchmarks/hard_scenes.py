@@ -21,6 +21,8 @@ on one thread.
 With ``--models DIR``, every ``DIR/<preset>/<operator>/best.pt`` (as
 ``benchmarks/train_hard_suite.sh`` writes them) also tracks its preset's scenes, as
 ``learned-<operator>``; a checkpoint trained or validated on one of the seeds is refused.
+``--clutter-map`` adds gnn and jpda with the clutter map (``tracker/clutter_map.py``) as
+``gnn+map`` and ``jpda+map``; ``--report-only A.json B.json`` merges earlier runs' tables.
 The table gives means over seeds and, for every tracker but gnn, the paired differences to gnn
 and to jpda (mean +- standard error over the seeds both ran); JSON holds every seed's row.
 Outputs: ``OUT/<stem>.md`` and ``OUT/<stem>.json``.
@@ -53,6 +55,7 @@ from tracker.association.learned import (  # noqa: E402
     model_from_checkpoint,
     read_checkpoint,
 )
+from tracker.clutter_map import ClutterMapConfig  # noqa: E402
 from tracker.evaluation import EvaluationConfig, evaluate_many  # noqa: E402
 from tracker.pipeline import Tracker, TrackerConfig  # noqa: E402
 from tracker.scene_source import SceneSource, scene_sensors  # noqa: E402
@@ -63,10 +66,10 @@ BACKENDS = ("gnn", "jpda")
 REFERENCE_RANGE = 3500.0  # m, radar to the middle of the presets' area
 
 
-def run_ours(scenario, associator):
+def run_ours(scenario, associator, config: TrackerConfig):
     """(tracks table, CPU s of the tracking loop) of our tracker with ``associator``."""
     source = SceneSource(scenario)
-    tracker = Tracker(associator, source.sensors, TrackerConfig())
+    tracker = Tracker(associator, source.sensors, config)
     started = time.process_time()
     table = tracker.run(source)
     return table, time.process_time() - started
@@ -119,11 +122,16 @@ def run_preset(name: str, seeds: list[int], args, folder: Path) -> dict[str, lis
         config = get_preset(name)
         scenario = generate(config.replace(frames=args.frames) if args.frames else config, seed)
         tables, seconds = {}, {}
-        associators = {backend: build_associator(backend) for backend in BACKENDS}
-        associators.update({model: LearnedAssociator(model_from_checkpoint(
-            read_checkpoint(path), path)) for model, path in models.items()})
-        for tracker, associator in associators.items():
-            tables[tracker], seconds[tracker] = run_ours(scenario, associator)
+        plain, mapped = TrackerConfig(), TrackerConfig(clutter_map=ClutterMapConfig(enabled=True))
+        trackers = {backend: (build_associator(backend), plain) for backend in BACKENDS}
+        if args.clutter_map:
+            trackers.update({f"{backend}+map": (build_associator(backend), mapped)
+                             for backend in BACKENDS})
+        for model, path in models.items():
+            trackers[model] = LearnedAssociator(model_from_checkpoint(
+                read_checkpoint(path), path)), plain
+        for tracker, (associator, config) in trackers.items():
+            tables[tracker], seconds[tracker] = run_ours(scenario, associator, config)
         if (name in args.stonesoup_presets and seed in seeds[:args.stonesoup_seeds]
                 and Path(args.stonesoup).exists()):
             for tracker in args.stonesoup_trackers:
@@ -181,7 +189,20 @@ def main() -> None:
     parser.add_argument("--models", type=Path, default=None,
                         help="folder of <preset>/<operator>/best.pt checkpoints to score too")
     parser.add_argument("--stem", default="hard_scenes", help="name of the .md / .json outputs")
+    parser.add_argument("--clutter-map", action="store_true",
+                        help="also track with gnn and jpda with the clutter map (gnn+map, ...)")
+    parser.add_argument("--report-only", type=Path, nargs="+", default=None, metavar="JSON",
+                        help="no tracking: merge these outputs' results into OUT/<stem>.md")
     args = parser.parse_args()
+    if args.report_only:
+        merged: dict[str, dict[str, list[dict]]] = {}
+        for path in args.report_only:
+            for preset, trackers in json.loads(path.read_text(encoding="utf-8"))[
+                    "results"].items():
+                merged.setdefault(preset, {}).update(trackers)
+        write_text_atomic(args.out / f"{args.stem}.md", format_table(merged) + "\n")
+        print(format_table(merged))
+        return
     torch.set_num_threads(1)
     args.out.mkdir(parents=True, exist_ok=True)
     results: dict[str, dict[str, list[dict]]] = {}
