@@ -227,7 +227,7 @@ def test_a_group_without_a_command_still_shows_its_help():
     "text, setting",
     [
         ("noise_diff_coeff = inf\n", "tracker.noise_diff_coeff = inf"),
-        ('motion_model = "ct"\nturn_rate = nan\n', "tracker.turn_rate = nan"),
+        ('motion_model = "ct"\nturn_rate_noise = nan\n', "tracker.turn_rate_noise = nan"),
         ("[gnn]\ngate_probability = inf\n", "gnn.gate_probability = inf"),
         ("[management]\ninitial_speed_std = inf\n", "management.initial_speed_std = inf"),
     ],
