@@ -239,6 +239,19 @@ def test_nan_or_infinite_tracker_settings_are_refused(tmp_path, scene_path, text
     assert_refused(result, f"{setting}: must be a finite number", out)
 
 
+@pytest.mark.parametrize(("options", "message"), [
+    (["--motion-model", "imm"], "Invalid value for '--motion-model'"),
+    (["--config", 'motion_model = "ct"\nturn_rate_std = -0.1\n'],
+     "turn_rate_noise and turn_rate_std must be >= 0"),
+])
+def test_bad_motion_models_are_refused(tmp_path, scene_path, options, message):
+    if options[0] == "--config":
+        (tmp_path / "tracker.toml").write_text(options[1])
+        options = ["--config", tmp_path / "tracker.toml"]
+    out = tmp_path / "t.csv"
+    assert_refused(run("track", scene_path, *options, "-o", out, "--quiet"), message, out)
+
+
 def test_outputs_that_would_overwrite_an_input_are_refused(tmp_path, scene_path):
     scene = tmp_path / "scene.npz"
     scene.write_bytes(scene_path.read_bytes())

@@ -139,6 +139,10 @@ def test_tracker_config_reads_toml_sections(tmp_path):
     ("colour = 1\n", "unknown setting"),
     ("[management]\nmax_misses = 0\n", "max_misses"),
     ('motion_model = "imm"\n', "unknown motion model"),
+    ('motion_model = "ct"\nturn_rate_std = -0.1\n', "turn_rate_noise and turn_rate_std must"),
+    ("turn_rate_noise = -1.0\n", "turn_rate_noise and turn_rate_std must"),
+    ("motion_model = 2\n", "tracker.motion_model = 2: expected a value like 'cv'"),
+    ("turn_rate = 0.1\n", r"unknown setting\(s\) turn_rate"),
     ("[gnn]\ngate_probability = 'high'\n", "gate"),
     ("not toml at all [\n", "TOML"),
 ])

@@ -94,6 +94,8 @@ class TrackerConfig:
         self.build_motion_model()
         if not (self.noise_diff_coeff > 0 and self.cluster_distance > 0):
             raise ValueError("noise_diff_coeff and cluster_distance must be > 0")
+        if not (self.turn_rate_noise >= 0 and self.turn_rate_std >= 0):
+            raise ValueError("turn_rate_noise and turn_rate_std must be >= 0")
 
     def build_motion_model(self) -> MotionModel:
         """The configured motion model (ValueError for an unknown name or bad settings)."""
