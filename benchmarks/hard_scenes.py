@@ -4,6 +4,7 @@ Usage:
     .venv/bin/python benchmarks/hard_scenes.py [--out docs/results/hard] [--seeds 101 ... 105]
         [--presets formation crossing ...] [--stonesoup /tmp/ssvenv/bin/python]
         [--stonesoup-presets formation crossing] [--stonesoup-seeds 5] [--frames N]
+        [--models DIR] [--stem hard_scenes]
 
 Each preset (``sim.presets``; default: ``HARD_PRESETS`` and ``crossing``) is simulated with each
 seed and tracked by our ``gnn`` and ``jpda`` (default ``TrackerConfig``) one after the other in
@@ -13,8 +14,12 @@ Stone Soup's JPDA (``benchmarks/stonesoup_jpda.py``: the scene's Pd and its clut
 noise) in a subprocess. Scores: ``tracker.evaluation`` as ``hste evaluate`` does (confirmed
 tracks, match distance and GOSPA c 50 m; 5 m for point-cloud scenes). Speed: frames per CPU
 second of the tracking loop (process time; the machine is shared), torch and BLAS on one thread.
-The table gives means over seeds and, for jpda and Stone Soup, the paired difference to gnn
-(mean +- standard error over the seeds both ran); JSON holds every seed's row.
+With ``--models DIR``, every ``DIR/<preset>/<operator>/best.pt`` (as
+``benchmarks/train_hard_suite.sh`` writes them) also tracks its preset's scenes, as
+``learned-<operator>``; a checkpoint trained or validated on one of the seeds is refused.
+The table gives means over seeds and, for every tracker but gnn, the paired differences to gnn
+and to jpda (mean +- standard error over the seeds both ran); JSON holds every seed's row.
+Outputs: ``OUT/<stem>.md`` and ``OUT/<stem>.json``.
 """
 
 from __future__ import annotations
@@ -33,11 +38,17 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.learned_quality import seeds_used_in_training  # noqa: E402
 from common.atomic import write_text_atomic  # noqa: E402
 from sim import generate  # noqa: E402
 from sim.config import PointCloudConfig  # noqa: E402
 from sim.presets import HARD_PRESETS, get_preset  # noqa: E402
 from tracker.association import build_associator  # noqa: E402
+from tracker.association.learned import (  # noqa: E402
+    LearnedAssociator,
+    model_from_checkpoint,
+    read_checkpoint,
+)
 from tracker.evaluation import EvaluationConfig, evaluate_many  # noqa: E402
 from tracker.pipeline import Tracker, TrackerConfig  # noqa: E402
 from tracker.scene_source import SceneSource, scene_sensors  # noqa: E402
@@ -49,10 +60,10 @@ STONESOUP = "stonesoup jpda"
 REFERENCE_RANGE = 3500.0  # m, radar to the middle of the presets' area
 
 
-def run_ours(scenario, backend: str):
-    """(tracks table, CPU s of the tracking loop) of our tracker with ``backend``."""
+def run_ours(scenario, associator):
+    """(tracks table, CPU s of the tracking loop) of our tracker with ``associator``."""
     source = SceneSource(scenario)
-    tracker = Tracker(build_associator(backend), source.sensors, TrackerConfig())
+    tracker = Tracker(associator, source.sensors, TrackerConfig())
     started = time.process_time()
     table = tracker.run(source)
     return table, time.process_time() - started
@@ -82,15 +93,33 @@ def scoring(scenario) -> EvaluationConfig:
     return EvaluationConfig()
 
 
+def learned_models(folder: Path | None, preset: str, seeds: list[int]) -> dict[str, Path]:
+    """``learned-<operator>`` -> checkpoint, for every ``folder/<preset>/<operator>/best.pt``;
+    SystemExit if one was trained or validated on one of ``seeds``."""
+    if folder is None:
+        return {}
+    models = {}
+    for path in sorted((folder / preset).glob("*/best.pt")):
+        overlap = seeds_used_in_training(read_checkpoint(path)) & set(seeds)
+        if overlap:
+            raise SystemExit(f"{path} was trained on seed(s) {sorted(overlap)}; pick others")
+        models[f"learned-{path.parent.name}"] = path
+    return models
+
+
 def run_preset(name: str, seeds: list[int], args, folder: Path) -> dict[str, list[dict]]:
     """tracker -> one row per seed (metrics and frames per CPU second)."""
     rows: dict[str, list[dict]] = {}
+    models = learned_models(args.models, name, seeds)
     for seed in seeds:
         config = get_preset(name)
         scenario = generate(config.replace(frames=args.frames) if args.frames else config, seed)
         tables, seconds = {}, {}
-        for backend in BACKENDS:
-            tables[backend], seconds[backend] = run_ours(scenario, backend)
+        associators = {backend: build_associator(backend) for backend in BACKENDS}
+        associators.update({model: LearnedAssociator(model_from_checkpoint(
+            read_checkpoint(path), path)) for model, path in models.items()})
+        for tracker, associator in associators.items():
+            tables[tracker], seconds[tracker] = run_ours(scenario, associator)
         if (name in args.stonesoup_presets and seed in seeds[:args.stonesoup_seeds]
                 and Path(args.stonesoup).exists()):
             tables[STONESOUP], seconds[STONESOUP] = run_stonesoup(args.stonesoup, scenario,
@@ -118,17 +147,17 @@ def paired(rows: list[dict], baseline: list[dict], key: str) -> str:
 
 def format_table(results: dict[str, dict[str, list[dict]]]) -> str:
     lines = ["| preset | tracker | seeds | MOTA | IDF1 | IDSW | FP | FN | MOTA - gnn | IDF1 - gnn "
-             "| frames/CPU-s |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| MOTA - jpda | IDF1 - jpda | frames/CPU-s |", "|---" * 13 + "|"]
     for preset, trackers in results.items():
         for tracker, rows in trackers.items():
             mean = {key: float(np.mean([row[key] for row in rows]))
                     for key in (*METRICS, "frames_per_cpu_s")}
-            versus = (("", "") if tracker == "gnn" else
-                      tuple(paired(rows, trackers["gnn"], key) for key in ("MOTA", "IDF1")))
+            versus = [paired(rows, trackers[anchor], key) if tracker not in ("gnn", anchor)
+                      else "" for anchor in ("gnn", "jpda") for key in ("MOTA", "IDF1")]
             lines.append(f"| {preset} | {tracker} | {len(rows)} | {mean['MOTA']:.3f} | "
                          f"{mean['IDF1']:.3f} | "
                          f"{mean['IDSW']:.1f} | {mean['FP']:.1f} | {mean['FN']:.1f} | "
-                         f"{versus[0]} | {versus[1]} | {mean['frames_per_cpu_s']:.1f} |")
+                         + " | ".join(versus) + f" | {mean['frames_per_cpu_s']:.1f} |")
     return "\n".join(lines)
 
 
@@ -142,6 +171,9 @@ def main() -> None:
     parser.add_argument("--stonesoup-seeds", type=int, default=5,
                         help="run Stone Soup on this many of the first seeds")
     parser.add_argument("--frames", type=int, default=None, help="override the presets' frames")
+    parser.add_argument("--models", type=Path, default=None,
+                        help="folder of <preset>/<operator>/best.pt checkpoints to score too")
+    parser.add_argument("--stem", default="hard_scenes", help="name of the .md / .json outputs")
     args = parser.parse_args()
     torch.set_num_threads(1)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -150,9 +182,11 @@ def main() -> None:
         for name in args.presets:  # the files are rewritten after each preset
             results[name] = run_preset(name, args.seeds, args, Path(folder))
             table = format_table(results)
-            write_text_atomic(args.out / "hard_scenes.json", json.dumps(
-                {"seeds": args.seeds, "frames": args.frames, "results": results}, indent=1) + "\n")
-            write_text_atomic(args.out / "hard_scenes.md", table + "\n")
+            command = "python benchmarks/hard_scenes.py " + " ".join(sys.argv[1:])
+            write_text_atomic(args.out / f"{args.stem}.json", json.dumps(
+                {"command": command, "seeds": args.seeds, "frames": args.frames,
+                 "results": results}, indent=1) + "\n")
+            write_text_atomic(args.out / f"{args.stem}.md", table + "\n")
     print(table)
 
 if __name__ == "__main__":

@@ -10,7 +10,11 @@ is trained again, its stored metrics are checked to come out identical, and the 
 
 Runs go in :func:`priority` order (seed 0 first, cheapest first) and no run is started after
 ``--budget-min`` minutes, so a partial pass covers seed 0 of every method over a spread of N.
-Finished files are kept: running again does the rest.
+Finished files are kept: running again does the rest. ``--run NAME`` (repeatable) retrains only
+the named runs, e.g. the two the paper's N = 400 taus are compared with:
+
+    python -m experiments.sorting_paper_tau --results docs/results/sorting \
+        --run hste-gumbel_N400_seed0 --run gumbel-sinkhorn_N400_seed0
 """
 
 from __future__ import annotations
@@ -88,7 +92,9 @@ def recompute(row: dict) -> dict:
               help="A sorting sweep folder (with runs/*.json).")
 @click.option("--budget-min", type=click.FloatRange(min=0), default=60.0, show_default=True,
               help="Start no run after this many minutes.")
-def main(results: Path, budget_min: float) -> None:
+@click.option("--run", "only", multiple=True, metavar="NAME",
+              help="Retrain only this run (e.g. hste-gumbel_N400_seed0); repeatable.")
+def main(results: Path, budget_min: float, only: tuple[str, ...]) -> None:
     """Retrain the stored runs of RESULTS in priority order and store both Kendall taus."""
     torch.set_num_threads(1)
     start = time.perf_counter()
@@ -98,7 +104,13 @@ def main(results: Path, budget_min: float) -> None:
         click.echo(f"Error: {error}", err=True)
         sys.exit(2)
     rows.sort(key=priority)
+    unknown = set(only) - {run_name(config_of(row)) for row in rows}
+    if unknown:
+        click.echo(f"Error: {results}: no stored run named {', '.join(sorted(unknown))}", err=True)
+        sys.exit(2)
     for row in rows:
+        if only and run_name(config_of(row)) not in only:
+            continue
         out = results / PAPER_TAU_FOLDER / f"{run_name(config_of(row))}.json"
         if out.exists():
             continue

@@ -32,6 +32,8 @@ MAX_DB = 300.0
 """Largest magnitude of a radar SNR, threshold or CNR in dB (10**30 in power)."""
 MAX_DISTANCE = 1e9
 """Largest distance setting, m (beyond it the radar equation's 4th powers overflow)."""
+MAX_PATCHES = 10_000
+"""Most clutter patches of one sensor."""
 
 # Working memory of generation (float64 intermediates, sorting copies), bytes per item; the
 # saved arrays take about 40 bytes per truth row and 38 per detection.
@@ -127,6 +129,12 @@ class SensorConfig:
     ``azimuth_std`` rad. ``detection_prob`` is the probability that a target inside the field of
     view is detected in a frame; ``clutter_rate`` is the mean number of clutter detections per
     frame (Poisson), uniform in range and azimuth over the field of view.
+
+    Inhomogeneous clutter (sea / ground clutter): ``clutter_patches`` patches, each a Gaussian
+    blob of standard deviation ``patch_radius`` m around a centre that starts uniform in the
+    field of view and drifts at ``patch_speed`` m/s in a random direction; each patch adds
+    Poisson(``patch_rate``) clutter detections per frame (those outside the view are lost).
+    ``mean_clutter_rate`` is the expected clutter per frame of both kinds together.
     """
 
     kind: ClassVar[str] = "sensor"
@@ -139,6 +147,15 @@ class SensorConfig:
     azimuth_std: float = math.radians(0.3)
     detection_prob: float = 0.9
     clutter_rate: float = 10.0
+    clutter_patches: int = 0
+    patch_rate: float = 30.0
+    patch_radius: float = 150.0
+    patch_speed: float = 3.0
+
+    @property
+    def mean_clutter_rate(self) -> float:
+        """Expected clutter detections per frame, uniform and patch clutter together."""
+        return self.clutter_rate + self.clutter_patches * self.patch_rate
 
     def __post_init__(self) -> None:
         name = self.kind
@@ -154,6 +171,9 @@ class SensorConfig:
             value = getattr(self, attr)
             require(math.isfinite(value) and value >= 0, f"{name}.{attr} must be finite and >= 0")
         require(0.0 <= self.detection_prob <= 1.0, f"{name}.detection_prob must be in [0, 1]")
+        check_number(f"{name}.clutter_patches", self.clutter_patches, 0, MAX_PATCHES, integer=True)
+        for attr in ("patch_rate", "patch_radius", "patch_speed"):
+            check_number(f"{name}.{attr}", getattr(self, attr), 0.0, MAX_DISTANCE)
 
 
 @dataclass(frozen=True)
@@ -257,7 +277,7 @@ class ScenarioConfig:
             scripted = (2 * motion.crossing_pairs + motion.parallel_groups * motion.parallel_size
                         + 2 * motion.split_targets)
             rows = (motion.initial_targets + motion.birth_rate * frames) * life + scripted * frames
-            detections = sum(frames * sensor.clutter_rate
+            detections = sum(frames * sensor.mean_clutter_rate
                              + rows * getattr(sensor, "points_per_target", 1.0)
                              for sensor in self.sensors)
             return (_BYTES_PER_FRAME * frames + _BYTES_PER_TRUTH_ROW * rows

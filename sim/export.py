@@ -37,9 +37,11 @@ _KIND_KEYS = {"radar": ("range_rate_std", "pd_model", "snr_db", "snr_ref_range",
 def sensor_table(sensor: SensorConfig, sensor_id: str | None = None,
                  dt: float | None = None) -> dict[str, Any]:
     """The tracker's sensor-model table (TOML keys) for a simulated sensor: the same geometry,
-    noise, Pd model and clutter rate the simulator draws detections from."""
+    noise and Pd model the simulator draws detections from, and its mean clutter rate (patch
+    clutter included: the tracker knows how much clutter a scan has on average, not where)."""
     table: dict[str, Any] = {"kind": sensor.kind, "pd": sensor.detection_prob}
     table.update({key: getattr(sensor, key) for key in _POLAR_KEYS + _KIND_KEYS[sensor.kind]})
+    table["clutter_rate"] = sensor.mean_clutter_rate
     table["position"] = list(sensor.position)
     if "extent" in table:
         table["extent"] = list(table["extent"])

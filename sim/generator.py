@@ -24,7 +24,8 @@ def generate(config: ScenarioConfig, seed: int) -> Scenario:
     truth = simulate_truth(config.motion, frames, config.dt, np.random.default_rng(motion_seed))
     detections = Detections.concatenate(
         [
-            SENSOR_MODELS[sensor.kind](sensor, index, truth, frames, np.random.default_rng(stream))
+            SENSOR_MODELS[sensor.kind](sensor, index, truth, frames, config.dt,
+                                       np.random.default_rng(stream))
             for index, (sensor, stream) in enumerate(zip(config.sensors, sensor_seeds, strict=True))
         ]
     ).in_scan_order()

@@ -13,9 +13,10 @@ import math
 
 import numpy as np
 
+from sim.clutter import clutter_spots
 from sim.config import PointCloudConfig
 from sim.detections import Detections
-from sim.geometry import add_polar_noise, clutter_frames, clutter_polar, in_view, to_polar
+from sim.geometry import add_polar_noise, in_view, to_polar
 from sim.motion import Truth
 
 
@@ -35,9 +36,11 @@ def sample_in_ellipse(
 
 
 def observe(
-    sensor: PointCloudConfig, index: int, truth: Truth, frames: int, rng: np.random.Generator
+    sensor: PointCloudConfig, index: int, truth: Truth, frames: int, dt: float,
+    rng: np.random.Generator,
 ) -> Detections:
-    """All points (targets and clutter, unsorted) of point-cloud sensor number ``index``."""
+    """All points (targets and clutter, unsorted) of point-cloud sensor number ``index`` over the
+    scene of ``frames`` frames ``dt`` s apart."""
     rows = np.flatnonzero(in_view(sensor, *to_polar(sensor, truth.state[:, :2])))
     rows = rows[rng.random(len(rows)) < sensor.detection_prob]
     owner = np.repeat(rows, rng.poisson(sensor.points_per_target, len(rows)))
@@ -48,12 +51,9 @@ def observe(
     points = Detections.measured(
         sensor, index, truth.frame[owner], truth.id[owner], measured_range, measured_azimuth
     )
-    clutter_frame = clutter_frames(sensor, frames, rng)
+    clutter_frame, clutter_range, clutter_azimuth = clutter_spots(sensor, frames, dt, rng)
     clutter = Detections.measured(
-        sensor,
-        index,
-        clutter_frame,
-        np.full(len(clutter_frame), -1),
-        *clutter_polar(sensor, len(clutter_frame), rng),
+        sensor, index, clutter_frame, np.full(len(clutter_frame), -1), clutter_range,
+        clutter_azimuth,
     )
     return Detections.concatenate([points, clutter])

@@ -13,9 +13,10 @@ import numpy as np
 
 from common.geometry import db_to_power, snr_detection_probability
 from common.geometry import mean_snr as common_mean_snr
+from sim.clutter import clutter_spots
 from sim.config import RadarConfig
 from sim.detections import Detections
-from sim.geometry import add_polar_noise, clutter_frames, clutter_polar, in_view, to_polar
+from sim.geometry import add_polar_noise, in_view, to_polar
 from sim.motion import Truth
 
 
@@ -67,11 +68,10 @@ def _target_detections(
 
 
 def _clutter_detections(
-    sensor: RadarConfig, index: int, frames: int, rng: np.random.Generator
+    sensor: RadarConfig, index: int, frames: int, dt: float, rng: np.random.Generator
 ) -> Detections:
-    frame = clutter_frames(sensor, frames, rng)
+    frame, range_, azimuth = clutter_spots(sensor, frames, dt, rng)
     count = len(frame)
-    range_, azimuth = clutter_polar(sensor, count, rng)
     range_rate = rng.uniform(-sensor.max_range_rate, sensor.max_range_rate, count)
     power = rng.exponential(1.0 + db_to_power(sensor.clutter_cnr_db), count)
     if sensor.pd_model == "snr":
@@ -89,12 +89,14 @@ def _clutter_detections(
 
 
 def observe(
-    sensor: RadarConfig, index: int, truth: Truth, frames: int, rng: np.random.Generator
+    sensor: RadarConfig, index: int, truth: Truth, frames: int, dt: float,
+    rng: np.random.Generator,
 ) -> Detections:
-    """All detections (targets and clutter, unsorted) of radar number ``index`` over the scene."""
+    """All detections (targets and clutter, unsorted) of radar number ``index`` over the scene
+    of ``frames`` frames ``dt`` s apart."""
     return Detections.concatenate(
         [
             _target_detections(sensor, index, truth, rng),
-            _clutter_detections(sensor, index, frames, rng),
+            _clutter_detections(sensor, index, frames, dt, rng),
         ]
     )

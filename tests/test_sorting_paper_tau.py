@@ -47,6 +47,18 @@ def test_a_spent_budget_starts_nothing_and_finished_runs_are_skipped(tmp_path):
     assert done.stat().st_mtime_ns == stamp
 
 
+def test_run_retrains_only_the_named_runs_and_an_unknown_name_is_an_error(tmp_path):
+    _store(tmp_path, n=3, method="hste", seed=0)
+    _store(tmp_path, n=4, method="hste", seed=0)
+    assert _invoke("--results", str(tmp_path), "--run", "hste_N4_seed0").exit_code == 0
+    assert sorted(p.name for p in (tmp_path / PAPER_TAU_FOLDER).iterdir()) == [
+        "hste_N4_seed0.json"]
+    result = CliRunner().invoke(main, ["--results", str(tmp_path), "--run", "hste_N9_seed0"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"Error: {tmp_path}: no stored run named hste_N9_seed0"]
+
+
 def test_priority_is_seed_0_first_then_cheapest_first():
     rows = [{"seed": s, "train_seconds": t, "name": f"{s}/{t}"} for s in (1, 0) for t in (9, 2)]
     assert [r["name"] for r in sorted(rows, key=priority)] == ["0/2", "0/9", "1/2", "1/9"]

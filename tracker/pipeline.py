@@ -46,6 +46,7 @@ from tracker.association.base import (
     as_association,
 )
 from tracker.association.gnn import REMOVED_SETTINGS, GnnConfig
+from tracker.clutter_map import ClutterMap, ClutterMapConfig
 from tracker.management import (
     Deleter,
     Initiator,
@@ -77,8 +78,10 @@ class TrackerConfig:
         staged_association: associate confirmed tracks before tentative ones.
         management: initiation, confirmation and deletion rules.
         gnn: settings of the gnn backend.
+        clutter_map: the learned clutter density (:mod:`tracker.clutter_map`; off by default).
 
-    TOML layout: top-level keys as above, plus ``[management]`` and ``[gnn]`` tables.
+    TOML layout: top-level keys as above, plus ``[management]``, ``[gnn]`` and
+    ``[clutter_map]`` tables.
     """
 
     motion_model: str = "cv"
@@ -89,6 +92,7 @@ class TrackerConfig:
     staged_association: bool = True
     management: ManagementConfig = field(default_factory=ManagementConfig)
     gnn: GnnConfig = field(default_factory=GnnConfig)
+    clutter_map: ClutterMapConfig = field(default_factory=ClutterMapConfig)
 
     def __post_init__(self) -> None:
         self.build_motion_model()
@@ -111,7 +115,8 @@ class TrackerConfig:
             raise InputError(f"gnn.{removed[0]}: removed; the tracker takes Pd and the clutter "
                              "density from the sensor models (sensor TOML: pd, clutter_rate)")
         try:
-            sections = {"management": ManagementConfig, "gnn": GnnConfig}
+            sections = {"management": ManagementConfig, "gnn": GnnConfig,
+                        "clutter_map": ClutterMapConfig}
             for name, section in sections.items():
                 data[name] = build_config(section, data.get(name, {}), name)
             return build_config(cls, data, "tracker")
@@ -167,6 +172,8 @@ class Tracker:
         motion_model = motion_model or self.config.build_motion_model()
         self.motion_models = (motion_model if isinstance(motion_model, MotionModels)
                               else MotionModels((motion_model,)))
+        self.clutter_map = (ClutterMap(self.config.clutter_map) if self.config.clutter_map.enabled
+                            else None)
         self.tracks = TrackSet.empty(self.motion_models.space)
         self.time: float | None = None
         self.next_id = 1
@@ -187,7 +194,12 @@ class Tracker:
         self.time = time
         for scan in scans:
             sensor = self.sensors[scan.sensor]
-            self._scan(sensor, measure_scan(sensor, scan.detections, self.config.cluster_distance))
+            measurements = measure_scan(sensor, scan.detections, self.config.cluster_distance)
+            if self.clutter_map is not None:
+                measurements = self.clutter_map.estimate(scan.sensor, measurements)
+            clutter = self._scan(sensor, measurements)
+            if self.clutter_map is not None:
+                self.clutter_map.learn(scan.sensor, measurements.xy[clutter])
         confirm, reject = self.initiator.confirm(self.tracks)
         self.tracks = dataclasses.replace(self.tracks, confirmed=self.tracks.confirmed | confirm)
         unseen = np.ones(len(self.tracks), dtype=bool)
@@ -215,8 +227,9 @@ class Tracker:
                 bar.update()
         return TrackTable.concatenate(tables)
 
-    def _scan(self, sensor: SensorModel, measurements: Measurements) -> None:
-        """Associate, update and initiate with one sensor's measurements."""
+    def _scan(self, sensor: SensorModel, measurements: Measurements) -> np.ndarray:
+        """Associate, update and initiate with one sensor's measurements; returns (D,) bool,
+        the measurements no confirmed track took (the clutter map's clutter)."""
         tracks = self.tracks
         in_view = sensor.visible(tracks.positions)
         pd = sensor.detection_probability(tracks.positions)
@@ -237,6 +250,7 @@ class Tracker:
             free[detection_rows[local.claimed()]] = False
             problems.append(AssociationProblem(tracks.ids[track_rows], detection_rows, inputs,
                                                local))
+        clutter = ~association.claimed_by(tracks.confirmed)
         evidence = self._detection_evidence(sensor, measurements)
         self.tracks = self.updater.update(tracks, association, in_view, pd, measurements,
                                           evidence)
@@ -247,6 +261,7 @@ class Tracker:
                                 np.flatnonzero(free))
             for observer in self.observers:
                 observer.observe_scan(report)
+        return clutter
 
     def _detection_evidence(self, sensor, measurements: Measurements) -> np.ndarray:
         """(D,) the associator's log-likelihood ratios of the measurements' signatures; zeros

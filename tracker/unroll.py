@@ -335,17 +335,18 @@ class _UnrollTracker(Tracker):
         self.record.scores = tracks.score.copy()
         return tracks
 
-    def _scan(self, sensor, measurements: Measurements) -> None:
+    def _scan(self, sensor, measurements: Measurements) -> np.ndarray:
         before = self.tracks
         positions = before.positions
         self.associator.begin_scan(before.states, measurements.xy)
-        super()._scan(sensor, measurements)
+        clutter = super()._scan(sensor, measurements)
         self.record.scans.append(ScanRecord(
             before.ids, before.covariances, before.confirmed, sensor.visible(positions),
             np.broadcast_to(sensor.detection_probability(positions), (len(before),)),
             before.score, measurements.xy, measurements.covariances,
             measurements.clutter_density, self.associator.evidence_features,
             self.associator.calls, self.tracks.ids.copy(), self.tracks.states[len(before):]))
+        return clutter
 
 
 _DONE = object()

@@ -172,6 +172,13 @@ class WeightedAssociation:
         """(D,) bool, detections claimed by the tracks (see :data:`CLAIM_THRESHOLD`)."""
         return self.detection_weight() >= CLAIM_THRESHOLD
 
+    def claimed_by(self, tracks: np.ndarray) -> np.ndarray:
+        """(D,) bool, detections claimed by the tracks of the (T,) bool mask ``tracks``."""
+        mine = tracks[self.track_index]
+        weight = np.bincount(self.detection_index[mine], self.weight[mine],
+                             minlength=self.num_detections)
+        return weight >= CLAIM_THRESHOLD
+
     def hard_assignment(self) -> np.ndarray | None:
         """(T,) int64 detection per track (``MISSED`` for none) when every weight is 0 or 1 and
         each track has at most one pair of weight 1; None for a soft association."""
