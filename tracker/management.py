@@ -12,11 +12,12 @@ All parameters live in :class:`ManagementConfig`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Protocol
 
 import numpy as np
 
+from common.config import option
 from tracker.association.gating import largest_eigenvalue_2x2
 from tracker.models import CV_SPACE, MotionModel, MotionModels, StateSpace
 
@@ -100,6 +101,10 @@ _TRACK_FIELDS = tuple(f.name for f in fields(TrackSet) if f.name != "space")
 """The per-track array fields of :class:`TrackSet`."""
 
 
+INITIATORS = ("score", "m-of-n", "two-point")
+"""The initiators :func:`build_initiator` builds (``ManagementConfig.initiator``)."""
+
+
 @dataclass(frozen=True)
 class ManagementConfig:
     """Parameters of track initiation, confirmation and deletion.
@@ -121,7 +126,7 @@ class ManagementConfig:
         max_position_std: m, delete a track whose largest position std exceeds this.
     """
 
-    initiator: str = "score"
+    initiator: str = field(default="score", metadata=option(choices=INITIATORS))
     confirm_score: float = 9.2
     reject_score: float = -2.3
     confirm_hits: int = 3
@@ -245,9 +250,6 @@ class AnyDeleter:
         for deleter in self.deleters:
             result |= deleter.delete(tracks)
         return result
-
-
-INITIATORS = ("score", "m-of-n", "two-point")
 
 
 def build_initiator(config: ManagementConfig) -> Initiator:

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from common.config import build_config, read_toml
+from common.config import build_config, merged_tables, option, read_toml
 from common.errors import InputError
 from tracker.association.base import (
     AssociationInput,
@@ -56,7 +56,7 @@ from tracker.management import (
     build_initiator,
 )
 from tracker.measurements import Measurements, measure_scan
-from tracker.models import MotionModel, MotionModels, build_motion_model
+from tracker.models import MOTION_MODELS, MotionModel, MotionModels, build_motion_model
 from tracker.observers import AssociationProblem, ScanObserver, ScanReport
 from tracker.sensors import SensorModel
 from tracker.sources import Scan, frames
@@ -81,10 +81,11 @@ class TrackerConfig:
         clutter_map: the learned clutter density (:mod:`tracker.clutter_map`; off by default).
 
     TOML layout: top-level keys as above, plus ``[management]``, ``[gnn]`` and
-    ``[clutter_map]`` tables.
+    ``[clutter_map]`` tables. Every setting is also an ``hste track`` option
+    (``--noise-diff-coeff``, ``--gnn-gate-probability``, ...; :func:`common.config.cli_options`).
     """
 
-    motion_model: str = "cv"
+    motion_model: str = field(default="cv", metadata=option(choices=MOTION_MODELS))
     noise_diff_coeff: float = 1.0
     turn_rate_noise: float = 1e-4
     turn_rate_std: float = 0.1
@@ -124,9 +125,12 @@ class TrackerConfig:
             raise InputError(f"bad tracker config: {error}") from None
 
     @classmethod
-    def from_toml(cls, path: str | os.PathLike) -> TrackerConfig:
-        """Read a TOML file; InputError if missing, not TOML or invalid."""
-        data = read_toml(path, "tracker config")
+    def from_toml(cls, path: str | os.PathLike,
+                  changes: dict[str, Any] | None = None) -> TrackerConfig:
+        """Read a TOML file, with the settings of ``changes`` (a table, e.g. the command line's,
+        :func:`common.config.cli_values`) written over its; InputError if missing, not TOML or
+        invalid."""
+        data = merged_tables(read_toml(path, "tracker config"), changes or {})
         try:
             return cls.from_dict(data)
         except InputError as error:
