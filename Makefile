@@ -1,5 +1,6 @@
 # The two commands: `make demo` (install, then the main job) and `make test` (install, then the tests).
 # Both create or reuse .venv. torch is pinned to the 2.13.0 CPU wheel first, so nothing pulls a CUDA build.
+# The hota extra (TrackEval) is installed too, so the tests that compare it with our scores run.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -10,7 +11,7 @@ STAMP := $(VENV)/.installed-stamp
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install torch==2.13.0
-	$(PY) -m pip install -e '.[test]'
+	$(PY) -m pip install -e '.[test,hota]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -6,7 +6,8 @@
 #
 # OUT (default docs/results/hard/learned) gets OUT/<preset>/<operator>/{best.pt,log.csv}; the
 # checkpoints hold their training config (mode, preset, operator). OPERATORS (default "hste
-# sinkhorn") chooses the operators, e.g. OPERATORS="perturbed blackbox hste-softmax". Score with
+# sinkhorn") chooses the operators, e.g. OPERATORS="perturbed blackbox hste-softmax"; TRAIN_ARGS
+# adds hste train options to every run (e.g. TRAIN_ARGS="--frames 30"). Score with
 #   .venv/bin/python benchmarks/hard_scenes.py --models OUT
 set -euo pipefail
 out=${1:-docs/results/hard/learned}
@@ -25,7 +26,7 @@ for preset in "${presets[@]}"; do
     echo "== $preset $operator ($(date -u +%H:%M:%S))"
     start=$(date +%s)
     "$hste" train --preset "$preset" --mode supervised --operator "$operator" \
-      --out "out/hard_suite/$preset-$operator" --overwrite
+      --out "out/hard_suite/$preset-$operator" --overwrite ${TRAIN_ARGS:-}
     mkdir -p "$run"
     cp "out/hard_suite/$preset-$operator/best.pt" "out/hard_suite/$preset-$operator/log.csv" "$run/"
     echo "== $preset $operator done in $(( $(date +%s) - start )) s"

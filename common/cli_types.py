@@ -29,3 +29,23 @@ class FiniteFloatRange(click.FloatRange):
         if not math.isfinite(number):
             self.fail(f"{value!r} is not a finite number", param, ctx)
         return number
+
+
+class JoinedChoice(click.ParamType):
+    """One of ``choices``, or several joined by ``+`` (``"a+b"``: a mixture); each part must be
+    a choice, no part twice."""
+
+    name = "choice[+choice...]"
+
+    def __init__(self, choices) -> None:
+        self.choices = tuple(choices)
+
+    def convert(self, value, param, ctx):
+        parts = str(value).split("+")
+        unknown = [part for part in parts if part not in self.choices]
+        if unknown:
+            self.fail(f"{unknown[0]!r} is not one of {', '.join(self.choices)} (join several "
+                      "with +)", param, ctx)
+        if len(set(parts)) < len(parts):
+            self.fail(f"{value!r} names a choice twice", param, ctx)
+        return "+".join(parts)

@@ -108,11 +108,13 @@ def build_config(cls: type, data: Any, where: str) -> Any:
 
 
 def option(choices: tuple[str, ...] | None = None, minimum: float | None = None,
-           open_minimum: bool = False, path: bool = False) -> dict[str, Any]:
+           open_minimum: bool = False, path: bool = False, joined: bool = False
+           ) -> dict[str, Any]:
     """Field metadata that narrows a setting's generated CLI option (:func:`cli_options`): one
-    of ``choices``, a number >= ``minimum`` (> with ``open_minimum``), or a file ``path``.
-    Use as ``field(default=..., metadata=option(...))``."""
-    return {"choices": choices, "minimum": minimum, "open_minimum": open_minimum, "path": path}
+    of ``choices`` (``joined``: or several joined by ``+``), a number >= ``minimum`` (> with
+    ``open_minimum``), or a file ``path``. Use as ``field(default=..., metadata=option(...))``."""
+    return {"choices": choices, "minimum": minimum, "open_minimum": open_minimum, "path": path,
+            "joined": joined}
 
 
 _ATTRIBUTE = re.compile(r"^(?P<indent> +)(?P<names>\w+(?:, \w+)*): (?P<text>.*)$")
@@ -155,9 +157,11 @@ def _option_type(field: dataclasses.Field) -> Any:
     """The click type of a scalar setting, from its default and :func:`option` metadata."""
     import click
 
+    from common.cli_types import JoinedChoice
+
     meta, default = field.metadata, field.default
     if meta.get("choices"):
-        return click.Choice(meta["choices"])
+        return (JoinedChoice if meta["joined"] else click.Choice)(meta["choices"])
     if meta.get("path"):
         return click.Path(dir_okay=False)
     if isinstance(default, bool) or not isinstance(default, int | float | str):
@@ -188,6 +192,8 @@ def cli_options(cls: type, prefix: str = "") -> Any:
         flag = f"--{prefix}{field.name}".replace("_", "-")
         shown = "none" if field.default == "" else field.default
         help_text = f"{described[field.name]} [default: {shown}]"
+        if field.metadata.get("joined"):  # its type's metavar does not list the choices
+            help_text += f" [choices: {', '.join(field.metadata['choices'])}]"
         if isinstance(field.default, bool):
             decorators.append(click.option(f"{flag}/--no-{flag[2:]}", f"{prefix}{field.name}",
                                            default=None, help=help_text))

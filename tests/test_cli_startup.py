@@ -1,6 +1,6 @@
 """Startup: ``hste --help`` imports no command module, and tracking a detections CSV with gnn
-imports none of the heavy libraries (torch, pandas, matplotlib, scipy.stats). Times are measured
-by benchmarks/startup.py, not here."""
+imports none of the heavy libraries (torch, pandas, matplotlib, scipy.stats, trackeval). Times are
+measured by benchmarks/startup.py, not here."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import click
 
 from tracker.cli import BENCH_COMMANDS, COMMAND_HELP, DATA_COMMANDS, PLOT_COMMANDS, TOP_COMMANDS
 
-HEAVY = ("torch", "pandas", "matplotlib", "scipy.stats", "motmetrics", "filterpy")
+HEAVY = ("torch", "pandas", "matplotlib", "scipy.stats", "motmetrics", "filterpy", "trackeval")
 
 
 def test_every_lazy_command_has_a_summary_and_exists():
@@ -46,3 +46,8 @@ def test_help_and_csv_tracking_import_nothing_heavy(tmp_path):
                            tmp_path)
     assert (tmp_path / "t.csv").is_file()
     assert not [name for name in HEAVY if name in loaded]
+
+
+def test_evaluate_imports_trackeval_only_to_score(tmp_path):
+    """TrackEval (the optional hota extra) is imported when HOTA is computed, not by the help."""
+    assert "trackeval" not in _loaded_after(["evaluate", "--help"], tmp_path)

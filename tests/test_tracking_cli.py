@@ -73,7 +73,7 @@ def test_evaluate_compares_several_tracks_files_in_one_table(tmp_path, scene_pat
     result = run("evaluate", scene_path, first, second, "--json", tmp_path / "s.json",
                  "--per-frame", tmp_path / "f.csv")
     assert result.exit_code == 0, result.output
-    rows = result.output.splitlines()
+    rows = result.stdout.splitlines()
     assert [row.split()[0] for row in rows[1:]] == ["a", "b"]
     assert (tmp_path / "f_a.csv").exists() and (tmp_path / "f_b.csv").exists()
     assert set(json.loads((tmp_path / "s.json").read_text())["tracks"]) == {"a", "b"}

@@ -39,16 +39,38 @@ def test_train_writes_checkpoints_and_a_log_that_track_can_use(tmp_path):
     assert tracks.read_text().startswith("frame,id,x,y")
 
 
+def test_a_mixture_of_presets_takes_scene_i_from_preset_i_mod_n(tmp_path):
+    config = TrainingConfig(preset="crossing+sea-clutter", frames=5)
+    assert config.presets() == ("crossing", "sea-clutter")
+    assert [config.scenario(i).name for i in range(4)] == ["crossing", "sea-clutter"] * 2
+    assert {config.scenario(i).frames for i in range(4)} == {5}
+    out = tmp_path / "run"
+    result = run("train", *TINY, "--preset", "crossing+sea-clutter", "--epochs", "1",
+                 "--validation-scenes", "2", "--out", out)
+    assert result.exit_code == 0, result.output
+    saved = torch.load(out / "best.pt", weights_only=True)["training"]
+    assert saved["preset"] == "crossing+sea-clutter"
+
+
+@pytest.mark.parametrize(("preset", "message"), [
+    ("crossing+busy", "'busy' is not one of"),
+    ("crossing+crossing", "names a choice twice"),
+])
+def test_a_bad_mixture_is_a_usage_error(tmp_path, preset, message):
+    result = run("train", "--preset", preset, "--out", tmp_path / "run")
+    assert result.exit_code == 2 and message in result.output
+
+
 def test_a_crashed_run_resumes_to_exactly_the_uninterrupted_result(tmp_path, monkeypatch):
     straight = train(TINY_CONFIG, tmp_path / "straight", progress=False)
     original = training.simulate_scenes
     calls = []
 
-    def crash_in_second_epoch(config, seeds, model):
+    def crash_in_second_epoch(config, seeds, indices, model):
         calls.append(seeds)
         if len(calls) == 2:
             raise KeyboardInterrupt
-        return original(config, seeds, model)
+        return original(config, seeds, indices, model)
 
     monkeypatch.setattr(training, "simulate_scenes", crash_in_second_epoch)
     with pytest.raises(KeyboardInterrupt):

@@ -16,10 +16,13 @@ paper's association metrics, per tracks file; several files give one comparison 
   track matched to it in that frame (none: -1). Prop. wrong is the fraction of the frame's
   targets held by another track or by none; Prop. any wrong is 1 if any is. It applies to frames
   with at least one target; others are NaN.
+- On request (``EvaluationConfig.hota``), HOTA, DetA and AssA by TrackEval at the same match
+  distance (:mod:`tracker.hota`, an optional dependency).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import motmetrics as mm
@@ -29,6 +32,7 @@ import torch
 from common.errors import InputError
 from common.geometry import in_view, to_polar
 from tracker.association.gating import pairs_within, solve_gated
+from tracker.hota import HOTA_COLUMNS, hota_scores, sequence_data
 from tracker.perm import hungarian
 from tracker.perm.metrics import prop_any_wrong, prop_wrong
 from tracker.sensors import SensorModel
@@ -63,12 +67,15 @@ class EvaluationConfig:
         gospa_cutoff: c in m.
         confirmed_only: score only rows of confirmed tracks (tentative rows dropped).
         visible_only: score only targets inside some sensor's field of view.
+        hota: also HOTA, DetA and AssA (:mod:`tracker.hota`, by TrackEval at the same match
+            distance; NaN when TrackEval is not installed).
     """
 
     match_distance: float = 50.0
     gospa_cutoff: float = 50.0
     confirmed_only: bool = True
     visible_only: bool = True
+    hota: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,19 +126,30 @@ def _visible(sensor, positions: np.ndarray) -> np.ndarray:
     return in_view(sensor, *to_polar(sensor, positions))
 
 
-def accumulate(scenario, table: TrackTable, match_distance: float,
-               visible_only: bool = True) -> mm.MOTAccumulator:
-    """A motmetrics accumulator with one update per frame of ``scenario`` (targets as
-    :func:`scored_targets` chooses them)."""
-    accumulator = mm.MOTAccumulator(auto_id=False)
+def frame_distances(scenario, table: TrackTable, match_distance: float,
+                    visible_only: bool = True
+                    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per frame of ``scenario``, in order: the scored target ids (N,) (as
+    :func:`scored_targets` chooses them), the track ids (M,) of ``table``'s rows in that frame
+    and their Euclidean distances (N, M) in m, NaN where a pair is more than ``match_distance``
+    m apart (a pair exactly ``match_distance`` apart can match)."""
     offsets = _frame_slices(table.frame, scenario.num_frames)
     for frame in range(scenario.num_frames):
         ids, positions = scored_targets(scenario, frame, visible_only)
         rows = slice(offsets[frame], offsets[frame + 1])
         squared = mm.distances.norm2squared_matrix(positions, table.positions[rows],
                                                    max_d2=match_distance**2)
-        accumulator.update(ids.tolist(), table.id[rows].tolist(), np.sqrt(squared),
-                           frameid=frame)
+        yield ids, table.id[rows], np.sqrt(squared)
+
+
+def accumulate(scenario, table: TrackTable, match_distance: float,
+               visible_only: bool = True) -> mm.MOTAccumulator:
+    """A motmetrics accumulator with one update per frame of ``scenario`` (the pairs of
+    :func:`frame_distances`)."""
+    accumulator = mm.MOTAccumulator(auto_id=False)
+    frames = frame_distances(scenario, table, match_distance, visible_only)
+    for frame, (ids, tracks, distances) in enumerate(frames):
+        accumulator.update(ids.tolist(), tracks.tolist(), distances, frameid=frame)
     return accumulator
 
 
@@ -211,6 +229,9 @@ def evaluate_many(scenario, tables: dict[str, TrackTable],
             frames=float(scenario.num_frames),
             tracks=float(np.unique(table.id).size),
         )
+        if config.hota:
+            frames = frame_distances(scenario, table, config.match_distance, config.visible_only)
+            summary.update(hota_scores(sequence_data(frames, config.match_distance)))
         results[name] = Evaluation(summary, per_frame)
     return results
 
@@ -238,19 +259,22 @@ def _per_frame(scenario, table: TrackTable, accumulator: mm.MOTAccumulator,
     return per_frame
 
 
-TABLE_COLUMNS = ("MOTA", "MOTP_m", "IDF1", "IDSW", "MT", "ML", "FP", "FN", "GOSPA_mean",
-                 "prop_wrong_mean", "prop_any_wrong_mean")
-"""The columns of :func:`format_table`, keys of :attr:`Evaluation.summary`."""
+TABLE_COLUMNS = ("MOTA", "MOTP_m", "IDF1", *HOTA_COLUMNS, "IDSW", "MT", "ML", "FP", "FN",
+                 "GOSPA_mean", "prop_wrong_mean", "prop_any_wrong_mean")
+"""The columns of :func:`format_table`, keys of :attr:`Evaluation.summary` (the HOTA ones only
+when the evaluation computed them)."""
 
 
 def format_table(results: dict[str, Evaluation]) -> str:
-    """The comparison table: one row per tracks file, the columns of ``TABLE_COLUMNS``."""
+    """The comparison table: one row per tracks file, the columns of ``TABLE_COLUMNS`` that the
+    summaries have."""
     width = max(len("tracks"), *(len(name) for name in results))
-    header = f"{'tracks':<{width}} " + " ".join(f"{c:>{max(len(c), 7)}}" for c in TABLE_COLUMNS)
+    columns = [c for c in TABLE_COLUMNS if all(c in r.summary for r in results.values())]
+    header = f"{'tracks':<{width}} " + " ".join(f"{c:>{max(len(c), 7)}}" for c in columns)
     lines = [header]
     for name, result in results.items():
         cells = []
-        for column in TABLE_COLUMNS:
+        for column in columns:
             value = result.summary[column]
             text = f"{value:.0f}" if column in ("IDSW", "MT", "ML", "FP", "FN") else f"{value:.3f}"
             cells.append(f"{text:>{max(len(column), 7)}}")

@@ -98,7 +98,9 @@ class TrainingConfig:
     rollouts per scene, ``behaviour`` unused, one rank).
 
     Attributes:
-        preset: Scene preset to simulate training scenes from.
+        preset: Scene preset to simulate training scenes from (a sim.presets name), or several
+            joined by + (a mixture: scene i of every epoch and validation scene i from preset
+            i mod n).
         scenario_config: Scenario TOML to simulate from instead of the preset.
         frames: Frames per training scene.
         mode: supervised (true association), end-to-end (true positions only), unsupervised.
@@ -130,7 +132,8 @@ class TrainingConfig:
             noise, [management], ...) of the tracker that training and validation run.
     """
 
-    preset: str = field(default="crossing", metadata=option(choices=tuple(sorted(PRESETS))))
+    preset: str = field(default="crossing",
+                        metadata=option(choices=tuple(sorted(PRESETS)), joined=True))
     scenario_config: str = field(default="", metadata=option(path=True))
     frames: int = field(default=60, metadata=option(minimum=1))
     mode: str = field(default="supervised", metadata=option(choices=MODES))
@@ -215,10 +218,18 @@ class TrainingConfig:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
             raise InputError(f"{path}: not valid TOML ({error})") from None
 
-    def scenario(self) -> ScenarioConfig:
-        """The training scenes' config: the TOML file if given, else the preset; ``frames`` long."""
-        base = (ScenarioConfig.from_toml(self.scenario_config) if self.scenario_config
-                else get_preset(self.preset))
+    def presets(self) -> tuple[str, ...]:
+        """The preset names of ``preset`` (one, or a ``+``-joined mixture)."""
+        return tuple(self.preset.split("+"))
+
+    def scenario(self, index: int = 0) -> ScenarioConfig:
+        """The config of training (or validation) scene ``index`` of an epoch: the TOML file if
+        given, else preset ``index`` mod n of the mixture; ``frames`` long."""
+        if self.scenario_config:
+            base = ScenarioConfig.from_toml(self.scenario_config)
+        else:
+            presets = self.presets()
+            base = get_preset(presets[index % len(presets)])
         return base.replace(frames=self.frames)
 
     def tracker(self) -> TrackerConfig:
@@ -297,15 +308,16 @@ def batch_loss(network: torch.nn.Module, batch: Batch, config: TrainingConfig,
     return loss + evidence_weight(config) * evidence_loss(scores.evidence, batch.evidence.labels)
 
 
-def simulate_scenes(config: TrainingConfig, seeds: list[int],
+def simulate_scenes(config: TrainingConfig, seeds: list[int], indices: list[int],
                     model: AssociationModel | None = None) -> list[RecordedScene]:
-    """The recorded association problems and evidence examples of one simulated scene per seed,
-    tracked by gnn or, with ``behaviour = "model"``, by ``model``."""
-    scenario_config, tracker_config = config.scenario(), config.tracker()
+    """The recorded association problems and evidence examples of one simulated scene per seed
+    (scene ``indices[i]`` of the epoch: its preset in a mixture), tracked by gnn or, with
+    ``behaviour = "model"``, by ``model``."""
+    tracker_config = config.tracker()
     behaviour = (LearnedAssociator(model) if config.behaviour == "model" and model is not None
                  else GnnAssociator(tracker_config.gnn))
-    return [record_scene(generate(scenario_config, seed), tracker_config, behaviour)
-            for seed in seeds]
+    return [record_scene(generate(config.scenario(index), seed), tracker_config, behaviour)
+            for seed, index in zip(seeds, indices, strict=True)]
 
 
 def validation_scores(associator, config: TrainingConfig, prefix: str) -> dict[str, float]:
@@ -314,7 +326,7 @@ def validation_scores(associator, config: TrainingConfig, prefix: str) -> dict[s
     tracker_config = config.tracker()
     summaries = []
     for index in range(config.validation_scenes):
-        scenario = generate(config.scenario(), validation_seed(config.seed, index))
+        scenario = generate(config.scenario(index), validation_seed(config.seed, index))
         table = track_scene(associator, scenario, tracker_config)
         summaries.append(evaluate_many(scenario, {prefix: table})[prefix].summary)
     return {f"{prefix}_{metric.lower()}": float(np.mean([s[metric] for s in summaries]))
@@ -421,10 +433,10 @@ def train(config: TrainingConfig, out_dir: str | os.PathLike, resume: bool = Fal
         indices = [i for share in mine for i in share]
         seeds = [scene_seed(config.seed, epoch, i) for i in indices]
         if config.unroll:  # scenes to unroll the tracker over, with the network being trained
-            recorded = {i: generate(config.scenario(), seed)
+            recorded = {i: generate(config.scenario(i), seed)
                         for i, seed in zip(indices, seeds, strict=True)}
         else:
-            recorded = dict(zip(indices, simulate_scenes(config, seeds, state.model),
+            recorded = dict(zip(indices, simulate_scenes(config, seeds, indices, state.model),
                                 strict=True))
         if evidence_weight(config) > 0:  # every rank's detections count towards the prior
             labels = torch.cat([scene.evidence.labels for scene in recorded.values()])

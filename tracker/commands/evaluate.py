@@ -19,6 +19,7 @@ from tracker.evaluation import (
     evaluate_many,
     format_table,
 )
+from tracker.hota import MISSING_NOTE, trackeval_metrics, trackeval_version
 from tracker.scene_source import load_scene
 from tracker.tracks_io import read_tracks
 from tracker.truth_io import read_truth
@@ -86,7 +87,9 @@ def evaluate_command(inputs: tuple[Path, ...], truth_path: Path | None, json_pat
     TRACKS... .
 
     Prints one table (a row per tracks file): MOTA, MOTP (mean matched distance, m), IDF1,
-    ID switches, mostly tracked / lost, FP, FN (py-motmetrics), mean GOSPA (p = 2, alpha = 2)
+    ID switches, mostly tracked / lost, FP, FN (py-motmetrics), HOTA, DetA, AssA (TrackEval,
+    the optional `hota` extra: similarity 1 - d / match distance, averaged over alpha = 0.05
+    ... 0.95, i.e. match radii 0.95 to 0.05 match distances), mean GOSPA (p = 2, alpha = 2)
     and the paper's association metrics Prop. wrong and Prop. any wrong averaged over frames.
     Targets outside every sensor's field of view are not scored unless --all-targets is given.
 
@@ -112,13 +115,18 @@ def evaluate_command(inputs: tuple[Path, ...], truth_path: Path | None, json_pat
         scenario = load_scene(scene)
         if len(scenario.truth_id) == 0:
             raise InputError(f"{scene}: the scene has no targets to score against")
-    config = EvaluationConfig(match_distance, gospa_cutoff, not all_tracks, not all_targets)
+    config = EvaluationConfig(match_distance, gospa_cutoff, not all_tracks, not all_targets,
+                              hota=True)
+    has_trackeval = trackeval_metrics() is not None
     results = evaluate_many(scenario, tables, config)
     document = {
         "scene" if truth_path is None else "truth": str(scene),
         "settings": {"match_distance_m": match_distance, "gospa_cutoff_m": gospa_cutoff,
                      "gospa_p": 2, "gospa_alpha": 2, "confirmed_only": not all_tracks,
-                     "visible_targets_only": not all_targets},
+                     "visible_targets_only": not all_targets,
+                     "hota_similarity": "1 - d / match_distance (0 beyond); HOTA, DetA, AssA "
+                                        "are means over alpha = 0.05, 0.10, ..., 0.95",
+                     "trackeval_version": trackeval_version() if has_trackeval else None},
         "tracks": {name: {"path": str(path),
                           **{k: _json_value(v) for k, v in results[name].summary.items()}}
                    for name, path in zip(names, tracks, strict=True)},
@@ -129,3 +137,5 @@ def evaluate_command(inputs: tuple[Path, ...], truth_path: Path | None, json_pat
         for name, path in zip(names, per_frame_outputs, strict=True):
             write_per_frame(path, results[name])
     click.echo(format_table(results))
+    if not has_trackeval:
+        click.echo(MISSING_NOTE, err=True)

@@ -81,13 +81,15 @@ def train_command(config_path: Path | None, out: Path, resume: bool, overwrite: 
         hste train --preset crossing --nproc 2 --out out/ddp
         hste train --preset crossing --mode end-to-end --unroll 20 --out out/e2e
         hste train --preset manoeuvring --tracker-config tracker.toml --out out/man
+        hste train --preset formation+sea-clutter+low-snr --out out/mixture
         torchrun --nproc-per-node 2 -m tracker.commands.train --out out/ddp
     """
     if resume:
         check_resume_options(config_path is not None, overwrite)
     config = resolve_config(config_path, out, resume, overrides)
     # bad settings refused here, once, not in every rank
-    config.scenario(), config.network(), config.tracker()
+    [config.scenario(index) for index in range(len(config.presets()))]
+    config.network(), config.tracker()
     if config.unroll:
         config.unroll_config()
     RankContext(0, nproc).share(config.batch_scenes)
