@@ -53,7 +53,7 @@ from sim.config import MotionConfig, RadarConfig, ScenarioConfig  # noqa: E402
 from tracker.association import build_associator  # noqa: E402
 from tracker.evaluation import EvaluationConfig, evaluate_many  # noqa: E402
 from tracker.filtering import predict, update  # noqa: E402
-from tracker.models import MEASUREMENT_MATRIX, ConstantVelocity  # noqa: E402
+from tracker.models import CV_SPACE, ConstantVelocity  # noqa: E402
 from tracker.pipeline import Tracker, TrackerConfig  # noqa: E402
 from tracker.scene_source import SceneSource  # noqa: E402
 from tracker.tracks_io import read_tracks  # noqa: E402
@@ -119,6 +119,7 @@ def kalman_loop_table(tracks: int = 1000, repeats: int = 5) -> dict[str, float]:
     rng = np.random.default_rng(0)
     model = ConstantVelocity(1.0)
     f, q = model.transition(1.0), model.process_noise(1.0)
+    measurement_matrix = CV_SPACE.measurement_matrix
     states = rng.normal(size=(tracks, 4))
     covariances = np.tile(np.eye(4) * 10.0, (tracks, 1, 1))
     measurements = rng.normal(size=(tracks, 2))
@@ -127,11 +128,11 @@ def kalman_loop_table(tracks: int = 1000, repeats: int = 5) -> dict[str, float]:
     def loop():
         for i in range(tracks):
             x, p = filterpy_predict(states[i], covariances[i], f, q)
-            filterpy_update(x, p, measurements[i], noise[i], MEASUREMENT_MATRIX)
+            filterpy_update(x, p, measurements[i], noise[i], measurement_matrix)
 
     def batched():
         x, p = predict(states, covariances, f, q)
-        update(x, p, measurements, noise)
+        update(x, p, measurements, noise, measurement_matrix)
 
     def median(fn):
         fn()

@@ -227,7 +227,7 @@ def test_a_group_without_a_command_still_shows_its_help():
     "text, setting",
     [
         ("noise_diff_coeff = inf\n", "tracker.noise_diff_coeff = inf"),
-        ('motion_model = "ct"\nturn_rate = nan\n', "tracker.turn_rate = nan"),
+        ('motion_model = "ct"\nturn_rate_noise = nan\n', "tracker.turn_rate_noise = nan"),
         ("[gnn]\ngate_probability = inf\n", "gnn.gate_probability = inf"),
         ("[management]\ninitial_speed_std = inf\n", "management.initial_speed_std = inf"),
     ],
@@ -237,6 +237,19 @@ def test_nan_or_infinite_tracker_settings_are_refused(tmp_path, scene_path, text
     config.write_text(text)
     result = run("track", scene_path, "--config", config, "-o", out, "--quiet")
     assert_refused(result, f"{setting}: must be a finite number", out)
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (["--motion-model", "imm"], "Invalid value for '--motion-model'"),
+    (["--config", 'motion_model = "ct"\nturn_rate_std = -0.1\n'],
+     "turn_rate_noise and turn_rate_std must be >= 0"),
+])
+def test_bad_motion_models_are_refused(tmp_path, scene_path, options, message):
+    if options[0] == "--config":
+        (tmp_path / "tracker.toml").write_text(options[1])
+        options = ["--config", tmp_path / "tracker.toml"]
+    out = tmp_path / "t.csv"
+    assert_refused(run("track", scene_path, *options, "-o", out, "--quiet"), message, out)
 
 
 def test_outputs_that_would_overwrite_an_input_are_refused(tmp_path, scene_path):

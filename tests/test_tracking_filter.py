@@ -9,12 +9,9 @@ from hypothesis import strategies as st
 from scipy.stats import chi2
 
 from tracker.filtering import predict, update
-from tracker.models import (
-    MEASUREMENT_MATRIX,
-    ConstantVelocity,
-    CoordinatedTurn,
-    build_motion_model,
-)
+from tracker.models import CV_SPACE, ConstantVelocity, CoordinatedTurn, build_motion_model
+
+MEASUREMENT_MATRIX = CV_SPACE.measurement_matrix
 
 
 def test_constant_velocity_matrices_are_the_white_noise_acceleration_model():
@@ -26,16 +23,6 @@ def test_constant_velocity_matrices_are_the_white_noise_acceleration_model():
     np.testing.assert_allclose(q[0, 2], 2.0 * 9 / 2)
     np.testing.assert_allclose(q[2, 2], 2.0 * 3)
     assert q[0, 1] == q[0, 3] == q[2, 3] == 0.0
-
-
-def test_coordinated_turn_turns_velocity_and_reduces_to_cv():
-    quarter = CoordinatedTurn(turn_rate=np.pi / 2, noise_diff_coeff=1.0).transition(1.0)
-    moved = quarter @ np.array([0.0, 0.0, 10.0, 0.0])
-    # a quarter circle of radius 10 / (pi / 2) m, ending heading +y
-    radius = 10.0 / (np.pi / 2)
-    np.testing.assert_allclose(moved, [radius, radius, 0.0, 10.0], atol=1e-12)
-    np.testing.assert_array_equal(CoordinatedTurn(0.0).transition(2.0),
-                                  ConstantVelocity().transition(2.0))
 
 
 def test_unknown_motion_model_is_refused():
@@ -53,13 +40,14 @@ def _random_gaussians(rng, count):
 def test_batched_predict_and_update_equal_filterpy_track_by_track(seed, count, dt):
     rng = np.random.default_rng(seed)
     states, covariances = _random_gaussians(rng, count)
-    model = CoordinatedTurn(turn_rate=0.1, noise_diff_coeff=0.7)
-    f, q = model.transition(dt), model.process_noise(dt)
+    # F: a turn by 0.1 rad/s at known rate (the coordinated turn's Jacobian in x, y, vx, vy)
+    f = CoordinatedTurn().transition_jacobian(np.array([[0, 0, 0, 0, 0.1]]), dt)[1][0, :4, :4]
+    q = ConstantVelocity(0.7).process_noise(dt)
     predicted, predicted_cov = predict(states, covariances, f, q)
     measurements = rng.normal(0, 10, (count, 2))
     noise_roots = rng.normal(size=(count, 2, 2))
     noise = noise_roots @ noise_roots.transpose(0, 2, 1) + np.eye(2)
-    result = update(predicted, predicted_cov, measurements, noise)
+    result = update(predicted, predicted_cov, measurements, noise, MEASUREMENT_MATRIX)
     for i in range(count):
         x, p = filterpy_predict(states[i], covariances[i], f, q)
         np.testing.assert_allclose(predicted[i], x, atol=1e-9)
@@ -90,7 +78,7 @@ def _monte_carlo_consistency(filter_q: float, runs: int = 200, steps: int = 50):
         truth = truth @ f.T + rng.normal(size=(runs, 4)) @ true_noise_root.T
         states, covariances = predict(states, covariances, f, filter_noise)
         measured = truth[:, :2] + rng.normal(0, sigma, (runs, 2))
-        result = update(states, covariances, measured, r)
+        result = update(states, covariances, measured, r, MEASUREMENT_MATRIX)
         states, covariances = result.states, result.covariances
         error = truth - states
         solved = np.linalg.solve(covariances, error[..., None])[..., 0]

@@ -14,6 +14,7 @@ from tracker.management import (
     build_deleter,
     build_initiator,
 )
+from tracker.models import ConstantVelocity
 
 
 def tracks_with(scans, hits, misses=None, confirmed=None, position_var=None,
@@ -67,7 +68,8 @@ def test_score_initiator_is_a_sequential_ratio_test_on_tentative_tracks():
 def test_new_tracks_start_at_the_measurement_with_unknown_velocity():
     initiator = MofNInitiator(hits=2, scans=3, speed_std=15.0)
     covariance = np.array([[[4.0, 1.0], [1.0, 9.0]]])
-    states, covariances = initiator.initiate(np.array([[10.0, -5.0]]), covariance)
+    states, covariances = initiator.initiate(np.array([[10.0, -5.0]]), covariance,
+                                             ConstantVelocity())
     np.testing.assert_array_equal(states, [[10.0, -5.0, 0.0, 0.0]])
     np.testing.assert_array_equal(covariances[0, :2, :2], covariance[0])
     np.testing.assert_array_equal(np.diag(covariances[0])[2:], [225.0, 225.0])

@@ -125,11 +125,11 @@ def test_nan_detections_are_dropped_and_counted():
 
 def test_tracker_config_reads_toml_sections(tmp_path):
     path = tmp_path / "tracker.toml"
-    path.write_text('motion_model = "ct"\nturn_rate = 0.05\nnoise_diff_coeff = 2.5\n'
+    path.write_text('motion_model = "ct"\nturn_rate_std = 0.05\nnoise_diff_coeff = 2.5\n'
                     '[management]\ninitiator = "two-point"\nmax_misses = 5\n'
                     '[gnn]\ngate_probability = 0.99\n')
     config = TrackerConfig.from_toml(path)
-    assert config.motion_model == "ct" and config.turn_rate == 0.05
+    assert config.motion_model == "ct" and config.turn_rate_std == 0.05
     assert config.management.initiator == "two-point" and config.management.max_misses == 5
     assert config.gnn.gate_probability == 0.99
     assert config.management.confirm_hits == ManagementConfig().confirm_hits
@@ -139,6 +139,10 @@ def test_tracker_config_reads_toml_sections(tmp_path):
     ("colour = 1\n", "unknown setting"),
     ("[management]\nmax_misses = 0\n", "max_misses"),
     ('motion_model = "imm"\n', "unknown motion model"),
+    ('motion_model = "ct"\nturn_rate_std = -0.1\n', "turn_rate_noise and turn_rate_std must"),
+    ("turn_rate_noise = -1.0\n", "turn_rate_noise and turn_rate_std must"),
+    ("motion_model = 2\n", "tracker.motion_model = 2: expected a value like 'cv'"),
+    ("turn_rate = 0.1\n", r"unknown setting\(s\) turn_rate"),
     ("[gnn]\ngate_probability = 'high'\n", "gate"),
     ("not toml at all [\n", "TOML"),
 ])

@@ -4,7 +4,8 @@
 ``filterpy.kalman.update`` (Joseph-form covariance) compute for one track, for a stack of T
 tracks in one numpy call each. With 1,000 tracks a per-object filterpy loop costs far more
 than the rest of a frame (``benchmarks/tracking.py`` measures both side by side), so the tracker
-uses these; the tests check them against filterpy track by track.
+uses these; the tests check them against filterpy track by track. The measurement matrix H comes
+from the tracks' state space (:attr:`tracker.models.StateSpace.measurement_matrix`).
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from tracker.models import MEASUREMENT_MATRIX
 
 
 def predict(states: np.ndarray, covariances: np.ndarray, transition: np.ndarray,
@@ -34,7 +33,7 @@ def predict(states: np.ndarray, covariances: np.ndarray, transition: np.ndarray,
 
 
 def innovation_covariance(covariances: np.ndarray, measurement_covariances: np.ndarray,
-                          measurement_matrix: np.ndarray = MEASUREMENT_MATRIX) -> np.ndarray:
+                          measurement_matrix: np.ndarray) -> np.ndarray:
     """``S = H P H^T + R`` for K (track, measurement) pairs.
 
     Args:
@@ -70,8 +69,7 @@ class UpdateResult:
 
 
 def update(states: np.ndarray, covariances: np.ndarray, measurements: np.ndarray,
-           measurement_covariances: np.ndarray,
-           measurement_matrix: np.ndarray = MEASUREMENT_MATRIX) -> UpdateResult:
+           measurement_covariances: np.ndarray, measurement_matrix: np.ndarray) -> UpdateResult:
     """Kalman update for K tracks, each with its own measurement and measurement covariance.
 
     ``K = P H^T S^-1``, ``x += K (z - H x)``, ``P = (I - K H) P (I - K H)^T + K R K^T``.

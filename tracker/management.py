@@ -12,12 +12,14 @@ All parameters live in :class:`ManagementConfig`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Protocol
 
 import numpy as np
 
+from common.config import option
 from tracker.association.gating import largest_eigenvalue_2x2
+from tracker.models import CV_SPACE, MotionModel, MotionModels, StateSpace
 
 
 @dataclass(frozen=True)
@@ -26,8 +28,9 @@ class TrackSet:
 
     Attributes:
         ids: (T,) int64 track id >= 1, stable over the track's life.
-        states: (T, 4) ``[x, y, vx, vy]`` m, m/s.
-        covariances: (T, 4, 4) state covariances.
+        states: (T, n) state means in the layout of ``space`` (``[x, y, vx, vy]`` m, m/s for
+            constant velocity); read positions and velocities through ``space``.
+        covariances: (T, n, n) state covariances.
         age: (T,) int64 frames since the track started (0 in its first frame).
         scans: (T,) int64 scans (sensor looks) the track was in view of, its first one included.
         hits: (T,) int64 scans with a detection, its first one included.
@@ -38,6 +41,9 @@ class TrackSet:
             the detection) plus the detection's signature evidence, each miss in view
             ``log(1 - Pd)``; at birth the evidence of the detection that started it. The evidence
             is 0 unless the associator rates signatures (learned backends, :mod:`tracker.pipeline`).
+        model: (T,) int64 index of each track's motion model among the tracker's
+            (:class:`tracker.models.MotionModels`); None when building: all 0.
+        space: the state layout (:class:`tracker.models.StateSpace`).
     """
 
     ids: np.ndarray
@@ -49,28 +55,54 @@ class TrackSet:
     misses: np.ndarray
     confirmed: np.ndarray
     score: np.ndarray
+    model: np.ndarray | None = None
+    space: StateSpace = CV_SPACE
+
+    def __post_init__(self) -> None:
+        if self.model is None:
+            object.__setattr__(self, "model", np.zeros(self.ids.shape, dtype=np.int64))
 
     @classmethod
-    def empty(cls) -> TrackSet:
+    def empty(cls, space: StateSpace = CV_SPACE) -> TrackSet:
         """No tracks."""
         integers = np.zeros(0, dtype=np.int64)
-        return cls(integers, np.zeros((0, 4)), np.zeros((0, 4, 4)), integers, integers, integers,
-                   integers, np.zeros(0, dtype=bool), np.zeros(0))
+        states, covariances = space.empty()
+        return cls(integers, states, covariances, integers, integers, integers, integers,
+                   np.zeros(0, dtype=bool), np.zeros(0), integers, space)
 
     def __len__(self) -> int:
         return int(self.ids.size)
 
+    @property
+    def positions(self) -> np.ndarray:
+        """(T, 2) positions m."""
+        return self.space.position(self.states)
+
+    @property
+    def position_covariances(self) -> np.ndarray:
+        """(T, 2, 2) position covariances m^2."""
+        return self.space.position_covariance(self.covariances)
+
     def take(self, index: np.ndarray) -> TrackSet:
         """The tracks at ``index`` (int or bool array)."""
-        return TrackSet(*(getattr(self, name)[index] for name in _TRACK_FIELDS))
+        return TrackSet(*(getattr(self, name)[index] for name in _TRACK_FIELDS),
+                        space=self.space)
 
     def extend(self, other: TrackSet) -> TrackSet:
-        """These tracks followed by ``other``'s."""
+        """These tracks followed by ``other``'s (ValueError for another state space)."""
+        if other.space != self.space:
+            raise ValueError(f"cannot join tracks of state spaces {self.space.components} and "
+                             f"{other.space.components}")
         return TrackSet(*(np.concatenate([getattr(self, name), getattr(other, name)])
-                          for name in _TRACK_FIELDS))
+                          for name in _TRACK_FIELDS), space=self.space)
 
 
-_TRACK_FIELDS = tuple(f.name for f in fields(TrackSet))
+_TRACK_FIELDS = tuple(f.name for f in fields(TrackSet) if f.name != "space")
+"""The per-track array fields of :class:`TrackSet`."""
+
+
+INITIATORS = ("score", "m-of-n", "two-point")
+"""The initiators :func:`build_initiator` builds (``ManagementConfig.initiator``)."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +126,7 @@ class ManagementConfig:
         max_position_std: m, delete a track whose largest position std exceeds this.
     """
 
-    initiator: str = "score"
+    initiator: str = field(default="score", metadata=option(choices=INITIATORS))
     confirm_score: float = 9.2
     reject_score: float = -2.3
     confirm_hits: int = 3
@@ -117,10 +149,11 @@ class ManagementConfig:
 class Initiator(Protocol):
     """Starts tentative tracks and decides their confirmation."""
 
-    def initiate(self, positions: np.ndarray, covariances: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
-        """States (K, 4) and covariances (K, 4, 4) of new tracks at K measured positions (K, 2)
-        with measurement covariances (K, 2, 2)."""
+    def initiate(self, positions: np.ndarray, covariances: np.ndarray,
+                 model: MotionModel | MotionModels) -> tuple[np.ndarray, np.ndarray]:
+        """States (K, n) and covariances (K, n, n) of new tracks at K measured positions (K, 2)
+        with measurement covariances (K, 2, 2), built by ``model``'s ``initial_state`` from
+        the initiator's velocity guess (the tracker passes its motion models)."""
         ...
 
     def confirm(self, tracks: TrackSet) -> tuple[np.ndarray, np.ndarray]:
@@ -135,16 +168,12 @@ class SinglePointInitiation:
 
     speed_std: float
 
-    def initiate(self, positions: np.ndarray, covariances: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
+    def initiate(self, positions: np.ndarray, covariances: np.ndarray,
+                 model: MotionModel | MotionModels) -> tuple[np.ndarray, np.ndarray]:
         """See :class:`Initiator`."""
         count = positions.shape[0]
-        states = np.zeros((count, 4))
-        states[:, :2] = positions
-        state_covariances = np.zeros((count, 4, 4))
-        state_covariances[:, :2, :2] = covariances
-        state_covariances[:, 2, 2] = state_covariances[:, 3, 3] = self.speed_std**2
-        return states, state_covariances
+        speed_variance = np.tile(np.eye(2) * self.speed_std**2, (count, 1, 1))
+        return model.initial_state(positions, np.zeros((count, 2)), covariances, speed_variance)
 
 
 @dataclass(frozen=True)
@@ -205,7 +234,7 @@ class CovarianceDeleter:
 
     def delete(self, tracks: TrackSet) -> np.ndarray:
         """See :class:`Deleter`."""
-        largest = largest_eigenvalue_2x2(tracks.covariances[:, :2, :2])
+        largest = largest_eigenvalue_2x2(tracks.position_covariances)
         return largest > self.max_position_std**2
 
 
@@ -221,9 +250,6 @@ class AnyDeleter:
         for deleter in self.deleters:
             result |= deleter.delete(tracks)
         return result
-
-
-INITIATORS = ("score", "m-of-n", "two-point")
 
 
 def build_initiator(config: ManagementConfig) -> Initiator:

@@ -3,8 +3,10 @@
 Components are injected, Stone Soup style: any :class:`~tracker.association.base.Associator`
 (``gnn``, ``jpda``, ``learned``, ``sinkhorn``), an :class:`~tracker.update.Updater` (Kalman for
 hard assignments, PDA for weights), an :class:`~tracker.management.Initiator`, a
-:class:`~tracker.management.Deleter` and a :class:`~tracker.models.MotionModel`; the defaults are
-built from a :class:`TrackerConfig` (loadable from TOML).
+:class:`~tracker.management.Deleter` and the motion model(s) (:mod:`tracker.models`: one per
+track, all tracks the configured one unless told otherwise); the defaults are built from a
+:class:`TrackerConfig` (loadable from TOML). Track states are read through the motion models'
+state space (:class:`~tracker.models.StateSpace`), never by index.
 
 The tracker consumes a detection source (:mod:`tracker.sources`): any iterable of scans (time,
 sensor index, detections), in time order. Scans of one time form a frame, processed in the order
@@ -33,7 +35,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from common.config import build_config, read_toml
+from common.config import build_config, merged_tables, option, read_toml
 from common.errors import InputError
 from tracker.association.base import (
     AssociationInput,
@@ -45,7 +47,6 @@ from tracker.association.base import (
 )
 from tracker.association.gnn import REMOVED_SETTINGS, GnnConfig
 from tracker.clutter_map import ClutterMap, ClutterMapConfig
-from tracker.filtering import predict
 from tracker.management import (
     Deleter,
     Initiator,
@@ -55,7 +56,7 @@ from tracker.management import (
     build_initiator,
 )
 from tracker.measurements import Measurements, measure_scan
-from tracker.models import MotionModel, build_motion_model
+from tracker.models import MOTION_MODELS, MotionModel, MotionModels, build_motion_model
 from tracker.observers import AssociationProblem, ScanObserver, ScanReport
 from tracker.sensors import SensorModel
 from tracker.sources import Scan, frames
@@ -68,9 +69,11 @@ class TrackerConfig:
     """Everything the classical pipeline needs besides the association backend.
 
     Attributes:
-        motion_model: ``"cv"`` (nearly constant velocity) or ``"ct"`` (known turn rate).
+        motion_model: ``"cv"`` (nearly constant velocity, state ``[x, y, vx, vy]``) or ``"ct"``
+            (coordinated turn, state ``[x, y, vx, vy, omega]``, the turn rate estimated).
         noise_diff_coeff: process noise spectral density q, m^2/s^3.
-        turn_rate: rad/s, for ``"ct"``.
+        turn_rate_noise: rad^2/s^3, spectral density of the turn rate's random walk (``"ct"``).
+        turn_rate_std: rad/s, std of a new track's turn rate (``"ct"``).
         cluster_distance: m, point-cloud points closer than this form one detection.
         staged_association: associate confirmed tracks before tentative ones.
         management: initiation, confirmation and deletion rules.
@@ -78,12 +81,14 @@ class TrackerConfig:
         clutter_map: the learned clutter density (:mod:`tracker.clutter_map`; off by default).
 
     TOML layout: top-level keys as above, plus ``[management]``, ``[gnn]`` and
-    ``[clutter_map]`` tables.
+    ``[clutter_map]`` tables. Every setting is also an ``hste track`` option
+    (``--noise-diff-coeff``, ``--gnn-gate-probability``, ...; :func:`common.config.cli_options`).
     """
 
-    motion_model: str = "cv"
+    motion_model: str = field(default="cv", metadata=option(choices=MOTION_MODELS))
     noise_diff_coeff: float = 1.0
-    turn_rate: float = 0.0
+    turn_rate_noise: float = 1e-4
+    turn_rate_std: float = 0.1
     cluster_distance: float = 3.0
     staged_association: bool = True
     management: ManagementConfig = field(default_factory=ManagementConfig)
@@ -91,9 +96,16 @@ class TrackerConfig:
     clutter_map: ClutterMapConfig = field(default_factory=ClutterMapConfig)
 
     def __post_init__(self) -> None:
-        build_motion_model(self.motion_model, self.noise_diff_coeff, self.turn_rate)
+        self.build_motion_model()
         if not (self.noise_diff_coeff > 0 and self.cluster_distance > 0):
             raise ValueError("noise_diff_coeff and cluster_distance must be > 0")
+        if not (self.turn_rate_noise >= 0 and self.turn_rate_std >= 0):
+            raise ValueError("turn_rate_noise and turn_rate_std must be >= 0")
+
+    def build_motion_model(self) -> MotionModel:
+        """The configured motion model (ValueError for an unknown name or bad settings)."""
+        return build_motion_model(self.motion_model, self.noise_diff_coeff,
+                                  self.turn_rate_noise, self.turn_rate_std)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrackerConfig:
@@ -113,9 +125,12 @@ class TrackerConfig:
             raise InputError(f"bad tracker config: {error}") from None
 
     @classmethod
-    def from_toml(cls, path: str | os.PathLike) -> TrackerConfig:
-        """Read a TOML file; InputError if missing, not TOML or invalid."""
-        data = read_toml(path, "tracker config")
+    def from_toml(cls, path: str | os.PathLike,
+                  changes: dict[str, Any] | None = None) -> TrackerConfig:
+        """Read a TOML file, with the settings of ``changes`` (a table, e.g. the command line's,
+        :func:`common.config.cli_values`) written over its; InputError if missing, not TOML or
+        invalid."""
+        data = merged_tables(read_toml(path, "tracker config"), changes or {})
         try:
             return cls.from_dict(data)
         except InputError as error:
@@ -130,7 +145,10 @@ class Tracker:
         sensors: the sensor models (:mod:`tracker.sensors`: field of view, noise, Pd, clutter);
             a scan's ``sensor`` indexes this sequence.
         config: pipeline settings; the defaults of the components below come from it.
-        initiator, deleter, motion_model: optional replacements of the configured components.
+        initiator, deleter: optional replacements of the configured components.
+        motion_model: a replacement of the configured motion model, or several
+            (:class:`~tracker.models.MotionModels`: tracks carry the index of theirs in
+            ``TrackSet.model``; new tracks start with the first).
         observers: told about every scan (:mod:`tracker.observers`: training data, debugging).
         updater: the update step (:mod:`tracker.update`); by default the associator's own when
             it is an :class:`~tracker.association.base.UpdaterSource` (``jpda``: PDA), else the
@@ -139,7 +157,8 @@ class Tracker:
 
     def __init__(self, associator: Associator, sensors: Sequence[SensorModel],
                  config: TrackerConfig | None = None, initiator: Initiator | None = None,
-                 deleter: Deleter | None = None, motion_model: MotionModel | None = None,
+                 deleter: Deleter | None = None,
+                 motion_model: MotionModel | MotionModels | None = None,
                  updater: Updater | None = None,
                  observers: Sequence[ScanObserver] = ()) -> None:
         self.config = config or TrackerConfig()
@@ -154,11 +173,12 @@ class Tracker:
         self.deleter = deleter or build_deleter(self.config.management)
         self.updater = updater or (associator.updater() if isinstance(associator, UpdaterSource)
                                    else KalmanUpdate())
-        self.motion_model = motion_model or build_motion_model(
-            self.config.motion_model, self.config.noise_diff_coeff, self.config.turn_rate)
+        motion_model = motion_model or self.config.build_motion_model()
+        self.motion_models = (motion_model if isinstance(motion_model, MotionModels)
+                              else MotionModels((motion_model,)))
         self.clutter_map = (ClutterMap(self.config.clutter_map) if self.config.clutter_map.enabled
                             else None)
-        self.tracks = TrackSet.empty()
+        self.tracks = TrackSet.empty(self.motion_models.space)
         self.time: float | None = None
         self.next_id = 1
 
@@ -171,10 +191,8 @@ class Tracker:
                 in order; their own ``time`` is not used.
         """
         if self.time is not None:
-            transition = self.motion_model.transition(time - self.time)
-            noise = self.motion_model.process_noise(time - self.time)
-            states, covariances = predict(self.tracks.states, self.tracks.covariances,
-                                          transition, noise)
+            states, covariances = self.motion_models.predict(
+                self.tracks.states, self.tracks.covariances, self.tracks.model, time - self.time)
             self.tracks = dataclasses.replace(self.tracks, states=states,
                                               covariances=covariances, age=self.tracks.age + 1)
         self.time = time
@@ -190,7 +208,7 @@ class Tracker:
         self.tracks = dataclasses.replace(self.tracks, confirmed=self.tracks.confirmed | confirm)
         unseen = np.ones(len(self.tracks), dtype=bool)
         for sensor in self.sensors:
-            unseen &= ~sensor.visible(self.tracks.states[:, :2])
+            unseen &= ~sensor.visible(self.tracks.positions)
         self.tracks = self.tracks.take(~(reject | unseen | self.deleter.delete(self.tracks)))
         return self.tracks
 
@@ -208,7 +226,8 @@ class Tracker:
             for time, frame, scans in frames(source):
                 tracks = self.step(time, scans)
                 tables.append(TrackTable.from_states(frame, tracks.ids, tracks.states,
-                                                     tracks.covariances, tracks.confirmed, time))
+                                                     tracks.covariances, tracks.confirmed, time,
+                                                     tracks.space))
                 bar.update()
         return TrackTable.concatenate(tables)
 
@@ -216,8 +235,8 @@ class Tracker:
         """Associate, update and initiate with one sensor's measurements; returns (D,) bool,
         the measurements no confirmed track took (the clutter map's clutter)."""
         tracks = self.tracks
-        in_view = sensor.visible(tracks.states[:, :2])
-        pd = sensor.detection_probability(tracks.states[:, :2])
+        in_view = sensor.visible(tracks.positions)
+        pd = sensor.detection_probability(tracks.positions)
         stages = ([in_view & tracks.confirmed, in_view & ~tracks.confirmed]
                   if self.config.staged_association else [in_view])
         association = WeightedAssociation.none(len(tracks), len(measurements))
@@ -253,19 +272,22 @@ class Tracker:
         when it is no :class:`~tracker.association.base.EvidenceSource`."""
         if self.evidence_source is None or len(measurements) == 0:
             return np.zeros(len(measurements))
-        inputs = association_input(TrackSet.empty(), measurements, sensor, np.zeros(0))
+        inputs = association_input(TrackSet.empty(self.tracks.space), measurements, sensor,
+                                   np.zeros(0))
         return np.asarray(self.evidence_source.detection_evidence(inputs), dtype=np.float64)
 
     def _initiated(self, measurements: Measurements, evidence: np.ndarray) -> TrackSet:
         """New tentative tracks, one per measurement no track took; their score starts at the
         measurement's ``evidence`` (D,)."""
         count = len(measurements)
-        states, covariances = self.initiator.initiate(measurements.xy, measurements.covariances)
+        states, covariances = self.initiator.initiate(measurements.xy, measurements.covariances,
+                                                      self.motion_models)
         ids = np.arange(self.next_id, self.next_id + count, dtype=np.int64)
         self.next_id += count
         zeros, ones = np.zeros(count, dtype=np.int64), np.ones(count, dtype=np.int64)
         return TrackSet(ids, states, covariances, age=zeros, scans=ones, hits=ones, misses=zeros,
-                        confirmed=np.zeros(count, dtype=bool), score=evidence.copy())
+                        confirmed=np.zeros(count, dtype=bool), score=evidence.copy(),
+                        model=zeros, space=self.motion_models.space)
 
 
 def association_input(tracks: TrackSet, measurements: Measurements, sensor,
@@ -276,7 +298,7 @@ def association_input(tracks: TrackSet, measurements: Measurements, sensor,
     return AssociationInput(
         track_states=tracks.states,
         track_covariances=tracks.covariances,
-        predicted_positions=tracks.states[:, :2],
+        predicted_positions=tracks.positions,
         track_age=tracks.age,
         track_misses=tracks.misses,
         detections=measurements.xy,
@@ -288,4 +310,5 @@ def association_input(tracks: TrackSet, measurements: Measurements, sensor,
         sensor_positions=np.tile(np.asarray(sensor.position, dtype=float), (count, 1)),
         detection_probability=pd,
         clutter_density=measurements.clutter_density,
+        state_space=tracks.space,
     )

@@ -17,6 +17,7 @@ import numpy as np
 
 from common.atomic import atomic_path
 from common.errors import InputError
+from tracker.models import CV_SPACE, StateSpace
 
 COLUMNS = ("frame", "id", "x", "y", "vx", "vy", "cov_xx", "cov_xy", "cov_yy", "confirmed")
 INDEX_MAX = 2**31 - 1
@@ -58,14 +59,18 @@ class TrackTable:
 
     @classmethod
     def from_states(cls, frame: int, ids: np.ndarray, states: np.ndarray,
-                    covariances: np.ndarray, confirmed: np.ndarray,
-                    time: float = math.nan) -> TrackTable:
-        """Rows of one frame (1-based, at ``time`` s) from T track states (T, 4) and
-        covariances (T, 4, 4)."""
+                    covariances: np.ndarray, confirmed: np.ndarray, time: float = math.nan,
+                    space: StateSpace = CV_SPACE) -> TrackTable:
+        """Rows of one frame (1-based, at ``time`` s) from T track states (T, n) and
+        covariances (T, n, n) laid out as ``space`` says (components other than the position
+        and velocity are not written)."""
         count = ids.size
-        return cls(np.full(count, frame, dtype=np.int64), ids.astype(np.int64), *states.T.copy(),
-                   covariances[:, 0, 0].copy(), covariances[:, 0, 1].copy(),
-                   covariances[:, 1, 1].copy(), confirmed.astype(bool), np.full(count, time))
+        position, velocity = space.position(states), space.velocity(states)
+        position_covariance = space.position_covariance(covariances)
+        return cls(np.full(count, frame, dtype=np.int64), ids.astype(np.int64),
+                   *position.T.copy(), *velocity.T.copy(), position_covariance[:, 0, 0].copy(),
+                   position_covariance[:, 0, 1].copy(), position_covariance[:, 1, 1].copy(),
+                   confirmed.astype(bool), np.full(count, time))
 
     @classmethod
     def concatenate(cls, parts: list[TrackTable]) -> TrackTable:

@@ -32,7 +32,7 @@ import math
 import os
 import time
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ import torch
 from tqdm import tqdm
 
 from common.atomic import write_text_atomic
+from common.config import option
 from common.errors import InputError
 from common.torch_files import restore_state
 from tracker.association.evidence import evidence_loss
@@ -65,7 +66,7 @@ from tracker.distributed import RankContext, barrier, mean_over_ranks, sum_over_
 from tracker.evaluation import evaluate_many
 from tracker.pipeline import TrackerConfig
 from tracker.run_folder import saved_progress
-from tracker.scene_source import ScenarioConfig, generate, get_preset, track_scene
+from tracker.scene_source import PRESETS, ScenarioConfig, generate, get_preset, track_scene
 from tracker.training_data import (
     EvidenceExamples,
     RecordedScene,
@@ -81,56 +82,82 @@ _TRAIN_STREAM, _VALIDATION_STREAM, _NOISE_STREAM = 1, 2, 3
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    """Everything a training run depends on; loadable from a flat TOML file.
+    """Everything a training run depends on; loadable from a flat TOML file, and every setting
+    an ``hste train`` option of the same name (:func:`common.config.cli_options`).
 
-    Scenes: ``preset`` (a :mod:`sim.presets` name, or several joined by ``+`` for a mixture: scene i
-    of every epoch and validation scene i come from preset i mod n) or ``scenario_config`` (a
-    scenario TOML path, which wins), cut to ``frames`` frames. Model: ``hidden``, ``rounds``.
-    Objective: ``mode`` (one of ``MODES``), ``operator`` (a name of ``OPERATORS``), ``tau``, Gumbel
-    ``noise`` scale, ``samples`` per problem, ``sinkhorn_iters`` (HSTE learns only from sampled
-    assignments that differ from the labels, so the noise must be comparable to the score margins: 3
-    beat 1 on both presets, docs/results/learned); ``evidence_weight`` of the detection evidence
-    loss (it needs target/clutter labels, so supervised mode only; 0 leaves the evidence at 0, the
-    kinematic track score alone). Schedule: ``epochs``, ``scenes_per_epoch`` and ``batch_scenes``
-    (both global, divisible by the number of ranks), ``passes`` over each epoch's scenes, AdamW
-    ``lr`` (cosine decay to ``lr / 10`` over the run; ``evidence_lr`` for the evidence model, a
-    small classifier with plenty of examples, on the same schedule),
-    ``grad_clip``.
-    ``validation_scenes`` scored after every epoch (0: none). ``gate_probability`` of the gate
-    and gnn priors. ``behaviour``: the associator that tracks the training scenes while their
-    problems are recorded, ``gnn`` or ``model`` (the network being trained, DAgger style, so it
-    learns on the tracks it makes itself). ``seed`` for everything random.
-    ``unroll``: 0 trains on the per-frame problems above (every mode; the default, and what
-    checkpoints without this setting were trained with); K >= 1 (``end-to-end`` and
-    ``unsupervised`` only) trains through the tracker itself, unrolled over windows of K frames
-    on the network's own tracks (:mod:`tracker.unroll`; ``samples`` rollouts per scene,
-    ``behaviour`` unused, one rank).
+    HSTE learns only from sampled assignments that differ from the labels, so the Gumbel noise
+    must be comparable to the score margins (3 beat 1 on both presets, docs/results/learned).
+    The detection evidence loss needs target/clutter labels, so supervised mode only; weight 0
+    leaves the evidence at 0, the kinematic track score alone. ``scenes_per_epoch`` and
+    ``batch_scenes`` are global, divisible by the number of ranks. ``behaviour = "model"``
+    tracks the training scenes with the network being trained, DAgger style, so it learns on
+    the tracks it makes itself. ``unroll`` = 0 trains on the per-frame problems (every mode; the
+    default, and what checkpoints without this setting were trained with); K >= 1
+    (``end-to-end`` and ``unsupervised`` only) trains through the tracker itself, unrolled over
+    windows of K frames on the network's own tracks (:mod:`tracker.unroll`; ``samples``
+    rollouts per scene, ``behaviour`` unused, one rank).
+
+    Attributes:
+        preset: Scene preset to simulate training scenes from (a sim.presets name), or several
+            joined by + (a mixture: scene i of every epoch and validation scene i from preset
+            i mod n).
+        scenario_config: Scenario TOML to simulate from instead of the preset.
+        frames: Frames per training scene.
+        mode: supervised (true association), end-to-end (true positions only), unsupervised.
+        operator: hste (Hungarian + straight-through), sinkhorn (Gumbel-Sinkhorn), perturbed,
+            blackbox or hste-softmax (tracker.perm.OPERATORS).
+        tau: Temperature of the permutation operator.
+        noise: Gumbel noise scale.
+        samples: Gumbel samples per association problem.
+        sinkhorn_iters: Sinkhorn iterations of the sinkhorn operator.
+        evidence_weight: Weight of the detection evidence loss (supervised only; 0: no
+            evidence).
+        hidden: Width of the network.
+        rounds: Message-passing rounds across pairs.
+        epochs: Epochs; each simulates fresh scenes.
+        scenes_per_epoch: Scenes simulated per epoch (global, over all ranks).
+        batch_scenes: Scenes per optimiser step (global batch; divisible by the ranks).
+        passes: Passes over each epoch's scenes.
+        lr: AdamW learning rate (cosine decay to lr/10); for the global batch.
+        evidence_lr: AdamW learning rate of the detection evidence model (same schedule).
+        grad_clip: Largest gradient norm of a step (clipped above).
+        validation_scenes: Scenes scored (MOTA, IDF1 vs gnn) after every epoch.
+        gate_probability: Chi-square gate probability of the gate and the gnn priors (it
+            replaces the tracker config's gnn.gate_probability).
+        behaviour: Who tracks the training scenes: gnn, or the model being trained (DAgger).
+        seed: Seed of scenes, initial weights and noise.
+        unroll: 0: per-frame problems (default); K: train through the tracker unrolled over
+            windows of K frames (end-to-end, unsupervised; one rank).
+        tracker_config: Tracker settings TOML (as hste track --config: motion model, process
+            noise, [management], ...) of the tracker that training and validation run.
     """
 
-    preset: str = "crossing"
-    scenario_config: str = ""
-    frames: int = 60
-    mode: str = "supervised"
-    operator: str = "hste"
-    tau: float = 1.0
-    noise: float = 3.0
-    samples: int = 4
-    sinkhorn_iters: int = 20
-    evidence_weight: float = 1.0
-    hidden: int = 32
-    rounds: int = 2
-    epochs: int = 6
-    scenes_per_epoch: int = 8
-    batch_scenes: int = 2
-    passes: int = 4
-    lr: float = 3e-3
-    evidence_lr: float = 3e-2
-    grad_clip: float = 5.0
-    validation_scenes: int = 3
+    preset: str = field(default="crossing",
+                        metadata=option(choices=tuple(sorted(PRESETS)), joined=True))
+    scenario_config: str = field(default="", metadata=option(path=True))
+    frames: int = field(default=60, metadata=option(minimum=1))
+    mode: str = field(default="supervised", metadata=option(choices=MODES))
+    operator: str = field(default="hste", metadata=option(choices=OPERATORS))
+    tau: float = field(default=1.0, metadata=option(minimum=0.0, open_minimum=True))
+    noise: float = field(default=3.0, metadata=option(minimum=0.0))
+    samples: int = field(default=4, metadata=option(minimum=1))
+    sinkhorn_iters: int = field(default=20, metadata=option(minimum=1))
+    evidence_weight: float = field(default=1.0, metadata=option(minimum=0.0))
+    hidden: int = field(default=32, metadata=option(minimum=1))
+    rounds: int = field(default=2, metadata=option(minimum=0))
+    epochs: int = field(default=6, metadata=option(minimum=0))
+    scenes_per_epoch: int = field(default=8, metadata=option(minimum=1))
+    batch_scenes: int = field(default=2, metadata=option(minimum=1))
+    passes: int = field(default=4, metadata=option(minimum=1))
+    lr: float = field(default=3e-3, metadata=option(minimum=0.0, open_minimum=True))
+    evidence_lr: float = field(default=3e-2, metadata=option(minimum=0.0, open_minimum=True))
+    grad_clip: float = field(default=5.0, metadata=option(minimum=0.0, open_minimum=True))
+    validation_scenes: int = field(default=3, metadata=option(minimum=0))
     gate_probability: float = 0.999
-    behaviour: str = "gnn"
+    behaviour: str = field(default="gnn", metadata=option(choices=("gnn", "model")))
     seed: int = 0
-    unroll: int = 0
+    unroll: int = field(default=0, metadata=option(minimum=0))
+    tracker_config: str = field(default="", metadata=option(path=True))
 
     def __post_init__(self) -> None:
         checks = [
@@ -206,8 +233,11 @@ class TrainingConfig:
         return base.replace(frames=self.frames)
 
     def tracker(self) -> TrackerConfig:
-        """The tracker settings of training and validation: defaults with this gate."""
-        return TrackerConfig(gnn=GnnConfig(gate_probability=self.gate_probability))
+        """The tracker settings of training and validation: ``tracker_config``'s (the defaults
+        without one) with this ``gate_probability``; InputError for a bad file."""
+        base = (TrackerConfig.from_toml(self.tracker_config) if self.tracker_config
+                else TrackerConfig())
+        return dataclasses.replace(base, gnn=GnnConfig(gate_probability=self.gate_probability))
 
     def operator_config(self) -> OperatorConfig:
         """The permutation operator's settings (operator, tau, noise, samples, Sinkhorn iters)."""
@@ -350,8 +380,9 @@ def resume_state(path: Path, config: TrainingConfig) -> TrainingState:
         raise InputError(f"{path}: a model checkpoint without training state; cannot resume")
     saved_config = TrainingConfig.from_dict(saved)
     if saved_config.replace(epochs=config.epochs) != config:
+        saved_values = saved_config.to_dict()
         changed = sorted(k for k, v in config.to_dict().items()
-                         if k != "epochs" and saved[k] != v)
+                         if k != "epochs" and saved_values[k] != v)
         raise InputError(f"{path}: checkpoint of another training config (differs in "
                          f"{', '.join(changed)}); resume with the same settings")
     model = model_from_checkpoint(content, path)

@@ -125,7 +125,8 @@ def frame_targets(inputs: AssociationInput, pairs: GatedPairs, det_target: np.nd
     taken_det = np.zeros(inputs.num_detections, dtype=bool)
     taken_det[det[label]] = True
     posterior = update(inputs.track_states[track], inputs.track_covariances[track],
-                       inputs.detections[det], inputs.detection_covariances[det])
+                       inputs.detections[det], inputs.detection_covariances[det],
+                       inputs.state_space.measurement_matrix)
     mismatch = range_rate_mismatch(inputs, track, det)
 
     def tensor(array) -> torch.Tensor:
@@ -136,7 +137,7 @@ def frame_targets(inputs: AssociationInput, pairs: GatedPairs, det_target: np.nd
         missed_label=tensor(~taken_by_track),
         clutter_label=tensor(~taken_det),
         track_follows_target=tensor(track_target >= 0),
-        pair_position=tensor(posterior.states[:, :2].reshape(-1, 2)),
+        pair_position=tensor(inputs.state_space.position(posterior.states).reshape(-1, 2)),
         track_position=tensor(inputs.predicted_positions),
         track_truth=tensor(nearest_xy.reshape(-1, 2)),
         track_has_truth=tensor(follows >= 0),

@@ -32,6 +32,9 @@ score s carrying the evidence terms differentiably (their values are the tracker
 the forward, and a gradient into the evidence model wherever reporting a track sooner (or never)
 would lower the loss. Losses weigh tracks by existence times report weight.
 
+The replay is written for the constant-velocity model (state ``[x, y, vx, vy]``, its F); an
+unroll with another motion model is refused (:class:`UnrollConfig`).
+
 Truncation: the chain is cut every K frames, restarting from the tracker's states; each window's
 loss is backpropagated when it ends (memory grows with K, not with the scene) and the gradients
 accumulate over the scene.
@@ -94,6 +97,9 @@ class UnrollConfig:
             raise InputError(f"unroll mode must be one of {', '.join(UNROLL_MODES)}")
         if self.window < 1:
             raise InputError("unroll window must be >= 1 frame")
+        if self.tracker.motion_model != "cv":
+            raise InputError(f"the unroll (--unroll) replays the constant-velocity motion model "
+                             f"only, not motion_model = {self.tracker.motion_model!r}")
 
 
 @dataclass
@@ -320,8 +326,8 @@ class _UnrollTracker(Tracker):
     associator: _ChannelAssociator
 
     def step(self, time: float, detections):
-        transition = (None if self.time is None
-                      else self.motion_model.transition(time - self.time))
+        (model,) = self.motion_models.models  # the one ConstantVelocity (UnrollConfig)
+        transition = None if self.time is None else model.transition(time - self.time)
         self.record = FrameRecord(transition)
         tracks = super().step(time, detections)
         self.record.ids, self.record.confirmed = tracks.ids.copy(), tracks.confirmed.copy()
@@ -331,7 +337,7 @@ class _UnrollTracker(Tracker):
 
     def _scan(self, sensor, measurements: Measurements) -> np.ndarray:
         before = self.tracks
-        positions = before.states[:, :2]
+        positions = before.positions
         self.associator.begin_scan(before.states, measurements.xy)
         clutter = super()._scan(sensor, measurements)
         self.record.scans.append(ScanRecord(

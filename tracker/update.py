@@ -91,7 +91,7 @@ class KalmanUpdate:
         if matched.any():
             chosen = assignment[matched]
             posterior = update(states[matched], covariances[matched], measurements.xy[chosen],
-                               measurements.covariances[chosen])
+                               measurements.covariances[chosen], tracks.space.measurement_matrix)
             states[matched], covariances[matched] = posterior.states, posterior.covariances
             distance, log_det = mahalanobis_2x2(posterior.innovations,
                                                 posterior.innovation_covariances)
@@ -135,7 +135,8 @@ class PdaUpdate:
         if pair_track.size:
             posterior = update(states[pair_track], covariances[pair_track],
                                measurements.xy[pair_detection],
-                               measurements.covariances[pair_detection])
+                               measurements.covariances[pair_detection],
+                               tracks.space.measurement_matrix)
             ratio = ratio + np.bincount(
                 pair_track, pd[pair_track] * np.exp(
                     _log_pair_likelihood(posterior.innovations, posterior.innovation_covariances)

@@ -19,6 +19,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from tracker.models import CV_SPACE, StateSpace
+
 MISSED = -1
 """Assignment value of a track that takes no detection in this scan."""
 
@@ -43,9 +45,11 @@ class AssociationInput:
     the world frame. Arrays are float64 unless noted.
 
     Tracks (after the predict step):
-        track_states: (T, 4) predicted state ``[x, y, vx, vy]``.
-        track_covariances: (T, 4, 4) predicted state covariance P.
-        predicted_positions: (T, 2) predicted measurement ``H x`` (= ``track_states[:, :2]``);
+        track_states: (T, n) predicted states in the layout of ``state_space``; read their
+            velocities and covariance blocks through it (:attr:`track_velocities`,
+            :attr:`position_covariances`).
+        track_covariances: (T, n, n) predicted state covariance P.
+        predicted_positions: (T, 2) predicted measurement ``H x`` (the states' positions);
             a pair's innovation covariance is ``H P H^T + detection_covariances[j]``
             (:meth:`pair_innovation`).
         track_age: (T,) int, frames since the track started (0 in its first frame).
@@ -61,6 +65,8 @@ class AssociationInput:
     Sensor model of the scan (None where unknown):
         detection_probability: (T,) Pd of each track's target in this scan's sensor.
         clutter_density: (D,) expected clutter detections per m^2 at each detection.
+    State layout:
+        state_space: the components of ``track_states`` (:class:`tracker.models.StateSpace`).
     """
 
     track_states: np.ndarray
@@ -77,6 +83,17 @@ class AssociationInput:
     sensor_positions: np.ndarray
     detection_probability: np.ndarray | None = None
     clutter_density: np.ndarray | None = None
+    state_space: StateSpace = CV_SPACE
+
+    @property
+    def track_velocities(self) -> np.ndarray:
+        """(T, 2) predicted velocities m/s."""
+        return self.state_space.velocity(self.track_states)
+
+    @property
+    def position_covariances(self) -> np.ndarray:
+        """(T, 2, 2) predicted position covariances ``H P H^T`` m^2."""
+        return self.state_space.position_covariance(self.track_covariances)
 
     @property
     def amplitude_db(self) -> np.ndarray:
@@ -107,7 +124,8 @@ class AssociationInput:
         Returns:
             ``(nu, S)``: nu (K, 2) = z_j - H x_i in m; S (K, 2, 2) = H P_i H^T + R_j in m^2.
         """
-        position_covariance = self.track_covariances[track_index][:, :2, :2]
+        position_covariance = self.state_space.position_covariance(
+            self.track_covariances[track_index])
         innovation = self.detections[detection_index] - self.predicted_positions[track_index]
         return innovation, position_covariance + self.detection_covariances[detection_index]
 

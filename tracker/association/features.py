@@ -61,9 +61,10 @@ def range_rate_mismatch(inputs: AssociationInput, track: np.ndarray, det: np.nda
     line_of_sight = inputs.predicted_positions[track] - inputs.sensor_positions[det]
     distance = np.maximum(np.linalg.norm(line_of_sight, axis=-1, keepdims=True), 1e-9)
     unit = line_of_sight / distance
-    velocity = inputs.track_states[track, 2:4]
+    velocity = inputs.track_velocities[track]
     predicted = np.einsum("ki,ki->k", unit, velocity)
-    variance = _quadratic(unit, inputs.track_covariances[track][:, 2:4, 2:4]) + RANGE_RATE_VARIANCE
+    velocity_covariance = inputs.state_space.velocity_covariance(inputs.track_covariances[track])
+    variance = _quadratic(unit, velocity_covariance) + RANGE_RATE_VARIANCE
     measured = inputs.detection_range_rate[det]
     mismatch = (measured - predicted) / np.sqrt(variance)
     return np.clip(np.nan_to_num(mismatch, nan=0.0), -_MISMATCH_CLIP, _MISMATCH_CLIP)
@@ -74,7 +75,7 @@ def pair_features(inputs: AssociationInput, pairs: GatedPairs, baseline: GnnScor
     """Features (K, NUM_PAIR_FEATURES) of the K gated pairs."""
     track, det = pairs.track_index, pairs.detection_index
     innovation, covariance = inputs.pair_innovation(track, det)
-    along = _heading(inputs.track_states[track, 2:4])
+    along = _heading(inputs.track_velocities[track])
     across = np.stack([-along[:, 1], along[:, 0]], axis=-1)
     has_doppler = np.isfinite(inputs.detection_range_rate[det])
     columns = [
@@ -92,12 +93,12 @@ def pair_features(inputs: AssociationInput, pairs: GatedPairs, baseline: GnnScor
 
 def track_features(inputs: AssociationInput) -> np.ndarray:
     """(T, NUM_TRACK_FEATURES) per-track features."""
-    position_covariance = inputs.track_covariances[:, :2, :2]
+    position_covariance = inputs.position_covariances
     columns = [
         np.log1p(inputs.track_age.astype(np.float64)),
         inputs.track_misses.astype(np.float64) / 3.0,
         np.linalg.slogdet(position_covariance)[1] / 10.0 if inputs.num_tracks else np.zeros(0),
-        np.log1p(np.linalg.norm(inputs.track_states[:, 2:4], axis=-1)),
+        np.log1p(np.linalg.norm(inputs.track_velocities, axis=-1)),
     ]
     return np.stack(columns, axis=-1).reshape(-1, NUM_TRACK_FEATURES)
 

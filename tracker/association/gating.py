@@ -127,7 +127,7 @@ def _candidate_pairs(inputs: AssociationInput, threshold: float
     (lambda_max(P_i) + max_j lambda_max(R_j))``: a ball of that radius holds every gated detection.
     """
     widest_detection = largest_eigenvalue_2x2(inputs.detection_covariances).max()
-    radius = np.sqrt(threshold * (largest_eigenvalue_2x2(inputs.track_covariances[:, :2, :2])
+    radius = np.sqrt(threshold * (largest_eigenvalue_2x2(inputs.position_covariances)
                                   + widest_detection))
     from scipy.spatial import cKDTree  # large scans only
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 import numpy as np
 
 from common.atomic import refuse_overwriting_inputs
+from common.config import cli_options, cli_values
 from common.errors import InputError
 from tracker.association import BACKENDS, MODEL_BACKENDS
+from tracker.pipeline import TrackerConfig
 
 
 def build_backend(backend: str, model_path: Path | None, config):
@@ -64,14 +67,15 @@ def track_scene_file(path: Path, associator, config, progress: bool):
 @click.option("--model", "model_path", type=click.Path(path_type=Path), default=None,
               help="Checkpoint of the association network (learned, sinkhorn).")
 @click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
-              help="Tracker settings (TOML: motion model, noise_diff_coeff m^2/s^3, "
-                   "[management] confirmation and deletion, [gnn] gate).")
+              help="Tracker settings (TOML: the options below as keys, a table each for "
+                   "[management], [gnn] and [clutter_map]); options override it.")
+@cli_options(TrackerConfig)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Tracks CSV to write.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def track_command(detections: Path, sensor_path: Path | None, backend: str,
                   model_path: Path | None, config_path: Path | None, output: Path,
-                  quiet: bool) -> None:
+                  quiet: bool, **settings: Any) -> None:
     """Track DETECTIONS and write every track's state per frame.
 
     DETECTIONS is a scene .npz from ``hste simulate``, or a detections CSV (name ending in
@@ -109,10 +113,10 @@ def track_command(detections: Path, sensor_path: Path | None, backend: str,
     Example:
         hste simulate --preset crossing --seed 1 -o scene.npz
         hste track scene.npz --assoc gnn -o gnn.csv
+        hste track scene.npz --assoc gnn --motion-model ct -o gnn_ct.csv
         hste track dets.csv --sensor sensor.toml -o tracks.csv
         hste track scene.npz --assoc learned --model model.pt -o learned.csv
     """
-    from tracker.pipeline import TrackerConfig
     from tracker.tracks_io import write_tracks
 
     is_csv = detections.suffix.lower() == ".csv"
@@ -121,7 +125,9 @@ def track_command(detections: Path, sensor_path: Path | None, backend: str,
     if not is_csv and sensor_path is not None:
         raise InputError("--sensor is for detections CSVs; a scene .npz has its own sensors")
     refuse_overwriting_inputs([output], [detections, model_path, config_path, sensor_path])
-    config = TrackerConfig.from_toml(config_path) if config_path else TrackerConfig()
+    changes = cli_values(TrackerConfig, settings)
+    config = (TrackerConfig.from_toml(config_path, changes) if config_path
+              else TrackerConfig.from_dict(changes))
     associator = build_backend(backend, model_path, config)
     if is_csv:
         table, frames, has_time = track_detections(detections, sensor_path, associator, config,
