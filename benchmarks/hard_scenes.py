@@ -20,7 +20,8 @@ frames per CPU second of the tracking loop (process time; the machine is shared)
 on one thread.
 With ``--models DIR``, every ``DIR/<preset>/<operator>/best.pt`` (as
 ``benchmarks/train_hard_suite.sh`` writes them) also tracks its preset's scenes, as
-``learned-<operator>``; a checkpoint trained or validated on one of the seeds is refused.
+``learned-<operator>``, and every ``--model NAME=CHECKPOINT`` on every preset (a model trained
+on a mixture of presets); a checkpoint trained or validated on one of the seeds is refused.
 ``--clutter-map`` adds gnn and jpda with the clutter map (``tracker/clutter_map.py``) as
 ``gnn+map`` and ``jpda+map``; ``--report-only A.json B.json`` merges earlier runs' tables.
 The table gives means over seeds and, for every tracker but gnn, the paired differences to gnn
@@ -118,6 +119,12 @@ def run_preset(name: str, seeds: list[int], args, folder: Path) -> dict[str, lis
     """tracker -> one row per seed (metrics and frames per CPU second)."""
     rows: dict[str, list[dict]] = {}
     models = learned_models(args.models, name, seeds)
+    for spec in args.model:  # models for every preset (a mixture's)
+        model, path = spec.split("=", 1)
+        overlap = seeds_used_in_training(read_checkpoint(path)) & set(seeds)
+        if overlap:
+            raise SystemExit(f"{path} was trained on seed(s) {sorted(overlap)}; pick others")
+        models[model] = Path(path)
     for seed in seeds:
         config = get_preset(name)
         scenario = generate(config.replace(frames=args.frames) if args.frames else config, seed)
@@ -188,6 +195,8 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=None, help="override the presets' frames")
     parser.add_argument("--models", type=Path, default=None,
                         help="folder of <preset>/<operator>/best.pt checkpoints to score too")
+    parser.add_argument("--model", action="append", default=[], metavar="NAME=CHECKPOINT",
+                        help="a checkpoint to score on every preset (e.g. a mixture's)")
     parser.add_argument("--stem", default="hard_scenes", help="name of the .md / .json outputs")
     parser.add_argument("--clutter-map", action="store_true",
                         help="also track with gnn and jpda with the clutter map (gnn+map, ...)")
