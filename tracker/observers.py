@@ -16,6 +16,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from tracker.association.base import AssociationInput, WeightedAssociation
+from tracker.management import TrackSet
 from tracker.measurements import Measurements
 from tracker.sensors import SensorModel
 
@@ -49,6 +50,8 @@ class ScanReport:
             when the backend gives none.
         born_ids: (B,) int64 ids of the tentative tracks started from free measurements.
         born_rows: (B,) int64 the measurement row each of them started from.
+        before: the tracks the scan started from (predicted to the frame time).
+        after: the tracks after it: ``before``'s, updated, then the B born ones.
     """
 
     sensor: SensorModel
@@ -57,6 +60,8 @@ class ScanReport:
     evidence: np.ndarray
     born_ids: np.ndarray
     born_rows: np.ndarray
+    before: TrackSet
+    after: TrackSet
 
 
 @runtime_checkable

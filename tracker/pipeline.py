@@ -262,7 +262,7 @@ class Tracker:
         self.tracks = self.tracks.extend(born)
         if self.observers:
             report = ScanReport(sensor, measurements, tuple(problems), evidence, born.ids,
-                                np.flatnonzero(free))
+                                np.flatnonzero(free), tracks, self.tracks)
             for observer in self.observers:
                 observer.observe_scan(report)
         return clutter

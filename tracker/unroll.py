@@ -63,7 +63,6 @@ from tracker.association.network import (
     gather_assignment,
 )
 from tracker.evaluation import EvaluationConfig, scored_targets
-from tracker.measurements import Measurements
 from tracker.perm import hungarian, hungarian_ste, sinkhorn
 from tracker.perm.noise import perturb
 from tracker.pipeline import Tracker, TrackerConfig
@@ -278,75 +277,66 @@ def scan_nll(state: ReplayState, scan: ScanRecord, confirm_score: float | None) 
 
 class _ChannelAssociator:
     """Worker side: gates and builds each call's graph, posts it to the main thread and returns
-    the hard assignment it answers; records the calls of the current scan. Detection evidence
-    as the learned backend gives it."""
+    the hard assignment it answers; keeps, per call of the current scan, what the replay needs
+    of it. Detection evidence as the learned backend gives it."""
 
     def __init__(self, model: AssociationModel, post) -> None:
         self.model = model
         self.post = post
         self.learned = LearnedAssociator(model)
-        self.calls: list[Call] = []
-        self.evidence_features = np.zeros((0, NUM_EVIDENCE_FEATURES))
-        self._track_row: dict[bytes, int] = {}
-        self._det_row: dict[bytes, int] = {}
-
-    def begin_scan(self, track_states: np.ndarray, detections: np.ndarray) -> None:
-        """Index the scan's tracks and detections by value (the pipeline passes rows on
-        unchanged), so each call's rows are known."""
-        self._track_row = {row.tobytes(): i for i, row in enumerate(track_states)}
-        self._det_row = {row.tobytes(): i for i, row in enumerate(detections)}
-        if len(self._track_row) < len(track_states) or len(self._det_row) < len(detections):
-            raise RuntimeError("unroll: two tracks or two detections of a scan are identical")
-        self.calls = []
-        self.evidence_features = np.zeros((len(detections), NUM_EVIDENCE_FEATURES))
+        self.answers: list[tuple | None] = []
+        self.evidence_features: np.ndarray | None = None
 
     def associate(self, inputs) -> np.ndarray:
         """(T,) detection index per track, -1 for a missed track."""
         pairs = gate(inputs, self.model.gnn_config.gate_probability)
         if pairs.track_index.size == 0:
+            self.answers.append(None)  # nothing gated: nothing to replay
             return np.full(inputs.num_tracks, -1, dtype=np.int64)
         graph = build_graph(inputs, pairs, gnn_scores(inputs, pairs, self.model.gnn_config))
         assignment, pair, missed = self.post(graph)
-        self.calls.append(Call(
-            np.array([self._track_row[row.tobytes()] for row in inputs.track_states]),
-            np.array([self._det_row[row.tobytes()] for row in inputs.detections]),
-            pairs.track_index, pairs.detection_index, pair, missed, assignment))
+        self.answers.append((pairs.track_index, pairs.detection_index, pair, missed, assignment))
         return assignment
 
     def detection_evidence(self, inputs) -> np.ndarray:
-        """(D,) the network's detection evidence (see LearnedAssociator); records the scan's
+        """(D,) the network's detection evidence (see LearnedAssociator); keeps the scan's
         evidence features."""
         self.evidence_features = evidence_features(inputs)
         return self.learned.detection_evidence(inputs)
 
+    def take_scan(self, detections: int) -> tuple[list[tuple | None], np.ndarray]:
+        """The current scan's answers (one per call, None where nothing was gated) and its
+        evidence features (``detections``, F) (zeros when none were asked for); starts the next
+        scan."""
+        features = (self.evidence_features if self.evidence_features is not None
+                    else np.zeros((detections, NUM_EVIDENCE_FEATURES)))
+        answers, self.answers, self.evidence_features = self.answers, [], None
+        return answers, features
 
-class _UnrollTracker(Tracker):
-    """A :class:`Tracker` that records a :class:`FrameRecord` of every frame it steps."""
 
-    associator: _ChannelAssociator
+class _ScanRecorder:
+    """The tracker's observer (:mod:`tracker.observers`): a :class:`ScanRecord` of every scan,
+    its calls' rows read from the report's association problems (tracks by id)."""
 
-    def step(self, time: float, detections):
-        (model,) = self.motion_models.models  # the one ConstantVelocity (UnrollConfig)
-        transition = None if self.time is None else model.transition(time - self.time)
-        self.record = FrameRecord(transition)
-        tracks = super().step(time, detections)
-        self.record.ids, self.record.confirmed = tracks.ids.copy(), tracks.confirmed.copy()
-        self.record.states, self.record.covariances = tracks.states.copy(), tracks.covariances
-        self.record.scores = tracks.score.copy()
-        return tracks
+    def __init__(self, associator: _ChannelAssociator) -> None:
+        self.associator = associator
+        self.scans: list[ScanRecord] = []
 
-    def _scan(self, sensor, measurements: Measurements) -> np.ndarray:
-        before = self.tracks
+    def observe_scan(self, report) -> None:
+        before, measurements = report.before, report.measurements
+        answers, features = self.associator.take_scan(len(measurements))
+        row_of = {int(track_id): row for row, track_id in enumerate(before.ids)}
+        calls = [Call(np.array([row_of[int(i)] for i in problem.track_ids], dtype=np.int64),
+                      problem.detection_rows, *answer)
+                 for problem, answer in zip(report.problems, answers, strict=True)
+                 if answer is not None]
         positions = before.positions
-        self.associator.begin_scan(before.states, measurements.xy)
-        clutter = super()._scan(sensor, measurements)
-        self.record.scans.append(ScanRecord(
-            before.ids, before.covariances, before.confirmed, sensor.visible(positions),
-            np.broadcast_to(sensor.detection_probability(positions), (len(before),)),
+        self.scans.append(ScanRecord(
+            before.ids, before.covariances, before.confirmed, report.sensor.visible(positions),
+            np.broadcast_to(report.sensor.detection_probability(positions), (len(before),)),
             before.score, measurements.xy, measurements.covariances,
-            measurements.clutter_density, self.associator.evidence_features,
-            self.associator.calls, self.tracks.ids.copy(), self.tracks.states[len(before):]))
-        return clutter
+            measurements.clutter_density, features, calls, report.after.ids.copy(),
+            report.after.states[len(before):]))
 
 
 _DONE = object()
@@ -367,8 +357,11 @@ class _Worker(threading.Thread):
         self.source = SceneSource(scenario)
         self.commands: queue.Queue = queue.Queue()
         self.replies: queue.Queue = queue.Queue()
-        self.tracker = _UnrollTracker(_ChannelAssociator(model, self.post), self.source.sensors,
-                                      config)
+        associator = _ChannelAssociator(model, self.post)
+        self.recorder = _ScanRecorder(associator)
+        self.tracker = Tracker(associator, self.source.sensors, config,
+                               observers=[self.recorder])
+        self.record: FrameRecord | None = None
 
     def post(self, graph: PairGraph):
         self.events.put((self.index, graph))
@@ -377,11 +370,22 @@ class _Worker(threading.Thread):
             raise _Stopped
         return reply
 
+    def step(self, frame: int) -> None:
+        """Track ``frame`` (0-based) and keep its :class:`FrameRecord` in ``record``."""
+        time = float(self.scenario.frame_times[frame])
+        (model,) = self.tracker.motion_models.models  # the one ConstantVelocity (UnrollConfig)
+        last = self.tracker.time
+        self.record = FrameRecord(None if last is None else model.transition(time - last))
+        self.recorder.scans = self.record.scans
+        tracks = self.tracker.step(time, self.source.frame_scans(frame))
+        self.record.ids, self.record.confirmed = tracks.ids.copy(), tracks.confirmed.copy()
+        self.record.states, self.record.covariances = tracks.states.copy(), tracks.covariances
+        self.record.scores = tracks.score.copy()
+
     def run(self) -> None:
         while (frame := self.commands.get()) is not None:
             try:
-                self.tracker.step(float(self.scenario.frame_times[frame]),
-                                  self.source.frame_scans(frame))
+                self.step(frame)
                 self.events.put((self.index, _DONE))
             except BaseException as error:  # noqa: BLE001 - handed to the main thread
                 self.events.put((self.index, error))
@@ -527,7 +531,7 @@ class Unroll:
             for frame in range(frames):
                 self.step_frame(frame)
                 for index, worker in enumerate(self.workers):
-                    record = worker.tracker.record
+                    record = worker.record
                     states[index], loss = self.frame_loss(states[index], record,
                                                           worker.scenario, frame)
                     window = window + scale * loss
@@ -541,7 +545,7 @@ class Unroll:
                         window.backward()
                     total += float(window.detach())
                     window = torch.zeros((), dtype=torch.float64)
-                    states = [ReplayState.constant(w.tracker.record.ids, w.tracker.record.states)
+                    states = [ReplayState.constant(w.record.ids, w.record.states)
                               for w in self.workers]
         finally:
             self.close()
