@@ -36,6 +36,14 @@ def _mlp(block: nn.Sequential) -> _Mlp:
     return _view(first.weight).T, _view(first.bias), _view(last.weight).T, _view(last.bias)
 
 
+def _shared_eps(*norms: nn.LayerNorm) -> float:
+    """The ``eps`` that the LayerNorms of one round share (ValueError if they differ)."""
+    if len({norm.eps for norm in norms}) != 1:
+        raise ValueError(f"LayerNorms of one round with different eps: "
+                         f"{[norm.eps for norm in norms]}")
+    return norms[0].eps
+
+
 def _silu(values: np.ndarray) -> np.ndarray:
     """``x * sigmoid(x)``, in place on ``values`` (a temporary)."""
     denominator = np.exp(-values)
@@ -54,32 +62,75 @@ def _apply(mlp: _Mlp, values: np.ndarray) -> np.ndarray:
     return result
 
 
-def _layer_norm(values: np.ndarray, norm: nn.LayerNorm, views: tuple[np.ndarray, np.ndarray]
-                ) -> np.ndarray:
-    """``nn.LayerNorm`` over the last axis of (K, H) ``values`` (biased variance, as torch)."""
-    weight, bias = views
+def _apply_stacked(mlps: tuple[_Mlp, ...], inputs: tuple[np.ndarray, ...],
+                   blocks: tuple[slice, ...]) -> np.ndarray:
+    """One MLP per block of rows: ``mlps[b]`` of ``inputs[b]`` (K_b, F_b) into rows ``blocks[b]``
+    of one (sum K_b, out) array, with one SiLU over all blocks."""
+    rows = blocks[-1].stop
+    hidden = np.empty((rows, mlps[0][0].shape[1]), dtype=inputs[0].dtype)
+    for (first_weight, first_bias, _, _), values, block in zip(mlps, inputs, blocks, strict=True):
+        np.matmul(values, first_weight, out=hidden[block])
+        hidden[block] += first_bias
+    _silu(hidden)
+    result = np.empty((rows, mlps[0][2].shape[1]), dtype=hidden.dtype)
+    for (_, _, last_weight, last_bias), block in zip(mlps, blocks, strict=True):
+        np.matmul(hidden[block], last_weight, out=result[block])
+        result[block] += last_bias
+    return result
+
+
+def _layer_norm_stacked(values: np.ndarray, eps: float,
+                        affine: tuple[tuple[np.ndarray, np.ndarray], ...],
+                        blocks: tuple[slice, ...]) -> np.ndarray:
+    """``nn.LayerNorm`` over the last axis (biased variance, as torch) of (K, H) ``values``, in
+    place, with the weight and bias ``affine[b]`` in the rows ``blocks[b]``."""
     scale = np.float32(1.0 / values.shape[-1])
-    centred = values - np.add.reduce(values, axis=-1, keepdims=True) * scale
-    variance = np.add.reduce(centred * centred, axis=-1, keepdims=True) * scale
-    variance += np.float32(norm.eps)
-    centred /= np.sqrt(variance)
-    centred *= weight
-    centred += bias
-    return centred
+    values -= np.add.reduce(values, axis=-1, keepdims=True) * scale
+    variance = np.add.reduce(values * values, axis=-1, keepdims=True) * scale
+    variance += np.float32(eps)
+    values /= np.sqrt(variance)
+    for (weight, bias), block in zip(affine, blocks, strict=True):
+        values[block] *= weight
+        values[block] += bias
+    return values
 
 
-def _pool(values: np.ndarray, logits: np.ndarray, segment: np.ndarray, size: int) -> np.ndarray:
-    """Attention pooling of pair embeddings (P, H) into (size, H) by ``segment`` (P,): softmax
-    of ``logits`` (P,) within each segment (:func:`network.segment_softmax`), weighted sums."""
-    top = np.full(size, -np.inf, dtype=logits.dtype)
-    np.maximum.at(top, segment, logits)
-    weights = np.exp(logits - top[segment])
-    total = np.zeros(size, dtype=logits.dtype)
-    np.add.at(total, segment, weights)
-    weights /= total[segment]
-    pooled = np.zeros((size, values.shape[-1]), dtype=values.dtype)
-    np.add.at(pooled, segment, weights[:, None] * values)
-    return pooled
+class _Segments:
+    """The pairs' entries of both poolings grouped by target row, sorted once per scan.
+
+    Entry e < P is pair e in the row pooling (target: its track's node row), entry P + e pair e
+    in the column pooling (target: its detection's node row). Sorted stably by target, each
+    non-empty segment is a contiguous run, so segment maxima and sums are single ``reduceat``
+    calls (far cheaper here than ``np.add.at``).
+
+    Attributes:
+        order: (2P,) entries in segment order; ``pair``: (2P,) the pair of each sorted entry;
+        starts: (S,) first sorted entry of each non-empty segment; ``target``: (S,) its node
+        row; ``group``: (2P,) the segment (0..S-1) of each sorted entry; ``size``: node rows.
+    """
+
+    def __init__(self, segment: np.ndarray, size: int) -> None:
+        self.order = np.argsort(segment, kind="stable")
+        ordered = segment[self.order]
+        first = np.empty(ordered.size, dtype=bool)
+        first[:1] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+        self.starts = np.flatnonzero(first)
+        self.target = ordered[self.starts]
+        self.group = np.cumsum(first) - 1
+        self.pair = self.order % max(segment.size // 2, 1)
+        self.size = size
+
+    def pool(self, values: np.ndarray, logits: np.ndarray) -> np.ndarray:
+        """Attention pooling of pair embeddings (P, H) into (size, H) node rows: softmax of the
+        entries' ``logits`` (2P,) within each segment (:func:`network.segment_softmax`), then
+        the weighted sums of the pairs' embeddings; rows without pairs stay zero."""
+        ordered = logits[self.order]
+        weights = np.exp(ordered - np.maximum.reduceat(ordered, self.starts)[self.group])
+        weights /= np.add.reduceat(weights, self.starts)[self.group]
+        pooled = np.zeros((self.size, values.shape[-1]), dtype=values.dtype)
+        pooled[self.target] = np.add.reduceat(weights[:, None] * values[self.pair], self.starts)
+        return pooled
 
 
 class NumpyScorer:
@@ -100,8 +151,9 @@ class NumpyScorer:
             (_view(layer.col_logit.weight)[0], _view(layer.col_logit.bias)),
             tuple(_mlp(block) for block in
                   (layer.pair_update, layer.track_update, layer.det_update)),
-            tuple((norm, (_view(norm.weight), _view(norm.bias))) for norm in
-                  (layer.pair_norm, layer.track_norm, layer.det_norm)),
+            (_shared_eps(layer.pair_norm, layer.track_norm, layer.det_norm),
+             tuple((_view(norm.weight), _view(norm.bias)) for norm in
+                   (layer.pair_norm, layer.track_norm, layer.det_norm))),
         ) for layer in network.rounds]
         self._heads = tuple((_view(head.weight)[0], _view(head.bias)) for head in
                             (network.pair_head, network.missed_head, network.clutter_head))
@@ -130,28 +182,34 @@ class NumpyScorer:
                 priors: tuple[np.ndarray, np.ndarray, np.ndarray]
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         dtype = self._dtype
-        pair_embed, track_embed, det_embed = self._embed
-        track = _apply(track_embed, track_features.astype(dtype))
-        det = _apply(det_embed, det_features.astype(dtype))
-        pair = _apply(pair_embed, pair_features.astype(dtype))
-        pair += track[pair_track]
-        pair += det[pair_det]
-        num_tracks, num_dets = len(track), len(det)
-        for row_logit, col_logit, updates, norms in self._rounds:
-            row = _pool(pair, pair @ row_logit[0] + row_logit[1], pair_track, num_tracks)
-            col = _pool(pair, pair @ col_logit[0] + col_logit[1], pair_det, num_dets)
-            pair_update, track_update, det_update = updates
-            message = np.concatenate([pair, row[pair_track], col[pair_det]], axis=-1)
-            pair = _layer_norm(pair + _apply(pair_update, message), *norms[0])
-            track = _layer_norm(track + _apply(track_update, np.concatenate([track, row], -1)),
-                                *norms[1])
-            det = _layer_norm(det + _apply(det_update, np.concatenate([det, col], -1)),
-                              *norms[2])
-        corrections = (embedding @ weight + bias for embedding, (weight, bias) in
-                       zip((pair, track, det), self._heads, strict=True))
+        num_pairs, num_tracks, num_dets = len(pair_track), len(track_features), len(det_features)
+        # One array of embeddings, rows [pairs; tracks; detections]; ``segment`` (2P,) points
+        # every pair at its track's node row, then at its detection's (nodes: tracks, dets).
+        blocks = (slice(0, num_pairs), slice(num_pairs, num_pairs + num_tracks),
+                  slice(num_pairs + num_tracks, num_pairs + num_tracks + num_dets))
+        node_blocks = (slice(0, num_tracks), slice(num_tracks, num_tracks + num_dets))
+        segment = np.concatenate([pair_track, num_tracks + np.asarray(pair_det)])
+        segments = _Segments(segment, num_tracks + num_dets)
+        embedding = _apply_stacked(self._embed, tuple(
+            features.astype(dtype) for features in (pair_features, track_features, det_features)),
+            blocks)
+        pair, nodes = embedding[blocks[0]], embedding[num_pairs:]
+        pair += nodes[segment[:num_pairs]]
+        pair += nodes[segment[num_pairs:]]
+        for (row_weight, row_bias), (col_weight, col_bias), updates, norms in self._rounds:
+            logits = np.concatenate([pair @ row_weight + row_bias, pair @ col_weight + col_bias])
+            pooled = segments.pool(pair, logits)
+            pair_message = np.concatenate(
+                [pair, pooled[segment[:num_pairs]], pooled[segment[num_pairs:]]], axis=-1)
+            node_message = np.concatenate([nodes, pooled], axis=-1)
+            update = _apply_stacked(updates, (pair_message, *(node_message[block] for block in
+                                                              node_blocks)), blocks)
+            update += embedding
+            embedding = _layer_norm_stacked(update, *norms, blocks)
+            pair, nodes = embedding[blocks[0]], embedding[num_pairs:]
         pair_score, missed, clutter = (
-            (prior.astype(dtype) + correction).astype(np.float64)
-            for prior, correction in zip(priors, corrections, strict=True))
+            (prior.astype(dtype) + (embedding[block] @ weight + bias)).astype(np.float64)
+            for prior, (weight, bias), block in zip(priors, self._heads, blocks, strict=True))
         return pair_score, missed, clutter
 
     def evidence(self, features: np.ndarray) -> np.ndarray:
