@@ -91,6 +91,25 @@ def test_gate_keeps_exactly_the_pairs_inside_the_chi_square_gate(seed, tracks, d
                                                              pairs.detection_index])
 
 
+@given(seed=st.integers(0, 2**31), tracks=st.integers(1, 8), detections=st.integers(1, 10))
+def test_dense_and_candidate_gates_give_bit_identical_pairs(seed, tracks, detections):
+    """The dense path (broadcast innovations) computes exactly what the candidate path's
+    ``pair_innovation`` gathers do, pair for pair."""
+    inputs = make_scan(np.random.default_rng(seed), tracks, detections)
+    original = gating.DENSE_PAIRS
+    try:
+        results = []
+        for dense_limit in (10**9, 0):
+            gating.DENSE_PAIRS = dense_limit
+            results.append(gate(inputs, probability=0.999))
+    finally:
+        gating.DENSE_PAIRS = original
+    dense, candidates = results
+    for field in ("track_index", "detection_index", "mahalanobis_sq", "log_det"):
+        assert getattr(dense, field).dtype == getattr(candidates, field).dtype
+        np.testing.assert_array_equal(getattr(dense, field), getattr(candidates, field))
+
+
 def test_gate_threshold_is_the_chi_square_quantile_with_two_dof():
     assert gate_threshold(0.99) == pytest.approx(-2 * math.log(0.01))
 

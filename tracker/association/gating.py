@@ -154,14 +154,26 @@ def gate(inputs: AssociationInput, probability: float = 0.999) -> GatedPairs:
     if num_tracks == 0 or num_detections == 0:
         return _no_pairs(num_tracks, num_detections)
     if num_tracks * num_detections <= DENSE_PAIRS:
-        track_index, detection_index = np.divmod(np.arange(num_tracks * num_detections),
-                                                 num_detections)
-    else:
-        track_index, detection_index = _candidate_pairs(inputs, threshold)
+        return _gate_dense(inputs, threshold)
+    track_index, detection_index = _candidate_pairs(inputs, threshold)
     innovation, covariance = inputs.pair_innovation(track_index, detection_index)
     distance, log_det = mahalanobis_2x2(innovation, covariance)
     inside = distance <= threshold
     return GatedPairs(num_tracks, num_detections, track_index[inside], detection_index[inside],
+                      distance[inside], log_det[inside])
+
+
+def _gate_dense(inputs: AssociationInput, threshold: float) -> GatedPairs:
+    """:func:`gate` testing every (track, detection) pair: the innovations and their
+    covariances of all T x D pairs by broadcasting (the same numbers as
+    :meth:`AssociationInput.pair_innovation` of every pair, without index gathers)."""
+    innovation = inputs.detections[None, :, :] - inputs.predicted_positions[:, None, :]
+    covariance = (inputs.track_covariances[:, None, :2, :2]
+                  + inputs.detection_covariances[None, :, :, :])
+    distance, log_det = mahalanobis_2x2(innovation.reshape(-1, 2), covariance.reshape(-1, 2, 2))
+    inside = distance <= threshold
+    track_index, detection_index = np.nonzero(inside.reshape(innovation.shape[:2]))
+    return GatedPairs(inputs.num_tracks, inputs.num_detections, track_index, detection_index,
                       distance[inside], log_det[inside])
 
 
@@ -216,7 +228,9 @@ def solve_gated(pairs: GatedPairs, pair_scores: np.ndarray, track_unmatched: np.
     gain = (pair_scores - track_unmatched[pairs.track_index]
             - detection_unmatched[pairs.detection_index])
     order = np.flatnonzero(in_star)[np.lexsort((-gain[in_star], pair_component[in_star]))]
-    first = order[np.r_[True, np.diff(pair_component[order]) != 0]] if order.size else order
+    boundary = np.ones(order.size, dtype=bool)  # the first pair of each component in order
+    np.not_equal(pair_component[order[1:]], pair_component[order[:-1]], out=boundary[1:])
+    first = order[boundary]
     best = first[gain[first] > 0]
     assignment[pairs.track_index[best]] = pairs.detection_index[best]
     if not in_star.all():
