@@ -4,6 +4,7 @@ matching, NaN and +inf refused with our message, batches still solved by lapx.""
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import numpy as np
@@ -108,11 +109,13 @@ def test_which_inputs_go_to_scipy(scipy_calls):
     forbidden[0, 0] = -INF
     assignment_indices(forbidden)  # float64 with -inf (the tracker's augmented matrices): lapx
     assignment_indices(small * 1e200)  # beyond 2**500: lapx (scipy's sums may overflow)
-    assignment_indices(rng.normal(size=(25, 25)))  # above SCIPY_ENTRIES: lapx
+    side = math.isqrt(lsap.SCIPY_ENTRIES) + 1
+    assignment_indices(rng.normal(size=(side, side)))  # above SCIPY_ENTRIES: lapx
+    assignment_indices(rng.normal(size=(side - 1, side - 1)))  # at most SCIPY_ENTRIES: scipy
     assignment_indices(small[None])  # a batch, even of one matrix: lapx
     hungarian_numpy(np.stack([small, small]))
     assignment_indices(small.astype(np.int64))  # not float32/float64: lapx
-    assert scipy_calls == [(5, 7)] * 3
+    assert scipy_calls == [(5, 7)] * 3 + [(side - 1, side - 1)]
 
 
 def test_batch_answers_do_not_depend_on_scipy(monkeypatch):
