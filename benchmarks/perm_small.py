@@ -1,9 +1,11 @@
 """Small assignment problems: `hungarian` and its numpy entry points against scipy timed directly.
 
 Usage:
-    .venv/bin/python benchmarks/perm_small.py [--rounds 41] [--calls 200] [--json PATH]
+    .venv/bin/python benchmarks/perm_small.py [--rounds 41] [--calls 200] [--dtype float32]
+        [--json PATH]
 
-Single problems (B = 1, N x N, random normal float32, N in {5, 10, 20, 50, 100}), contenders:
+Single problems (B = 1, N x N, random normal ``--dtype``, N in {5, 10, 20, 30, 50, 100}),
+contenders:
   - scipy: ``scipy.optimize.linear_sum_assignment(array, maximize=True)`` on the numpy array;
   - indices: ``tracker.perm.assignment_indices(array)`` (index arrays, like scipy's output);
   - numpy: ``tracker.perm.hungarian_numpy(array)`` (dense 0/1 array);
@@ -36,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common.atomic import write_text_atomic  # noqa: E402
 from tracker.perm import assignment_indices, hungarian, hungarian_many, hungarian_numpy  # noqa: E402
 
-SIZES = (5, 10, 20, 50, 100)
+SIZES = (5, 10, 20, 30, 50, 100)
 
 
 def alternate(contenders: dict, rounds: int, calls: int) -> dict[str, dict[str, float]]:
@@ -60,10 +62,10 @@ def alternate(contenders: dict, rounds: int, calls: int) -> dict[str, dict[str, 
             for name, value in medians.items()}
 
 
-def single_problems(rounds: int, calls: int) -> list[dict]:
+def single_problems(rounds: int, calls: int, dtype: torch.dtype) -> list[dict]:
     rows = []
     for seed, n in enumerate(SIZES):
-        tensor = torch.randn(n, n, generator=torch.Generator().manual_seed(seed))
+        tensor = torch.randn(n, n, generator=torch.Generator().manual_seed(seed), dtype=dtype)
         array = tensor.numpy()
         result = alternate({
             "scipy": lambda a=array: linear_sum_assignment(a, maximize=True),
@@ -117,12 +119,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=41)
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--clusters", type=int, default=100)
+    parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     parser.add_argument("--json", type=Path, default=Path("docs/results/perm/small.json"))
     args = parser.parse_args()
     torch.set_num_threads(1)
     result = {"command": "python benchmarks/perm_small.py " + " ".join(sys.argv[1:]),
               "cpus": os.cpu_count(), "load_average_1min_start": os.getloadavg()[0],
-              "single": single_problems(args.rounds, args.calls),
+              "dtype": args.dtype,
+              "single": single_problems(args.rounds, args.calls, getattr(torch, args.dtype)),
               "scan": many_problems(args.clusters, args.rounds, args.calls),
               "load_average_1min_end": os.getloadavg()[0]}
     write_text_atomic(args.json, json.dumps(result, indent=2) + "\n")

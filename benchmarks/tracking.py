@@ -3,7 +3,7 @@
 Usage:
     .venv/bin/python benchmarks/tracking.py [--out docs/results/tracker] [--seeds 1 2 3]
         [--model M.pt] [--stonesoup /tmp/ssvenv/bin/python] [--stonesoup-min-points 2 3]
-        [--large-frames 50]
+        [--large-frames 50] [--scenes "10 targets" ...] [--tracks-dir DIR]
 
 Scenes of the issue's kind, simulated here (``sim``): 2-D nearly-constant velocity targets
 (5-30 m/s, births and deaths), one radar 2.5 km south of a 4 km square with range noise 5 m and
@@ -23,7 +23,9 @@ only (scene in memory, imports and a warm-up run done), torch and BLAS on one th
 shared, so besides wall-clock frames/s the CPU-time frames/s (process time, all threads) is
 reported and used for the speed ratio: it is far less disturbed by other processes. All
 trackers are scored by ``tracker.evaluation`` with the same settings (match distance and GOSPA
-c = 20 m). A last line times the Kalman predict + update of 1,000 tracks: a filterpy
+c = 20 m). ``--scenes`` runs a subset of the scenes by name; ``--tracks-dir`` also writes our
+trackers' tracks files (``<scene>_<seed>_<tracker>.csv``, for byte-for-byte comparisons of two
+code versions). A last line times the Kalman predict + update of 1,000 tracks: a filterpy
 per-object loop against the batched equations of ``tracker.filtering``.
 """
 
@@ -56,7 +58,7 @@ from tracker.filtering import predict, update  # noqa: E402
 from tracker.models import CV_SPACE, ConstantVelocity  # noqa: E402
 from tracker.pipeline import Tracker, TrackerConfig  # noqa: E402
 from tracker.scene_source import SceneSource  # noqa: E402
-from tracker.tracks_io import read_tracks  # noqa: E402
+from tracker.tracks_io import read_tracks, write_tracks  # noqa: E402
 
 SCORING = EvaluationConfig(match_distance=20.0, gospa_cutoff=20.0)
 QUOTED_STONESOUP = {  # the issue's numbers for Stone Soup's GNN (measured elsewhere, one core)
@@ -65,6 +67,7 @@ QUOTED_STONESOUP = {  # the issue's numbers for Stone Soup's GNN (measured elsew
     "50 clutter": {"MOTA": 0.44, "frames_per_s": 9.0},
 }
 AREA = (-2000.0, 2000.0, -1000.0, 3000.0)
+SCENES = ("10 targets", "50 targets", "50 clutter", "1000 targets")
 
 
 def scene_config(targets: int, clutter: float, frames: int) -> ScenarioConfig:
@@ -166,6 +169,10 @@ def benchmark_scene(name, config, seeds, args, folder: Path) -> dict:
         backends = ["gnn"] + (["learned"] if args.model else [])
         for backend in backends:
             tables[backend], seconds[backend] = run_ours(scenario, backend, args.model)
+            if args.tracks_dir is not None:
+                args.tracks_dir.mkdir(parents=True, exist_ok=True)
+                write_tracks(args.tracks_dir / f"{config.name}_{seed}_{backend}.csv",
+                             tables[backend])
         if name != "1000 targets" and Path(args.stonesoup).exists():
             path = folder / f"{config.name}_{seed}.npz"
             scenario.save(path)
@@ -223,6 +230,10 @@ def main() -> None:
                         help="interpreter with stonesoup installed (skipped if missing)")
     parser.add_argument("--stonesoup-min-points", type=int, nargs="+", default=[2, 3],
                         help="Stone Soup initiator settings to run (2 = its tutorial)")
+    parser.add_argument("--scenes", nargs="+", choices=SCENES, default=list(SCENES),
+                        help="scenes to run (default: all)")
+    parser.add_argument("--tracks-dir", type=Path, default=None,
+                        help="also write our trackers' tracks files here")
     args = parser.parse_args()
     torch.set_num_threads(1)
     scenes = {
@@ -231,6 +242,7 @@ def main() -> None:
         "50 clutter": scene_config(10, 50.0, args.frames),
         "1000 targets": large_config(args.large_frames),
     }
+    scenes = {name: scenes[name] for name in args.scenes}
     with tempfile.TemporaryDirectory() as tmp:
         results = {"scenes": {name: benchmark_scene(name, config, args.seeds, args, Path(tmp))
                               for name, config in scenes.items()}}

@@ -91,6 +91,25 @@ def test_gate_keeps_exactly_the_pairs_inside_the_chi_square_gate(seed, tracks, d
                                                              pairs.detection_index])
 
 
+@given(seed=st.integers(0, 2**31), tracks=st.integers(1, 8), detections=st.integers(1, 10))
+def test_dense_and_candidate_gates_give_bit_identical_pairs(seed, tracks, detections):
+    """The dense path (broadcast innovations) computes exactly what the candidate path's
+    ``pair_innovation`` gathers do, pair for pair."""
+    inputs = make_scan(np.random.default_rng(seed), tracks, detections)
+    original = gating.DENSE_PAIRS
+    try:
+        results = []
+        for dense_limit in (10**9, 0):
+            gating.DENSE_PAIRS = dense_limit
+            results.append(gate(inputs, probability=0.999))
+    finally:
+        gating.DENSE_PAIRS = original
+    dense, candidates = results
+    for field in ("track_index", "detection_index", "mahalanobis_sq", "log_det"):
+        assert getattr(dense, field).dtype == getattr(candidates, field).dtype
+        np.testing.assert_array_equal(getattr(dense, field), getattr(candidates, field))
+
+
 def test_gate_threshold_is_the_chi_square_quantile_with_two_dof():
     assert gate_threshold(0.99) == pytest.approx(-2 * math.log(0.01))
 
@@ -121,6 +140,35 @@ def test_solve_gated_equals_brute_force(seed, rows, cols, density):
     pair[track_index, detection_index] = scores
     assert np.all(allowed[np.flatnonzero(assignment >= 0), assignment[assignment >= 0]])
     best, _ = brute_force(pair, row_unmatched, col_unmatched)
+    assert total_score(assignment, pair, row_unmatched, col_unmatched) == pytest.approx(best)
+
+
+@given(seed=st.integers(0, 2**31), density=st.floats(0.3, 1.0),
+       blocks=st.lists(st.tuples(st.integers(1, 4), st.integers(1, 4)), min_size=2, max_size=4))
+def test_solve_gated_batches_components_of_different_sizes_optimally(seed, density, blocks):
+    """Several independent blocks, their tracks and detections shuffled: every component is
+    solved in the one batched call (zero-padded gain matrices) and the total is the sum of the
+    blocks' brute-force optima."""
+    rng = np.random.default_rng(seed)
+    rows, cols = sum(b[0] for b in blocks), sum(b[1] for b in blocks)
+    pair = np.full((rows, cols), -np.inf)
+    row_unmatched, col_unmatched = rng.normal(-1, 1, rows), rng.normal(-1, 1, cols)
+    best, r0, c0 = 0.0, 0, 0
+    for n, m in blocks:
+        block = np.where(rng.random((n, m)) < density, rng.normal(0, 2, (n, m)), -np.inf)
+        pair[r0:r0 + n, c0:c0 + m] = block
+        best += brute_force(block, row_unmatched[r0:r0 + n], col_unmatched[c0:c0 + m])[0]
+        r0, c0 = r0 + n, c0 + m
+    row_order, col_order = rng.permutation(rows), rng.permutation(cols)
+    pair, row_unmatched = pair[row_order][:, col_order], row_unmatched[row_order]
+    col_unmatched = col_unmatched[col_order]
+    track_index, detection_index = np.nonzero(np.isfinite(pair))
+    pairs = gating.GatedPairs(rows, cols, track_index, detection_index,
+                              np.zeros(track_index.size), np.zeros(track_index.size))
+    assignment = solve_gated(pairs, pair[track_index, detection_index], row_unmatched,
+                             col_unmatched)
+    check_assignment(assignment, rows, cols)
+    assert np.all(np.isfinite(pair[np.flatnonzero(assignment >= 0), assignment[assignment >= 0]]))
     assert total_score(assignment, pair, row_unmatched, col_unmatched) == pytest.approx(best)
 
 

@@ -179,7 +179,9 @@ def _owners(events) -> dict[int, int]:
     tracks, track_index = np.unique(matches.HId.to_numpy(np.int64), return_inverse=True)
     counts = np.zeros((targets.size, tracks.size))
     np.add.at(counts, (target_index, track_index), 1.0)
-    chosen = hungarian(torch.from_numpy(counts)).numpy()
+    # A batch of one matrix: counts tie often, and batches break ties by lapx alone (a single
+    # small 2-D matrix may go to scipy, whose tie-breaking differs; tracker.perm.lsap).
+    chosen = hungarian(torch.from_numpy(counts[None])).numpy()[0]
     rows, cols = np.nonzero(chosen * (counts > 0))
     return dict(zip(targets[rows].tolist(), tracks[cols].tolist(), strict=True))
 

@@ -101,8 +101,8 @@ class AssociationInput:
         is not finite, clipped to +-``AMPLITUDE_LIMIT_DB`` (no sensor gives more), so that an
         infinite or absurd value in a file cannot blow the network's inputs up."""
         amplitude = self.detection_amplitude
-        return np.clip(np.where(np.isfinite(amplitude), amplitude, np.nan), -AMPLITUDE_LIMIT_DB,
-                       AMPLITUDE_LIMIT_DB)
+        finite = np.where(np.isfinite(amplitude), amplitude, np.nan)  # NaN stays NaN below
+        return np.minimum(np.maximum(finite, -AMPLITUDE_LIMIT_DB), AMPLITUDE_LIMIT_DB)
 
     @property
     def num_tracks(self) -> int:

@@ -34,20 +34,32 @@ from tracker.association.base import AssociationInput
 NUM_EVIDENCE_FEATURES = 6
 
 
+def detection_signature(inputs: AssociationInput) -> tuple[np.ndarray, ...]:
+    """A detection's own signature, the columns that the evidence features and the association
+    network's detection features share: (D,) arrays amplitude (SNR dB) / 10 (0 when none), 1 if
+    it has an amplitude (else 0), ``log1p(points)``, point spread (m) / 10; and last the (D,)
+    amplitude in dB, NaN where there is none (:attr:`AssociationInput.amplitude_db`)."""
+    amplitude = inputs.amplitude_db
+    has_amplitude = np.isfinite(amplitude)
+    return (np.where(has_amplitude, amplitude, 0.0) / 10.0, has_amplitude.astype(np.float64),
+            np.log1p(inputs.detection_points.astype(np.float64)),
+            inputs.detection_spread.astype(np.float64) / 10.0, amplitude)
+
+
 def evidence_features(inputs: AssociationInput) -> np.ndarray:
     """(D, NUM_EVIDENCE_FEATURES) signature features of the scan's D detections."""
-    amplitude = inputs.amplitude_db
-    distance = np.linalg.norm(inputs.detections - inputs.sensor_positions, axis=-1)
-    decibels = np.nan_to_num(amplitude, nan=-np.inf)
-    columns = [
-        np.nan_to_num(amplitude, nan=0.0) / 10.0,
-        np.minimum(10.0 ** (decibels / 10.0) / 100.0, 10.0),
-        np.isfinite(amplitude).astype(np.float64),
-        np.log1p(inputs.detection_points.astype(np.float64)),
-        inputs.detection_spread.astype(np.float64) / 10.0,
-        np.log1p(distance / 1000.0),
-    ]
-    return np.stack(columns, axis=-1).reshape(-1, NUM_EVIDENCE_FEATURES)
+    features = np.empty((inputs.num_detections, NUM_EVIDENCE_FEATURES))
+    decibels_10, has_amplitude, log_points, spread_10, amplitude = detection_signature(inputs)
+    decibels = np.where(np.isfinite(amplitude), amplitude, -np.inf)
+    offset = inputs.detections - inputs.sensor_positions
+    dx, dy = offset[:, 0], offset[:, 1]
+    features[:, 0] = decibels_10
+    features[:, 1] = np.minimum(10.0 ** (decibels / 10.0) / 100.0, 10.0)
+    features[:, 2] = has_amplitude
+    features[:, 3] = log_points
+    features[:, 4] = spread_10
+    features[:, 5] = np.log1p(np.sqrt(dx * dx + dy * dy) / 1000.0)
+    return features
 
 
 class DetectionEvidence(nn.Module):

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from tracker.association.base import AssociationInput
+from tracker.association.evidence import detection_signature
 from tracker.association.gating import GatedPairs
 from tracker.association.gnn import GnnScores
 from tracker.association.network import (
@@ -40,79 +41,93 @@ RANGE_RATE_VARIANCE = 1.0
 _MISMATCH_CLIP = 10.0
 
 
-def _quadratic(vector: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """(K,) ``v^T M v`` for v (K, n) and M (K, n, n)."""
-    return np.einsum("ki,kij,kj->k", vector, matrix, vector)
+def _quadratic(vector: tuple[np.ndarray, np.ndarray], matrix: np.ndarray) -> np.ndarray:
+    """(K,) ``v^T M v`` for a 2-vector v given as its (K,) components and M (K, 2, 2), summed
+    term by term in index order (``np.einsum("ki,kij,kj->k")`` bit for bit)."""
+    v0, v1 = vector
+    return (v0 * matrix[:, 0, 0] * v0 + v0 * matrix[:, 0, 1] * v1 + v1 * matrix[:, 1, 0] * v0
+            + v1 * matrix[:, 1, 1] * v1)
 
 
-def _heading(velocity: np.ndarray) -> np.ndarray:
-    """(K, 2) unit heading; the x axis where the speed is zero."""
-    speed = np.linalg.norm(velocity, axis=-1, keepdims=True)
-    return np.where(speed > 1e-9, velocity / np.maximum(speed, 1e-9), np.array([1.0, 0.0]))
+def _heading(vx: np.ndarray, vy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(K,) components of the unit heading of velocities (vx, vy); the x axis where the speed
+    is zero."""
+    speed = np.sqrt(vx * vx + vy * vy)
+    moving = speed > 1e-9
+    speed = np.maximum(speed, 1e-9)
+    return np.where(moving, vx / speed, 1.0), np.where(moving, vy / speed, 0.0)
 
 
-def range_rate_mismatch(inputs: AssociationInput, track: np.ndarray, det: np.ndarray) -> np.ndarray:
+def range_rate_mismatch(inputs: AssociationInput, track: np.ndarray, det: np.ndarray,
+                        states: np.ndarray | None = None,
+                        covariances: np.ndarray | None = None) -> np.ndarray:
     """(K,) measured minus predicted range rate over its predicted std, clipped; 0 without Doppler.
 
     Predicted range rate of track i seen from the sensor of detection j: ``u . v_i`` with u the
     unit line of sight from the sensor to the track's predicted position; its variance is
-    ``u^T P_vel u + RANGE_RATE_VARIANCE``.
+    ``u^T P_vel u + RANGE_RATE_VARIANCE``. ``states`` (K, n) and ``covariances`` (K, n, n) are
+    the pairs' track rows when the caller has gathered them already.
     """
+    space = inputs.state_space
+    states = inputs.track_states[track] if states is None else states
+    covariances = inputs.track_covariances[track] if covariances is None else covariances
+    velocity = space.velocity(states)
     line_of_sight = inputs.predicted_positions[track] - inputs.sensor_positions[det]
-    distance = np.maximum(np.linalg.norm(line_of_sight, axis=-1, keepdims=True), 1e-9)
-    unit = line_of_sight / distance
-    velocity = inputs.track_velocities[track]
-    predicted = np.einsum("ki,ki->k", unit, velocity)
-    velocity_covariance = inputs.state_space.velocity_covariance(inputs.track_covariances[track])
-    variance = _quadratic(unit, velocity_covariance) + RANGE_RATE_VARIANCE
-    measured = inputs.detection_range_rate[det]
-    mismatch = (measured - predicted) / np.sqrt(variance)
-    return np.clip(np.nan_to_num(mismatch, nan=0.0), -_MISMATCH_CLIP, _MISMATCH_CLIP)
+    lx, ly = line_of_sight[:, 0], line_of_sight[:, 1]
+    distance = np.maximum(np.sqrt(lx * lx + ly * ly), 1e-9)
+    unit = (lx / distance, ly / distance)
+    predicted = unit[0] * velocity[:, 0] + unit[1] * velocity[:, 1]
+    variance = _quadratic(unit, space.velocity_covariance(covariances)) + RANGE_RATE_VARIANCE
+    mismatch = (inputs.detection_range_rate[det] - predicted) / np.sqrt(variance)
+    return np.minimum(np.maximum(np.where(np.isnan(mismatch), 0.0, mismatch), -_MISMATCH_CLIP),
+                      _MISMATCH_CLIP)
 
 
 def pair_features(inputs: AssociationInput, pairs: GatedPairs, baseline: GnnScores
                   ) -> np.ndarray:
-    """Features (K, NUM_PAIR_FEATURES) of the K gated pairs."""
+    """Features (K, NUM_PAIR_FEATURES) of the K gated pairs.
+
+    Written component by component on (K,) arrays (2-D vectors), so a scan of a few pairs costs
+    a few dozen small numpy calls, not einsum and norm calls on (K, 2) arrays.
+    """
     track, det = pairs.track_index, pairs.detection_index
-    innovation, covariance = inputs.pair_innovation(track, det)
-    along = _heading(inputs.track_velocities[track])
-    across = np.stack([-along[:, 1], along[:, 0]], axis=-1)
-    has_doppler = np.isfinite(inputs.detection_range_rate[det])
-    columns = [
-        np.einsum("ki,ki->k", innovation, along) / np.sqrt(_quadratic(along, covariance)),
-        np.einsum("ki,ki->k", innovation, across) / np.sqrt(_quadratic(across, covariance)),
-        pairs.mahalanobis_sq / 10.0,
-        pairs.log_det / 10.0,
-        range_rate_mismatch(inputs, track, det) / 3.0,
-        has_doppler.astype(np.float64),
-        np.log1p(np.linalg.norm(innovation, axis=-1)),
-        baseline.pair / 10.0,
-    ]
-    return np.stack(columns, axis=-1).reshape(-1, NUM_PAIR_FEATURES)
+    space = inputs.state_space
+    states, covariances = inputs.track_states[track], inputs.track_covariances[track]
+    innovation = inputs.detections[det] - inputs.predicted_positions[track]
+    covariance = space.position_covariance(covariances) + inputs.detection_covariances[det]
+    nu0, nu1 = innovation[:, 0], innovation[:, 1]
+    velocity = space.velocity(states)
+    along = _heading(velocity[:, 0], velocity[:, 1])
+    across = (-along[1], along[0])
+    features = np.empty((track.size, NUM_PAIR_FEATURES))
+    features[:, 0] = (nu0 * along[0] + nu1 * along[1]) / np.sqrt(_quadratic(along, covariance))
+    features[:, 1] = (nu0 * across[0] + nu1 * across[1]) / np.sqrt(_quadratic(across, covariance))
+    features[:, 2] = pairs.mahalanobis_sq / 10.0
+    features[:, 3] = pairs.log_det / 10.0
+    features[:, 4] = range_rate_mismatch(inputs, track, det, states, covariances) / 3.0
+    features[:, 5] = np.isfinite(inputs.detection_range_rate[det])
+    features[:, 6] = np.log1p(np.sqrt(nu0 * nu0 + nu1 * nu1))
+    features[:, 7] = baseline.pair / 10.0
+    return features
 
 
 def track_features(inputs: AssociationInput) -> np.ndarray:
     """(T, NUM_TRACK_FEATURES) per-track features."""
-    position_covariance = inputs.position_covariances
-    columns = [
-        np.log1p(inputs.track_age.astype(np.float64)),
-        inputs.track_misses.astype(np.float64) / 3.0,
-        np.linalg.slogdet(position_covariance)[1] / 10.0 if inputs.num_tracks else np.zeros(0),
-        np.log1p(np.linalg.norm(inputs.track_velocities, axis=-1)),
-    ]
-    return np.stack(columns, axis=-1).reshape(-1, NUM_TRACK_FEATURES)
+    features = np.empty((inputs.num_tracks, NUM_TRACK_FEATURES))
+    features[:, 0] = np.log1p(inputs.track_age.astype(np.float64))
+    features[:, 1] = inputs.track_misses.astype(np.float64) / 3.0
+    if inputs.num_tracks:
+        features[:, 2] = np.linalg.slogdet(inputs.position_covariances)[1] / 10.0
+    velocity = inputs.track_velocities
+    vx, vy = velocity[:, 0], velocity[:, 1]
+    features[:, 3] = np.log1p(np.sqrt(vx * vx + vy * vy))
+    return features
 
 
 def detection_features(inputs: AssociationInput) -> np.ndarray:
     """(D, NUM_DET_FEATURES) per-detection features."""
-    amplitude = inputs.amplitude_db
-    columns = [
-        np.nan_to_num(amplitude, nan=0.0) / 10.0,
-        np.isfinite(amplitude).astype(np.float64),
-        np.log1p(inputs.detection_points.astype(np.float64)),
-        inputs.detection_spread.astype(np.float64) / 10.0,
-    ]
-    return np.stack(columns, axis=-1).reshape(-1, NUM_DET_FEATURES)
+    return np.stack(detection_signature(inputs)[:NUM_DET_FEATURES], axis=-1).reshape(
+        -1, NUM_DET_FEATURES)
 
 
 def build_graph(inputs: AssociationInput, pairs: GatedPairs, baseline: GnnScores,

@@ -20,7 +20,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.special import gammaincinv
 
 from tracker.association.base import AssociationInput
-from tracker.perm.lsap import hungarian_numpy
+from tracker.perm.lsap import assignment_indices
 
 
 @functools.lru_cache(maxsize=64)
@@ -154,10 +154,8 @@ def gate(inputs: AssociationInput, probability: float = 0.999) -> GatedPairs:
     if num_tracks == 0 or num_detections == 0:
         return _no_pairs(num_tracks, num_detections)
     if num_tracks * num_detections <= DENSE_PAIRS:
-        track_index, detection_index = np.divmod(np.arange(num_tracks * num_detections),
-                                                 num_detections)
-    else:
-        track_index, detection_index = _candidate_pairs(inputs, threshold)
+        return _gate_dense(inputs, threshold)
+    track_index, detection_index = _candidate_pairs(inputs, threshold)
     innovation, covariance = inputs.pair_innovation(track_index, detection_index)
     distance, log_det = mahalanobis_2x2(innovation, covariance)
     inside = distance <= threshold
@@ -165,9 +163,18 @@ def gate(inputs: AssociationInput, probability: float = 0.999) -> GatedPairs:
                       distance[inside], log_det[inside])
 
 
-def _next_power_of_two(values: np.ndarray) -> np.ndarray:
-    """(K,) smallest power of two >= each value (values >= 1)."""
-    return np.left_shift(1, np.ceil(np.log2(np.maximum(values, 1))).astype(np.int64))
+def _gate_dense(inputs: AssociationInput, threshold: float) -> GatedPairs:
+    """:func:`gate` testing every (track, detection) pair: the innovations and their
+    covariances of all T x D pairs by broadcasting (the same numbers as
+    :meth:`AssociationInput.pair_innovation` of every pair, without index gathers)."""
+    innovation = inputs.detections[None, :, :] - inputs.predicted_positions[:, None, :]
+    covariance = (inputs.position_covariances[:, None, :, :]
+                  + inputs.detection_covariances[None, :, :, :])
+    distance, log_det = mahalanobis_2x2(innovation.reshape(-1, 2), covariance.reshape(-1, 2, 2))
+    inside = distance <= threshold
+    track_index, detection_index = np.nonzero(inside.reshape(innovation.shape[:2]))
+    return GatedPairs(inputs.num_tracks, inputs.num_detections, track_index, detection_index,
+                      distance[inside], log_det[inside])
 
 
 def _local_index(labels: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -193,8 +200,8 @@ def solve_gated(pairs: GatedPairs, pair_scores: np.ndarray, track_unmatched: np.
     track plus ``detection_unmatched`` of every unmatched detection, with pairs outside the gate
     forbidden. A component with one track or one detection (a star) is solved in closed form:
     its best pair by gain ``pair - track_unmatched - detection_unmatched``, if positive. The
-    other components go, grouped by padded size (powers of two), to one batched
-    :func:`tracker.perm.hungarian_augmented` call per group; padding pairs are forbidden.
+    other components go to one batched Hungarian call on their gain matrices
+    (:func:`_solve_components`).
 
     Args:
         pairs: the gated pairs of a scan with T tracks and D detections.
@@ -213,67 +220,56 @@ def solve_gated(pairs: GatedPairs, pair_scores: np.ndarray, track_unmatched: np.
     pair_component = track_component[pairs.track_index]
     star = (track_sizes == 1) | (detection_sizes == 1)
     in_star = star[pair_component]
+    all_stars = bool(in_star.all())
     gain = (pair_scores - track_unmatched[pairs.track_index]
             - detection_unmatched[pairs.detection_index])
-    order = np.flatnonzero(in_star)[np.lexsort((-gain[in_star], pair_component[in_star]))]
-    first = order[np.r_[True, np.diff(pair_component[order]) != 0]] if order.size else order
+    if all_stars:  # the usual scan: no index arrays needed
+        order = np.lexsort((-gain, pair_component))
+    else:
+        order = np.flatnonzero(in_star)[np.lexsort((-gain[in_star], pair_component[in_star]))]
+    boundary = np.ones(order.size, dtype=bool)  # the first pair of each component in order
+    np.not_equal(pair_component[order[1:]], pair_component[order[:-1]], out=boundary[1:])
+    first = order[boundary]
     best = first[gain[first] > 0]
     assignment[pairs.track_index[best]] = pairs.detection_index[best]
-    if not in_star.all():
-        _solve_components(pairs, pair_scores, track_unmatched, detection_unmatched,
-                          (track_component, detection_component, count), ~star, assignment)
+    if not all_stars:
+        _solve_components(pairs, gain, (track_component, detection_component, count), ~star,
+                          assignment)
     return assignment
 
 
-def _solve_components(pairs: GatedPairs, pair_scores: np.ndarray, track_unmatched: np.ndarray,
-                      detection_unmatched: np.ndarray,
+def _solve_components(pairs: GatedPairs, gain: np.ndarray,
                       components: tuple[np.ndarray, np.ndarray, int], chosen: np.ndarray,
                       assignment: np.ndarray) -> None:
-    """Solve the ``chosen`` (count,) components exactly with batched Hungarian calls, writing the
-    detections the tracks take into ``assignment`` (T,) in place."""
+    """Solve the ``chosen`` (count,) components exactly in one batched Hungarian call, writing
+    the detections the tracks take into ``assignment`` (T,) in place.
+
+    With ``gain`` (K,) = pair score - track's unmatched score - detection's unmatched score, the
+    objective of :func:`solve_gated` is a constant plus the total gain of the matched pairs, so a
+    component's best partial assignment is the best full assignment of its (T_c, D_c) matrix of
+    ``max(gain, 0)`` (0 for pairs outside the gate: leaving both unmatched) with the zero pairs
+    dropped. All chosen components' matrices, zero-padded to the largest, go to one call of
+    :func:`tracker.perm.assignment_indices` (no forbidden pairs, so no augmented matrices).
+    """
     track_component, detection_component, count = components
     track_local, track_sizes, track_members = _local_index(track_component, count)
     detection_local, detection_sizes, detection_members = _local_index(detection_component, count)
+    solved = np.flatnonzero(chosen)
+    slot = np.full(count, -1, dtype=np.int64)
+    slot[solved] = np.arange(solved.size)
+    pair_slot = slot[track_component[pairs.track_index]]
+    inside = np.flatnonzero(pair_slot >= 0)
+    weights = np.zeros((solved.size, int(track_sizes[solved].max()),
+                        int(detection_sizes[solved].max())))
+    weights[pair_slot[inside], track_local[pairs.track_index[inside]],
+            detection_local[pairs.detection_index[inside]]] = np.maximum(gain[inside], 0.0)
+    batch, row, col = assignment_indices(weights)
+    taken = weights[batch, row, col] > 0.0
+    component = solved[batch[taken]]
     track_starts = np.cumsum(track_sizes) - track_sizes
     detection_starts = np.cumsum(detection_sizes) - detection_sizes
-    pair_component = track_component[pairs.track_index]
-    padded_rows = _next_power_of_two(track_sizes)
-    padded_cols = _next_power_of_two(detection_sizes)
-    bucket_keys = padded_rows * (int(padded_cols.max()) + 1) + padded_cols
-    for key in np.unique(bucket_keys[chosen]):
-        components = np.flatnonzero(chosen & (bucket_keys == key))
-        rows, cols = int(padded_rows[components[0]]), int(padded_cols[components[0]])
-        slot = np.full(count, -1, dtype=np.int64)
-        slot[components] = np.arange(components.size)
-        scores = np.full((components.size, rows, cols), -np.inf)
-        in_bucket = slot[pair_component] >= 0
-        scores[slot[pair_component[in_bucket]], track_local[pairs.track_index[in_bucket]],
-               detection_local[pairs.detection_index[in_bucket]]] = pair_scores[in_bucket]
-        row_scores = np.zeros((components.size, rows))
-        tracks_here = np.flatnonzero(slot[track_component] >= 0)
-        row_scores[slot[track_component[tracks_here]], track_local[tracks_here]] = (
-            track_unmatched[tracks_here])
-        col_scores = np.zeros((components.size, cols))
-        detections_here = np.flatnonzero(slot[detection_component] >= 0)
-        col_scores[slot[detection_component[detections_here]], detection_local[detections_here]] = (
-            detection_unmatched[detections_here])
-        solution = _hungarian_augmented(scores, row_scores, col_scores)
-        batch, row, col = np.nonzero(solution)
-        component = components[batch]
-        assignment[track_members[track_starts[component] + row]] = (
-            detection_members[detection_starts[component] + col])
-
-
-def _hungarian_augmented(pair_scores: np.ndarray, row_unmatched: np.ndarray,
-                         col_unmatched: np.ndarray) -> np.ndarray:
-    """:func:`tracker.perm.hungarian_augmented` on numpy arrays (B, N, M), (B, N), (B, M): the
-    same augmented matrix, the same solver, so the same answer, without torch."""
-    batch, n, m = pair_scores.shape
-    full = np.zeros((batch, n + m, m + n))
-    full[:, :n, :m] = pair_scores
-    full[:, :n, m:] = np.where(np.eye(n, dtype=bool), row_unmatched[:, :, None], -np.inf)
-    full[:, n:, :m] = np.where(np.eye(m, dtype=bool), col_unmatched[:, :, None], -np.inf)
-    return hungarian_numpy(full)[:, :n, :m]
+    assignment[track_members[track_starts[component] + row[taken]]] = (
+        detection_members[detection_starts[component] + col[taken]])
 
 
 def pairs_within(rows: np.ndarray, columns: np.ndarray, radius: float) -> GatedPairs:

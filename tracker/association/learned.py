@@ -25,9 +25,10 @@ from common.errors import InputError
 from common.torch_files import load_weights_only, restore_state
 from tracker.association.base import AssociationInput
 from tracker.association.evidence import evidence_features
-from tracker.association.features import build_graph
+from tracker.association.features import detection_features, pair_features, track_features
 from tracker.association.gating import gate, solve_gated
 from tracker.association.gnn import GnnConfig, gnn_scores
+from tracker.association.inference import NumpyScorer
 from tracker.association.network import AssociationNetwork, NetworkConfig
 
 CHECKPOINT_FORMAT = "hste-track association checkpoint"
@@ -129,10 +130,16 @@ def load_model(path: str | os.PathLike,
 
 class LearnedAssociator:
     """Association by the network's scores and exact Hungarian on the augmented matrix; also an
-    :class:`~tracker.association.base.EvidenceSource` (the network's detection evidence)."""
+    :class:`~tracker.association.base.EvidenceSource` (the network's detection evidence).
+
+    The network runs through :class:`~tracker.association.inference.NumpyScorer` (the same
+    function as its torch forward, without torch's per-operation overhead on small scans); it
+    sees the model's weights as they change in place during training.
+    """
 
     def __init__(self, model: AssociationModel) -> None:
         self.model = model
+        self.scorer = NumpyScorer(model.network)
 
     def associate(self, inputs: AssociationInput) -> np.ndarray:
         """(T,) detection index per track, -1 for a missed track."""
@@ -140,17 +147,15 @@ class LearnedAssociator:
         baseline = gnn_scores(inputs, pairs, self.model.gnn_config)
         if pairs.track_index.size == 0:
             return np.full(inputs.num_tracks, -1, dtype=np.int64)
-        with torch.no_grad():
-            scores = self.model.network(build_graph(inputs, pairs, baseline))
-        return solve_gated(pairs, scores.pair.double().numpy(), scores.missed.double().numpy(),
-                           scores.clutter.double().numpy())
+        pair, missed, clutter = self.scorer.scores(
+            pair_features(inputs, pairs, baseline), track_features(inputs),
+            detection_features(inputs), pairs.track_index, pairs.detection_index,
+            baseline.pair, baseline.missed, baseline.clutter)
+        return solve_gated(pairs, pair, missed, clutter)
 
     def detection_evidence(self, inputs: AssociationInput) -> np.ndarray:
         """(D,) learned log-likelihood ratio, target against clutter, of each detection."""
-        features = torch.as_tensor(evidence_features(inputs), dtype=torch.float32)
-        with torch.no_grad():
-            ratio = self.model.network.evidence.log_likelihood_ratio(features)
-        return ratio.double().numpy()
+        return self.scorer.evidence(evidence_features(inputs))
 
 
 def _build(backend: str, model_path: str | os.PathLike | None) -> LearnedAssociator:

@@ -39,7 +39,9 @@ def hungarian(scores: Tensor) -> Tensor:
     Returns:
         (..., N, M) tensor of the input's dtype and device holding 0/1 entries, at most one 1 per
         row and per column, and min(N, M) ones when no pair is forbidden. Not differentiable (use
-        :func:`hungarian_ste` for a gradient). Each matrix's answer depends on that matrix alone.
+        :func:`hungarian_ste` for a gradient). Inside a batch (leading dimensions, also of one
+        matrix), each matrix's answer depends on that matrix alone; a single small 2-D matrix is
+        solved by scipy (:mod:`tracker.perm.lsap`), which may break exact ties differently.
 
     Raises:
         ValueError: if ``scores`` has fewer than 2 dimensions or contains NaN or +inf.
@@ -47,15 +49,18 @@ def hungarian(scores: Tensor) -> Tensor:
     """
     if scores.dim() < 2:
         raise ValueError(f"scores must have shape (..., N, M); got {tuple(scores.shape)}")
-    host = scores.detach()
-    if host.device.type != "cpu":
+    # Few tensor calls: a small CPU problem costs a few microseconds in the solver.
+    host = scores.detach() if scores.requires_grad else scores
+    moved = not host.is_cpu
+    if moved:
         host = host.cpu()
-    if host.dtype not in _NUMPY_DTYPES:
+    converted = host.dtype not in _NUMPY_DTYPES
+    if converted:
         if host.is_complex():
             raise TypeError(f"scores must be real; got dtype {scores.dtype}")
         host = host.double()
-    result = torch.from_numpy(hungarian_numpy(host.numpy()))
-    if result.dtype != scores.dtype or result.device != scores.device:
+    result = torch.from_numpy(hungarian_numpy(host.numpy()))  # the input's dtype when not converted
+    if moved or converted:
         result = result.to(scores.device, scores.dtype)
     return result
 
