@@ -48,7 +48,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.learned_quality import seeds_used_in_training  # noqa: E402
 from common.atomic import write_text_atomic  # noqa: E402
 from sim import generate  # noqa: E402
-from sim.config import PointCloudConfig  # noqa: E402
 from sim.presets import HARD_PRESETS, get_preset  # noqa: E402
 from tracker.association import build_associator  # noqa: E402
 from tracker.association.learned import (  # noqa: E402
@@ -57,7 +56,7 @@ from tracker.association.learned import (  # noqa: E402
     read_checkpoint,
 )
 from tracker.clutter_map import ClutterMapConfig  # noqa: E402
-from tracker.evaluation import EvaluationConfig, evaluate_many  # noqa: E402
+from tracker.evaluation import evaluate_many, scene_scoring  # noqa: E402
 from tracker.pipeline import Tracker, TrackerConfig  # noqa: E402
 from tracker.scene_source import SceneSource, scene_sensors  # noqa: E402
 from tracker.tracks_io import read_tracks  # noqa: E402
@@ -92,13 +91,6 @@ def run_stonesoup(python: str, scenario, folder: Path, tracker: str):
         capture_output=True, text=True, check=True,
         env={**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"})
     return read_tracks(output), float(completed.stdout.split()[-1])
-
-
-def scoring(scenario) -> EvaluationConfig:
-    """``hste evaluate``'s defaults; 5 m for point-cloud scenes."""
-    if isinstance(scenario.sensors[0], PointCloudConfig):
-        return EvaluationConfig(match_distance=5.0, gospa_cutoff=5.0)
-    return EvaluationConfig()
 
 
 def learned_models(folder: Path | None, preset: str, seeds: list[int]) -> dict[str, Path]:
@@ -144,7 +136,7 @@ def run_preset(name: str, seeds: list[int], args, folder: Path) -> dict[str, lis
             for tracker in args.stonesoup_trackers:
                 tables[f"stonesoup {tracker}"], seconds[f"stonesoup {tracker}"] = run_stonesoup(
                     args.stonesoup, scenario, folder, tracker)
-        scores = evaluate_many(scenario, tables, scoring(scenario))
+        scores = evaluate_many(scenario, tables, scene_scoring(scenario))
         for tracker, result in scores.items():
             row = {key: result.summary[key] for key in METRICS}
             row.update(seed=seed, frames_per_cpu_s=scenario.num_frames / seconds[tracker])

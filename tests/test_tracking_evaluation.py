@@ -140,3 +140,14 @@ def test_tracks_beyond_the_last_frame_are_refused(scene):
     late = replace(table, frame=table.frame + 1)
     with pytest.raises(InputError, match="outside the scene"):
         evaluate_many(scene, {"late": late})
+
+
+def test_scene_scoring_is_5_m_on_point_clouds_and_50_m_on_radars():
+    from sim.presets import get_preset
+    from tracker.evaluation import POINT_CLOUD_SCORING, scene_scoring
+
+    cloud = generate(get_preset("pointcloud-groups").replace(frames=2), 0)
+    radar = generate(get_preset("crossing").replace(frames=2), 0)
+    assert scene_scoring(cloud) == POINT_CLOUD_SCORING
+    assert (POINT_CLOUD_SCORING.match_distance, POINT_CLOUD_SCORING.gospa_cutoff) == (5.0, 5.0)
+    assert scene_scoring(radar) == EvaluationConfig()

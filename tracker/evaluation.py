@@ -78,6 +78,18 @@ class EvaluationConfig:
     hota: bool = False
 
 
+POINT_CLOUD_SCORING = EvaluationConfig(match_distance=5.0, gospa_cutoff=5.0)
+"""Scoring of point-cloud scenes: decimetre noise, targets a few metres apart."""
+
+
+def scene_scoring(scenario) -> EvaluationConfig:
+    """The scoring a scene wants: :data:`POINT_CLOUD_SCORING` when every sensor of
+    ``scenario`` is a point cloud (``kind == "pointcloud"``), else the 50 m defaults."""
+    if scenario.sensors and all(sensor.kind == "pointcloud" for sensor in scenario.sensors):
+        return POINT_CLOUD_SCORING
+    return EvaluationConfig()
+
+
 @dataclass(frozen=True)
 class Evaluation:
     """One tracks file's scores: ``summary`` (name -> value), ``per_frame`` (name -> (T,))."""

@@ -63,7 +63,7 @@ from tracker.association.losses import (
 )
 from tracker.association.network import AssociationNetwork, NetworkConfig, augmented_layout
 from tracker.distributed import RankContext, barrier, mean_over_ranks, sum_over_ranks, wrap
-from tracker.evaluation import evaluate_many
+from tracker.evaluation import evaluate_many, scene_scoring
 from tracker.pipeline import TrackerConfig
 from tracker.run_folder import saved_progress
 from tracker.scene_source import PRESETS, ScenarioConfig, generate, get_preset, track_scene
@@ -322,13 +322,15 @@ def simulate_scenes(config: TrainingConfig, seeds: list[int], indices: list[int]
 
 def validation_scores(associator, config: TrainingConfig, prefix: str) -> dict[str, float]:
     """Mean MOTA and IDF1 of ``associator`` on the validation scenes, keys ``{prefix}_mota`` and
-    ``{prefix}_idf1``."""
+    ``{prefix}_idf1``, each scene scored as it wants (:func:`~tracker.evaluation.scene_scoring`:
+    5 m on point clouds)."""
     tracker_config = config.tracker()
     summaries = []
     for index in range(config.validation_scenes):
         scenario = generate(config.scenario(index), validation_seed(config.seed, index))
         table = track_scene(associator, scenario, tracker_config)
-        summaries.append(evaluate_many(scenario, {prefix: table})[prefix].summary)
+        summaries.append(evaluate_many(scenario, {prefix: table}, scene_scoring(scenario))[
+            prefix].summary)
     return {f"{prefix}_{metric.lower()}": float(np.mean([s[metric] for s in summaries]))
             for metric in ("MOTA", "IDF1")}
 
