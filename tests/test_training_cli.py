@@ -92,7 +92,8 @@ def test_bad_training_input_is_refused_in_one_line(tmp_path):
     assert_refused(run("train", "--config", unknown, "--out", out), "learning_rate")
     wrong_type = tmp_path / "type.toml"
     wrong_type.write_text('epochs = "two"\n')
-    assert_refused(run("train", "--config", wrong_type, "--out", out), "epochs must be")
+    assert_refused(run("train", "--config", wrong_type, "--out", out),
+                   "training config.epochs = 'two': expected a value like 6")
     assert_refused(run("train", *TINY, "--scenes-per-epoch", "3", "--out", out), "multiple")
     assert_refused(run("train", *TINY, "--nproc", "3", "--out", out), "divisible")
     assert_refused(run("train", "--resume", "--out", out), "no such checkpoint")

@@ -41,7 +41,7 @@ import torch
 from tqdm import tqdm
 
 from common.atomic import write_text_atomic
-from common.config import option
+from common.config import build_config, option
 from common.errors import InputError
 from common.torch_files import restore_state
 from tracker.association.evidence import evidence_loss
@@ -196,16 +196,9 @@ class TrainingConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainingConfig:
-        """Build from plain values; InputError for unknown keys or wrong types."""
-        known = {f.name: f.type for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - set(known))
-        if unknown:
-            raise InputError(f"training config: unknown setting(s) {', '.join(unknown)}")
-        for name, value in data.items():
-            expected = {"str": str, "int": int, "float": (int, float)}[known[name]]
-            if not isinstance(value, expected) or isinstance(value, bool):
-                raise InputError(f"training config: {name} must be a {known[name]}, got {value!r}")
-        return cls(**data)
+        """Build from plain values (:func:`common.config.build_config`, the one loader of every
+        config); InputError for unknown keys, wrong types or bad values."""
+        return build_config(cls, data, "training config")
 
     @classmethod
     def from_toml(cls, path: str | os.PathLike) -> TrainingConfig:
