@@ -22,6 +22,7 @@ With ``--models DIR``, every ``DIR/<preset>/<operator>/best.pt`` (as
 ``benchmarks/train_hard_suite.sh`` writes them) also tracks its preset's scenes, as
 ``learned-<operator>``, and every ``--model NAME=CHECKPOINT`` on every preset (a model trained
 on a mixture of presets); a checkpoint trained or validated on one of the seeds is refused.
+``--tracker-config T.toml`` sets every one of our trackers up from T (default ``TrackerConfig()``).
 ``--clutter-map`` adds gnn and jpda with the clutter map (``tracker/clutter_map.py``) as
 ``gnn+map`` and ``jpda+map``; ``--report-only A.json B.json`` merges earlier runs' tables.
 The table gives means over seeds and, for every tracker but gnn, the paired differences to gnn
@@ -32,6 +33,7 @@ Outputs: ``OUT/<stem>.md`` and ``OUT/<stem>.json``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -121,7 +123,9 @@ def run_preset(name: str, seeds: list[int], args, folder: Path) -> dict[str, lis
         config = get_preset(name)
         scenario = generate(config.replace(frames=args.frames) if args.frames else config, seed)
         tables, seconds = {}, {}
-        plain, mapped = TrackerConfig(), TrackerConfig(clutter_map=ClutterMapConfig(enabled=True))
+        plain = (TrackerConfig.from_toml(args.tracker_config) if args.tracker_config
+                 else TrackerConfig())
+        mapped = dataclasses.replace(plain, clutter_map=ClutterMapConfig(enabled=True))
         trackers = {backend: (build_associator(backend), plain) for backend in BACKENDS}
         if args.clutter_map:
             trackers.update({f"{backend}+map": (build_associator(backend), mapped)
@@ -190,6 +194,8 @@ def main() -> None:
     parser.add_argument("--model", action="append", default=[], metavar="NAME=CHECKPOINT",
                         help="a checkpoint to score on every preset (e.g. a mixture's)")
     parser.add_argument("--stem", default="hard_scenes", help="name of the .md / .json outputs")
+    parser.add_argument("--tracker-config", type=Path, default=None,
+                        help="tracker TOML for every tracker of ours (e.g. motion_model = \"ct\")")
     parser.add_argument("--clutter-map", action="store_true",
                         help="also track with gnn and jpda with the clutter map (gnn+map, ...)")
     parser.add_argument("--report-only", type=Path, nargs="+", default=None, metavar="JSON",
