@@ -100,13 +100,16 @@ def learned_models(folder: Path | None, preset: str, seeds: list[int]) -> dict[s
     SystemExit if one was trained or validated on one of ``seeds``."""
     if folder is None:
         return {}
-    models = {}
-    for path in sorted((folder / preset).glob("*/best.pt")):
-        overlap = seeds_used_in_training(read_checkpoint(path)) & set(seeds)
-        if overlap:
-            raise SystemExit(f"{path} was trained on seed(s) {sorted(overlap)}; pick others")
-        models[f"learned-{path.parent.name}"] = path
-    return models
+    return {f"learned-{path.parent.name}": unseen(path, seeds)
+            for path in sorted((folder / preset).glob("*/best.pt"))}
+
+
+def unseen(path: Path, seeds: list[int]) -> Path:
+    """``path``, a checkpoint; SystemExit if it was trained or validated on one of ``seeds``."""
+    overlap = seeds_used_in_training(read_checkpoint(path)) & set(seeds)
+    if overlap:
+        raise SystemExit(f"{path} was trained on seed(s) {sorted(overlap)}; pick others")
+    return path
 
 
 def run_preset(name: str, seeds: list[int], args, folder: Path) -> dict[str, list[dict]]:
@@ -115,10 +118,7 @@ def run_preset(name: str, seeds: list[int], args, folder: Path) -> dict[str, lis
     models = learned_models(args.models, name, seeds)
     for spec in args.model:  # models for every preset (a mixture's)
         model, path = spec.split("=", 1)
-        overlap = seeds_used_in_training(read_checkpoint(path)) & set(seeds)
-        if overlap:
-            raise SystemExit(f"{path} was trained on seed(s) {sorted(overlap)}; pick others")
-        models[model] = Path(path)
+        models[model] = unseen(Path(path), seeds)
     for seed in seeds:
         config = get_preset(name)
         scenario = generate(config.replace(frames=args.frames) if args.frames else config, seed)

@@ -51,9 +51,9 @@ def test_sensors_have_their_own_maps_and_counts_are_forgotten():
     here = np.zeros((1, 2))
     assert clutter_map.density(0, here, prior)[0] == prior[0]
     busy = clutter_map.density(1, here, prior)[0]
-    for _ in range(37):  # to scan 40 = 10 memories, when decayed cells are dropped
+    for _ in range(37):  # to scan 40; cells below a count of 1e-3 are dropped
         clutter_map.learn(1, np.zeros((0, 2)))
-    assert not clutter_map.grids[1].cells  # 5 (1 + d + d^2) d^37 < 1e-3
+    assert not clutter_map.grids[1].keys.size  # 5 (1 + d + d^2) d^37 < 1e-3
     quiet = clutter_map.density(1, here, prior)[0]
     scans = sum(0.75**i for i in range(40))
     assert busy > 100 * prior[0]

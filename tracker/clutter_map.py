@@ -63,17 +63,25 @@ class ClutterMapConfig:
 
 
 class _SensorGrid:
-    """One sensor's forgotten counts: cell -> (count, scan it was last brought up to date)."""
+    """One sensor's forgotten counts: sorted cell keys (K,) int64 and their counts (K,), all
+    brought up to the current scan."""
 
     def __init__(self) -> None:
-        self.cells: dict[tuple[int, int], tuple[float, int]] = {}
-        self.scan = 0
+        self.keys = np.zeros(0, dtype=np.int64)
+        self.counts = np.zeros(0)
         self.scans_seen = 0.0
 
-    def count(self, cell: tuple[int, int], decay: float) -> float:
-        """The cell's count, forgotten up to the current scan."""
-        value, last = self.cells.get(cell, (0.0, self.scan))
-        return value * decay ** (self.scan - last)
+    def count(self, keys: np.ndarray) -> np.ndarray:
+        """The counts (Q,) of cells ``keys`` (Q,) (0 for a cell never seen)."""
+        index = np.minimum(np.searchsorted(self.keys, keys), max(len(self.keys) - 1, 0))
+        if len(self.keys) == 0:
+            return np.zeros(len(keys))
+        return np.where(self.keys[index] == keys, self.counts[index], 0.0)
+
+
+def _key(cells: np.ndarray) -> np.ndarray:
+    """(N,) int64 key of integer cells (N, 2) (each coordinate within +-2**31)."""
+    return (cells[:, 0] << 32) + cells[:, 1]
 
 
 class ClutterMap:
@@ -94,8 +102,8 @@ class ClutterMap:
         grid = self.grids.get(sensor)
         if grid is None or len(xy) == 0:
             return np.asarray(prior, dtype=np.float64).copy()
-        block = np.array([sum(grid.count((int(x + dx), int(y + dy)), self.decay)
-                              for dx, dy in _NEIGHBOURS) for x, y in self._cells(xy)])
+        neighbours = self._cells(xy)[:, None, :] + _NEIGHBOURS[None]  # (D, 9, 2)
+        block = grid.count(_key(neighbours.reshape(-1, 2))).reshape(len(xy), 9).sum(axis=1)
         area = 9.0 * self.config.cell_size**2
         k = self.config.prior_scans
         estimate = (block + k * prior * area) / ((grid.scans_seen + k) * area)
@@ -108,18 +116,14 @@ class ClutterMap:
 
     def learn(self, sensor: int, clutter_xy: np.ndarray) -> None:
         """Count one scan of ``sensor`` whose clutter (the measurements no confirmed track
-        took) lies at ``clutter_xy`` (C, 2) m."""
+        took) lies at ``clutter_xy`` (C, 2) m; cells whose count decays below 1e-3 are
+        dropped (bounded memory on long runs)."""
         grid = self.grids.setdefault(sensor, _SensorGrid())
-        grid.scan += 1
         grid.scans_seen = grid.scans_seen * self.decay + 1.0
-        cells, counts = np.unique(self._cells(clutter_xy), axis=0, return_counts=True)
-        for (x, y), added in zip(cells.tolist(), counts.tolist(), strict=True):
-            cell = (x, y)
-            grid.cells[cell] = (grid.count(cell, self.decay) + added, grid.scan)
-        if grid.scan % int(10 * self.config.memory) == 0:
-            self._forget_empty(grid)
-
-    def _forget_empty(self, grid: _SensorGrid) -> None:
-        """Drop cells whose count has decayed below 1e-3 (bounded memory on long runs)."""
-        grid.cells = {cell: (grid.count(cell, self.decay), grid.scan) for cell in grid.cells
-                      if grid.count(cell, self.decay) >= 1e-3}
+        new_keys, added = np.unique(_key(self._cells(clutter_xy)), return_counts=True)
+        keys = np.concatenate([grid.keys, new_keys])
+        counts = np.concatenate([grid.counts * self.decay, added.astype(np.float64)])
+        keys, slot = np.unique(keys, return_inverse=True)
+        counts = np.bincount(slot, counts, minlength=len(keys))
+        kept = counts >= 1e-3
+        grid.keys, grid.counts = keys[kept], counts[kept]
