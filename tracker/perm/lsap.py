@@ -42,6 +42,7 @@ import math
 import os
 import sys
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import lap
 import numpy as np
@@ -144,6 +145,20 @@ def _careful_costs(costs: np.ndarray, headroom: int) -> tuple[np.ndarray, np.nda
     return costs, (forbidden if has_forbidden.any() else None)
 
 
+POOLED_ENTRIES = 2500
+"""Batches of matrices of at least this many entries (50 x 50) run on :func:`_pool` when
+``threads > 1`` (``benchmarks/perm_threads.py``; perm README, section 3)."""
+
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """The process's pool of ``threads`` workers (made on first use, kept for later calls)."""
+    if threads not in _POOLS:
+        _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="hste-lsap")
+    return _POOLS[threads]
+
+
 def default_threads() -> int:
     """Native solver threads: ``torch.get_num_threads()`` (the CPU count while torch is not
     imported: numpy-only callers such as ``hste track --assoc gnn`` never load it), at most
@@ -231,9 +246,18 @@ def assignment_indices(scores: np.ndarray, threads: int | None = None
     threads = default_threads() if threads is None else threads
     # Chunks of about 8 MiB of costs: larger fresh arrays are mapped and page-faulted anew on
     # every call (slow on this VM); chunks reuse the allocator's memory. Answers do not change.
-    chunk = max(threads, _CHUNK_BYTES // (8 * n * m))
-    parts = [_solve_chunk(flat[start:start + chunk], start, threads)
-             for start in range(0, len(flat), chunk)]
+    per_chunk = _CHUNK_BYTES // (8 * n * m)
+    if threads > 1 and n * m >= POOLED_ENTRIES:
+        # Whole chunks (cost conversion and solve) on a pool of one-thread workers: the
+        # conversion runs in parallel too (at most one chunk per worker: fewer hand-offs).
+        chunk = max(1, min(per_chunk, -(-len(flat) // threads)))
+        parts = list(_pool(threads).map(
+            lambda start: _solve_chunk(flat[start:start + chunk], start, 1),
+            range(0, len(flat), chunk)))
+    else:
+        chunk = max(threads, per_chunk)
+        parts = [_solve_chunk(flat[start:start + chunk], start, threads)
+                 for start in range(0, len(flat), chunk)]
     if len(parts) == 1:
         return parts[0]
     batch_index, row_index, col_index = (np.concatenate(part) for part in zip(*parts, strict=True))
