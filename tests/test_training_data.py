@@ -14,6 +14,7 @@ from tracker.scene_source import SceneSource, track_scene
 from tracker.training_data import (
     UNKNOWN,
     SceneRecorder,
+    evidence_labels,
     follow_truth,
     record_scene,
 )
@@ -59,3 +60,19 @@ def test_follow_truth_is_one_to_one_and_within_the_radius():
     tracks = np.array([[0.0, 0.0], [5.0, 0.0], [500.0, 0.0]])
     truth = np.array([[4.0, 0.0], [1.0, 0.0]])
     np.testing.assert_array_equal(follow_truth(tracks, truth), [1, 0, -1])
+
+
+def test_evidence_labels_mark_one_detection_per_target_and_fragments_as_clutter():
+    target = np.array([-1, 3, 3, 5, 3, 7])
+    xy = np.array([[0.0, 0.0], [10.0, 0.0], [1.0, 0.0], [5.0, 5.0], [2.0, 0.0], [9.0, 9.0]])
+    labels = evidence_labels(target, xy, np.array([5, 3]), np.array([[5.0, 5.0], [0.0, 0.0]]))
+    # target 3: the fragment at 1 m from its truth; 5: its only one; 7 (not in truth): its first
+    np.testing.assert_array_equal(labels, [0.0, 0.0, 1.0, 1.0, 0.0, 1.0])
+    assert evidence_labels(np.array([-1, -1]), np.zeros((2, 2)), np.zeros(0, dtype=np.int64),
+                           np.zeros((0, 2))).tolist() == [0.0, 0.0]
+
+
+def test_radar_evidence_labels_are_every_target_detection():
+    recorded = record_scene(scene(), TrackerConfig(), GnnAssociator(TrackerConfig().gnn))
+    from_targets = np.concatenate([scan.detections.target >= 0 for scan in SceneSource(scene())])
+    np.testing.assert_array_equal(recorded.evidence.labels.numpy(), from_targets)

@@ -16,8 +16,11 @@ associator (gnn by default); a :class:`SceneRecorder`, one of the tracker's obse
   measurement reconstruction cost (``d^2`` + range-rate mismatch^2).
 
 Besides the association problems, every detection of a scene is an example for the detection
-evidence model (:mod:`tracker.association.evidence`): its signature features and whether a target
-made it, recorded as the tracker meets it (point clouds clustered).
+evidence model (:mod:`tracker.association.evidence`): its signature features and whether it is a
+target's detection, recorded as the tracker meets it (point clouds clustered). Where a target's
+points fall into several clusters, only the cluster nearest the target is its detection; the
+other fragments are labelled like clutter (no track should start on them;
+:func:`evidence_labels`).
 """
 
 from __future__ import annotations
@@ -82,6 +85,31 @@ def follow_truth(positions: np.ndarray, truth: np.ndarray) -> np.ndarray:
     unmatched = -0.5 * TRUTH_RADIUS**2
     return solve_gated(near, -near.mahalanobis_sq, np.full(len(positions), unmatched),
                        np.full(len(truth), unmatched))
+
+
+def evidence_labels(target: np.ndarray, xy: np.ndarray, truth_id: np.ndarray,
+                    truth_xy: np.ndarray) -> np.ndarray:
+    """(D,) float64 evidence labels of one scan's measurements: 1 for each target's detection,
+    0 for clutter and for a target's other fragments.
+
+    ``target`` (D,) true id of each measurement (-1 clutter), ``xy`` (D, 2) m their positions;
+    ``truth_id`` (N,), ``truth_xy`` (N, 2) m the frame's true targets. Of a target's
+    measurements the one nearest its true position is its detection (the first, where the
+    target is not in the frame's truth).
+    """
+    labels = np.zeros(len(target))
+    rows = np.flatnonzero(target >= 0)
+    if rows.size == 0:
+        return labels
+    where = {int(i): k for k, i in enumerate(np.asarray(truth_id).tolist())}
+    index = np.array([where.get(int(t), -1) for t in target[rows].tolist()], dtype=np.int64)
+    known = index >= 0
+    distance = np.zeros(rows.size)
+    distance[known] = np.linalg.norm(xy[rows[known]] - truth_xy[index[known]], axis=1)
+    order = np.lexsort((rows, distance, target[rows]))
+    _, first = np.unique(target[rows][order], return_index=True)
+    labels[rows[order[first]]] = 1.0
+    return labels
 
 
 def true_pairs(pairs: GatedPairs, track_target: np.ndarray, det_target: np.ndarray) -> np.ndarray:
@@ -198,7 +226,8 @@ class SceneRecorder:
             scan = association_input(TrackSet.empty(), report.measurements, report.sensor,
                                      np.zeros(0))
             self._evidence_features.append(evidence_features(scan))
-            self._evidence_labels.append((target >= 0).astype(np.float64))
+            self._evidence_labels.append(evidence_labels(target, report.measurements.xy,
+                                                         self.truth_id, self.truth_xy))
 
     def evidence_examples(self) -> EvidenceExamples:
         """The evidence examples of every scan recorded so far."""
