@@ -4,7 +4,7 @@ Usage:
     .venv/bin/python benchmarks/hard_scenes.py [--out docs/results/hard] [--seeds 101 ... 105]
         [--presets formation crossing ...] [--stonesoup /tmp/ssvenv/bin/python]
         [--stonesoup-presets formation crossing] [--stonesoup-seeds 5]
-        [--stonesoup-trackers jpda mht] [--frames N]
+        [--stonesoup-trackers jpda mht] [--frames N] [--backends gnn jpda jpda-star]
         [--models DIR] [--stem hard_scenes]
 
 Each preset (``sim.presets``; default: ``HARD_PRESETS`` and ``crossing``) is simulated with each
@@ -65,6 +65,7 @@ from tracker.tracks_io import read_tracks  # noqa: E402
 
 METRICS = ("MOTA", "IDF1", "IDSW", "FP", "FN", "MOTP_m")
 BACKENDS = ("gnn", "jpda")
+"""Our classical backends scored by default (``--backends`` adds others, e.g. jpda-star)."""
 REFERENCE_RANGE = 3500.0  # m, radar to the middle of the presets' area
 
 
@@ -126,10 +127,10 @@ def run_preset(name: str, seeds: list[int], args, folder: Path) -> dict[str, lis
         plain = (TrackerConfig.from_toml(args.tracker_config) if args.tracker_config
                  else TrackerConfig())
         mapped = dataclasses.replace(plain, clutter_map=ClutterMapConfig(enabled=True))
-        trackers = {backend: (build_associator(backend), plain) for backend in BACKENDS}
+        trackers = {backend: (build_associator(backend), plain) for backend in args.backends}
         if args.clutter_map:
             trackers.update({f"{backend}+map": (build_associator(backend), mapped)
-                             for backend in BACKENDS})
+                             for backend in args.backends})
         for model, path in models.items():
             trackers[model] = LearnedAssociator(model_from_checkpoint(
                 read_checkpoint(path), path)), plain
@@ -189,6 +190,8 @@ def main() -> None:
     parser.add_argument("--stonesoup-trackers", nargs="+", choices=("jpda", "mht"),
                         default=["jpda"], help="Stone Soup's trackers to run")
     parser.add_argument("--frames", type=int, default=None, help="override the presets' frames")
+    parser.add_argument("--backends", nargs="+", default=list(BACKENDS),
+                        help="our classical association backends to score (gnn and jpda first)")
     parser.add_argument("--models", type=Path, default=None,
                         help="folder of <preset>/<operator>/best.pt checkpoints to score too")
     parser.add_argument("--model", action="append", default=[], metavar="NAME=CHECKPOINT",

@@ -15,7 +15,12 @@ from sim.config import MotionConfig, RadarConfig, ScenarioConfig
 from tracker.association import build_associator
 from tracker.association.base import WeightedAssociation, as_association
 from tracker.association.gating import gate_threshold
-from tracker.association.jpda import JpdaAssociator, event_count, joint_events
+from tracker.association.jpda import (
+    JpdaAssociator,
+    cluster_marginals,
+    event_count,
+    joint_events,
+)
 from tracker.evaluation import evaluate_many
 from tracker.management import TrackSet
 from tracker.measurements import Measurements
@@ -26,8 +31,10 @@ from tracker.update import KalmanUpdate, PdaUpdate
 GATE = 0.999
 
 
-def brute_force_marginals(inputs) -> tuple[np.ndarray, np.ndarray]:
-    """(T, D) pair and (T,) miss probabilities by enumerating every joint event of the scan."""
+def brute_force_marginals(inputs, star: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(T, D) pair and (T,) miss probabilities by enumerating every joint event of the scan;
+    with ``star`` (JPDA*) only the most likely event of those that detect the same tracks with
+    the same detections counts."""
     tracks, detections = inputs.num_tracks, inputs.num_detections
     ratio = np.zeros((tracks, detections))
     for i, j in itertools.product(range(tracks), range(detections)):
@@ -39,12 +46,25 @@ def brute_force_marginals(inputs) -> tuple[np.ndarray, np.ndarray]:
                            / (2 * math.pi * math.sqrt(np.linalg.det(s)))
                            / inputs.clutter_density[j])
     miss = 1.0 - inputs.detection_probability * GATE
-    pair, missed, total = np.zeros((tracks, detections)), np.zeros(tracks), 0.0
+    events = {}
     for event in itertools.product(range(-1, detections), repeat=tracks):
         taken = [j for j in event if j >= 0]
         if len(set(taken)) < len(taken):
             continue
         weight = math.prod(ratio[i, j] if j >= 0 else miss[i] for i, j in enumerate(event))
+        if weight > 0:
+            events[event] = weight
+    if star:
+        best = {}
+        for event, weight in events.items():
+            key = (frozenset(i for i, j in enumerate(event) if j >= 0),
+                   frozenset(j for j in event if j >= 0))
+            best[key] = max(best.get(key, 0.0), weight)
+        events = {event: weight for event, weight in events.items()
+                  if weight == best[(frozenset(i for i, j in enumerate(event) if j >= 0),
+                                     frozenset(j for j in event if j >= 0))]}
+    pair, missed, total = np.zeros((tracks, detections)), np.zeros(tracks), 0.0
+    for event, weight in events.items():
         total += weight
         for i, j in enumerate(event):
             if j >= 0:
@@ -72,6 +92,40 @@ def test_marginals_equal_brute_force_enumeration(seed, tracks, detections, exact
     pair, missed = brute_force_marginals(inputs)
     np.testing.assert_allclose(dense(result), pair, atol=1e-9)
     np.testing.assert_allclose(result.missed, missed, atol=1e-9)
+
+
+@given(seed=st.integers(0, 2**31 - 1), tracks=st.integers(1, 4), detections=st.integers(0, 5),
+       exact=st.booleans())
+def test_jpda_star_marginals_equal_brute_force_enumeration(seed, tracks, detections, exact):
+    """JPDA*: exact enumeration, and k-best with every event kept."""
+    inputs = make_scan(np.random.default_rng(seed), tracks, detections, spread=30.0)
+    associator = (JpdaAssociator(star=True) if exact
+                  else JpdaAssociator(max_exact_events=1, k_best=event_count(tracks, detections),
+                                      kbest_solves=10**6, star=True))
+    result = as_association(associator.associate(inputs), tracks, detections)
+    pair, missed = brute_force_marginals(inputs, star=True)
+    np.testing.assert_allclose(dense(result), pair, atol=1e-9)
+    np.testing.assert_allclose(result.missed, missed, atol=1e-9)
+
+
+def test_jpda_star_keeps_only_the_better_permutation_of_two_close_tracks():
+    """Two tracks, two detections, the event classes by hand: {(0,1), (1,0)} detect both tracks
+    with both detections, so JPDA* drops the worse of them; single detections and misses keep
+    their weights (log weights 0 = miss, a = 0->0, b = 1->1, c = 0->1, d = 1->0)."""
+    a, b, c, d = 2.0, 1.5, 1.0, 0.8
+    log_ratio = np.array([[[a, c], [d, b]]])
+    log_miss = np.zeros((1, 2))
+    weights = {(0, 1): a + b, (1, 0): c + d, (0, 2): a, (1, 2): c, (2, 0): d, (2, 1): b,
+               (2, 2): 0.0}
+    for star, dropped in ((False, None), (True, (1, 0))):
+        kept = {event: math.exp(w) for event, w in weights.items() if event != dropped}
+        total = sum(kept.values())
+        expected = np.zeros((2, 3))
+        for event, w in kept.items():
+            for track, column in enumerate(event):
+                expected[track, column] += w / total
+        got = cluster_marginals(log_ratio, log_miss, max_exact_events=100, k_best=10, star=star)
+        np.testing.assert_allclose(got[0], expected, atol=1e-12)
 
 
 def test_k_best_marginals_approach_the_exact_ones_on_a_large_cluster():

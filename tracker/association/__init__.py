@@ -26,6 +26,7 @@ from tracker.association.base import (
 BACKENDS: dict[str, str] = {
     "gnn": "tracker.association.gnn:build_gnn",
     "jpda": "tracker.association.jpda:build_jpda",
+    "jpda-star": "tracker.association.jpda:build_jpda_star",
     "learned": "tracker.association.learned:build_learned",
     "sinkhorn": "tracker.association.learned:build_sinkhorn",
 }

@@ -14,6 +14,13 @@ columns are each track's miss. Murty's method solves about k T assignment proble
 of T tracks, so k is ``k_best`` but at most ``kbest_solves / T`` (at least 2): a cluster of 100
 fresh tentative tracks in heavy clutter keeps its 6 best events. The tracker applies the PDA
 update (:class:`tracker.update.PdaUpdate`) to the weights.
+
+``jpda-star`` is JPDA* (Blom and Bloem, "Probabilistic data association avoiding track
+coalescence", IEEE TAC 45(2), 2000): of the joint events that detect the same tracks with the
+same detections, differing only in which of those tracks took which detection, only the most
+likely one is kept before the marginals are taken. Two tracks close together then no longer
+pull each other's states toward the mean of their detections (coalescence), while misses and
+clutter keep their probabilities.
 """
 
 from __future__ import annotations
@@ -65,6 +72,41 @@ def joint_events(num_tracks: int, num_detections: int) -> tuple[np.ndarray, np.n
     return events, (events[:, :, None] == choices).astype(np.float64)
 
 
+@functools.lru_cache(maxsize=256)
+def permutation_classes(num_tracks: int, num_detections: int) -> tuple[np.ndarray, int]:
+    """Each joint event's class (:func:`joint_events` order): events of one class detect the
+    same tracks with the same detections. Returns ``(class (E,) int, number of classes)``."""
+    events, one_hot = joint_events(num_tracks, num_detections)
+    key = np.concatenate([events < num_detections, one_hot[:, :, :num_detections].any(axis=1)],
+                         axis=1)
+    _, classes = np.unique(key, axis=0, return_inverse=True)
+    return classes.reshape(-1), int(classes.max(initial=-1)) + 1
+
+
+def best_of_each_class(log_weights: np.ndarray, classes: np.ndarray, count: int) -> np.ndarray:
+    """(G, E) log weights with every event but the most likely of its class (G, E) set to
+    ``-inf`` (JPDA*; ties keep all tied events). ``classes`` (G, E) or (E,) in ``[0, count)``."""
+    groups = log_weights.shape[0]
+    classes = np.broadcast_to(classes, log_weights.shape)
+    best = np.full((groups, count), -np.inf)
+    np.maximum.at(best, (np.arange(groups)[:, None], classes), log_weights)
+    keep = log_weights >= np.take_along_axis(best, classes, axis=1)
+    return np.where(keep, log_weights, -np.inf)
+
+
+def _event_classes(chosen: np.ndarray, detections: int) -> tuple[np.ndarray, int]:
+    """Classes (G, K) (see :func:`permutation_classes`) of the k-best events ``chosen``
+    (G, K, T, D + T) of each cluster, numbered per cluster below K; returns them and K."""
+    detected = chosen[..., :detections].any(axis=3)  # (G, K, T)
+    used = chosen[..., :detections].any(axis=2)  # (G, K, D)
+    key = np.concatenate([detected, used], axis=2)
+    groups, kept = key.shape[:2]
+    classes = np.empty((groups, kept), dtype=np.int64)
+    for group in range(groups):
+        classes[group] = np.unique(key[group], axis=0, return_inverse=True)[1].reshape(-1)
+    return classes, kept
+
+
 def _softmax(log_weights: np.ndarray) -> np.ndarray:
     """(G, E) normalised exp of (G, E) log weights (``-inf`` -> 0) along the last axis."""
     shifted = np.exp(log_weights - log_weights.max(axis=1, keepdims=True))
@@ -72,7 +114,8 @@ def _softmax(log_weights: np.ndarray) -> np.ndarray:
 
 
 def cluster_marginals(log_ratio: np.ndarray, log_miss: np.ndarray, max_exact_events: int,
-                      k_best: int, kbest_solves: int = KBEST_SOLVES) -> np.ndarray:
+                      k_best: int, kbest_solves: int = KBEST_SOLVES,
+                      star: bool = False) -> np.ndarray:
     """Marginal association probabilities of G clusters of one shape.
 
     Args:
@@ -80,6 +123,7 @@ def cluster_marginals(log_ratio: np.ndarray, log_miss: np.ndarray, max_exact_eve
         log_miss: (G, T) finite log weight of each track's miss.
         max_exact_events: enumerate exactly when the clusters have at most this many events.
         k_best: otherwise, the number of best events kept, at most ``kbest_solves / T``.
+        star: JPDA*: keep only the most likely event of each class (:func:`best_of_each_class`).
     Returns:
         (G, T, D + 1): probability of each track taking each detection, and (last column) of its
         miss; each (g, t) row sums to 1.
@@ -89,13 +133,18 @@ def cluster_marginals(log_ratio: np.ndarray, log_miss: np.ndarray, max_exact_eve
         events, one_hot = joint_events(tracks, detections)
         augmented = np.concatenate([log_ratio, log_miss[:, :, None]], axis=2)
         log_weights = augmented[:, np.arange(tracks), events].sum(axis=2)  # (G, E)
+        if star:
+            log_weights = best_of_each_class(log_weights,
+                                             *permutation_classes(tracks, detections))
         return np.einsum("ge,etj->gtj", _softmax(log_weights), one_hot)
     misses = np.where(np.eye(tracks, dtype=bool), log_miss[:, :, None], -np.inf)
     assignments, totals = k_best_assignments(
         torch.from_numpy(np.concatenate([log_ratio, misses], axis=2)),
         min(k_best, max(2, kbest_solves // tracks)))
-    chosen = assignments.numpy()
-    probability = _softmax(totals.numpy())
+    chosen, log_weights = assignments.numpy(), totals.numpy()
+    if star:
+        log_weights = best_of_each_class(log_weights, *_event_classes(chosen, detections))
+    probability = _softmax(log_weights)
     taken = np.einsum("ge,getj->gtj", probability, chosen[..., :detections])
     missed = np.einsum("ge,get->gt", probability, chosen[..., detections:].sum(axis=3))
     return np.concatenate([taken, missed[:, :, None]], axis=2)
@@ -113,14 +162,15 @@ def _members(labels: np.ndarray, components: np.ndarray, size: int) -> np.ndarra
 
 def marginals(pairs: GatedPairs, log_ratio: np.ndarray, log_miss: np.ndarray,
               max_exact_events: int = MAX_EXACT_EVENTS, k_best: int = K_BEST,
-              kbest_solves: int = KBEST_SOLVES) -> tuple[np.ndarray, np.ndarray]:
+              kbest_solves: int = KBEST_SOLVES, star: bool = False
+              ) -> tuple[np.ndarray, np.ndarray]:
     """JPDA marginals of one scan, cluster by cluster (clusters of one shape together).
 
     Args:
         pairs: the K gated pairs of T tracks and D detections.
         log_ratio: (K,) log likelihood ratio of each pair (``log Pd N / lambda``).
         log_miss: (T,) ``log(1 - Pd P_G)`` of each track.
-        max_exact_events, k_best, kbest_solves: see :func:`cluster_marginals`.
+        max_exact_events, k_best, kbest_solves, star: see :func:`cluster_marginals`.
     Returns:
         ``(weight (K,), missed (T,))``: the probability of each pair and of each track's miss.
     """
@@ -150,7 +200,7 @@ def marginals(pairs: GatedPairs, log_ratio: np.ndarray, log_miss: np.ndarray,
         dense = np.full((components.size, tracks, detections), -np.inf)
         dense[where] = log_ratio[here]
         result = cluster_marginals(dense, log_miss[track_members], max_exact_events, k_best,
-                                   kbest_solves)
+                                   kbest_solves, star)
         weight[here] = result[where]
         missed[track_members] = result[:, :, detections]
     return np.clip(weight, 0.0, 1.0), np.clip(missed, 0.0, 1.0)
@@ -162,15 +212,17 @@ class JpdaAssociator:
     Args:
         config: gate probability and the Pd / clutter density used where the scan gives none.
         max_exact_events, k_best, kbest_solves: see the module docstring.
+        star: JPDA* (``jpda-star``): the most likely permutation of each class of events only.
     """
 
     def __init__(self, config: GnnConfig | None = None, max_exact_events: int = MAX_EXACT_EVENTS,
-                 k_best: int = K_BEST, kbest_solves: int = KBEST_SOLVES) -> None:
+                 k_best: int = K_BEST, kbest_solves: int = KBEST_SOLVES,
+                 star: bool = False) -> None:
         if min(max_exact_events, k_best, kbest_solves) < 1:
             raise ValueError("max_exact_events, k_best and kbest_solves must be >= 1")
         self.config = config or GnnConfig()
         self.max_exact_events, self.k_best = max_exact_events, k_best
-        self.kbest_solves = kbest_solves
+        self.kbest_solves, self.star = kbest_solves, star
 
     def associate(self, inputs: AssociationInput) -> WeightedAssociation:
         """The scan's marginal association probabilities (see the module docstring)."""
@@ -181,7 +233,7 @@ class JpdaAssociator:
         weight, missed = marginals(
             pairs, scores.pair - scores.clutter[pairs.detection_index],
             np.log1p(-detection_probability * probability), self.max_exact_events, self.k_best,
-            self.kbest_solves)
+            self.kbest_solves, self.star)
         return WeightedAssociation(inputs.num_tracks, inputs.num_detections, pairs.track_index,
                                    pairs.detection_index, weight, missed)
 
@@ -193,3 +245,8 @@ class JpdaAssociator:
 def build_jpda(config: GnnConfig | None = None) -> JpdaAssociator:
     """Registry factory for ``--assoc jpda``."""
     return JpdaAssociator(config)
+
+
+def build_jpda_star(config: GnnConfig | None = None) -> JpdaAssociator:
+    """Registry factory for ``--assoc jpda-star`` (JPDA*)."""
+    return JpdaAssociator(config, star=True)
