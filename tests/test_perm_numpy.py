@@ -1,5 +1,8 @@
 """The numpy entry points (assignment_indices, hungarian_numpy, hungarian_many) vs hungarian."""
 
+import os
+import signal
+
 import numpy as np
 import pytest
 import torch
@@ -83,3 +86,29 @@ def test_chunked_batches_give_the_same_answers(monkeypatch):
         mine = chunked[0] == index
         np.testing.assert_array_equal(chunked[1][mine], rows)
         np.testing.assert_array_equal(chunked[2][mine], cols)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_pooled_batches_match_one_thread_and_survive_a_fork():
+    """Batches of 50 x 50 and larger run on a pool of worker threads when threads > 1: the
+    answers equal the one-thread ones, also in a child forked after the pool was made (whose
+    inherited pool has no threads: reusing it hung)."""
+    scores = np.random.default_rng(4).standard_normal((6, 60, 60))
+    one = assignment_indices(scores, threads=1)
+    two = assignment_indices(scores, threads=2)
+    assert lsap.POOLED_ENTRIES <= 60 * 60
+    for a, b in zip(one, two, strict=True):
+        np.testing.assert_array_equal(a, b)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: solve again, report whether the answers match, exit
+        signal.alarm(20)
+        child = assignment_indices(scores, threads=2)
+        same = all(np.array_equal(a, b) for a, b in zip(one, child, strict=True))
+        os.write(write, b"1" if same else b"0")
+        os._exit(0)
+    os.close(write)
+    _, status = os.waitpid(pid, 0)
+    answer = os.read(read, 1)
+    os.close(read)
+    assert os.WIFEXITED(status) and answer == b"1", "the forked child hung or differed"

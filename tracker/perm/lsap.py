@@ -149,14 +149,16 @@ POOLED_ENTRIES = 2500
 """Batches of matrices of at least this many entries (50 x 50) run on :func:`_pool` when
 ``threads > 1`` (``benchmarks/perm_threads.py``; perm README, section 3)."""
 
-_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOLS: dict[tuple[int, int], ThreadPoolExecutor] = {}
 
 
 def _pool(threads: int) -> ThreadPoolExecutor:
-    """The process's pool of ``threads`` workers (made on first use, kept for later calls)."""
-    if threads not in _POOLS:
-        _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="hste-lsap")
-    return _POOLS[threads]
+    """The process's pool of ``threads`` workers (made on first use, kept for later calls;
+    keyed by process id too, since a forked child inherits the pool but not its threads)."""
+    key = (os.getpid(), threads)
+    if key not in _POOLS:
+        _POOLS[key] = ThreadPoolExecutor(threads, thread_name_prefix="hste-lsap")
+    return _POOLS[key]
 
 
 def default_threads() -> int:
