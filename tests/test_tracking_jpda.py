@@ -55,14 +55,14 @@ def brute_force_marginals(inputs, star: bool = False) -> tuple[np.ndarray, np.nd
         if weight > 0:
             events[event] = weight
     if star:
+        def kind(event):  # which tracks are detected, with which detections
+            return (frozenset(i for i, j in enumerate(event) if j >= 0),
+                    frozenset(j for j in event if j >= 0))
         best = {}
         for event, weight in events.items():
-            key = (frozenset(i for i, j in enumerate(event) if j >= 0),
-                   frozenset(j for j in event if j >= 0))
-            best[key] = max(best.get(key, 0.0), weight)
+            best[kind(event)] = max(best.get(kind(event), 0.0), weight)
         events = {event: weight for event, weight in events.items()
-                  if weight == best[(frozenset(i for i, j in enumerate(event) if j >= 0),
-                                     frozenset(j for j in event if j >= 0))]}
+                  if weight == best[kind(event)]}
     pair, missed, total = np.zeros((tracks, detections)), np.zeros(tracks), 0.0
     for event, weight in events.items():
         total += weight

@@ -76,3 +76,9 @@ def test_radar_evidence_labels_are_every_target_detection():
     recorded = record_scene(scene(), TrackerConfig(), GnnAssociator(TrackerConfig().gnn))
     from_targets = np.concatenate([scan.detections.target >= 0 for scan in SceneSource(scene())])
     np.testing.assert_array_equal(recorded.evidence.labels.numpy(), from_targets)
+
+
+def test_evidence_labels_without_truth_keep_each_targets_first_measurement():
+    labels = evidence_labels(np.array([4, 4, -1, 2]), np.zeros((4, 2)), np.zeros(0, dtype=np.int64),
+                             np.zeros((0, 2)))
+    np.testing.assert_array_equal(labels, [1.0, 0.0, 0.0, 1.0])

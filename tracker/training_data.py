@@ -101,11 +101,13 @@ def evidence_labels(target: np.ndarray, xy: np.ndarray, truth_id: np.ndarray,
     rows = np.flatnonzero(target >= 0)
     if rows.size == 0:
         return labels
-    where = {int(i): k for k, i in enumerate(np.asarray(truth_id).tolist())}
-    index = np.array([where.get(int(t), -1) for t in target[rows].tolist()], dtype=np.int64)
-    known = index >= 0
+    truth_id = np.asarray(truth_id)
+    by_id = np.argsort(truth_id, kind="stable")
+    slot = np.minimum(np.searchsorted(truth_id[by_id], target[rows]), truth_id.size - 1)
+    known = (truth_id[by_id][slot] == target[rows] if truth_id.size
+             else np.zeros(rows.size, dtype=bool))
     distance = np.zeros(rows.size)
-    distance[known] = np.linalg.norm(xy[rows[known]] - truth_xy[index[known]], axis=1)
+    distance[known] = np.linalg.norm(xy[rows[known]] - truth_xy[by_id[slot[known]]], axis=1)
     order = np.lexsort((rows, distance, target[rows]))
     _, first = np.unique(target[rows][order], return_index=True)
     labels[rows[order[first]]] = 1.0

@@ -72,14 +72,20 @@ def joint_events(num_tracks: int, num_detections: int) -> tuple[np.ndarray, np.n
     return events, (events[:, :, None] == choices).astype(np.float64)
 
 
+def _class_keys(taken: np.ndarray) -> np.ndarray:
+    """(..., T + D) bool key of events given as ``taken`` (..., T, D) (track t took detection
+    d): which tracks are detected and which detections are used; events of one JPDA* class
+    share it."""
+    return np.concatenate([taken.any(axis=-1), taken.any(axis=-2)], axis=-1)
+
+
 @functools.lru_cache(maxsize=256)
 def permutation_classes(num_tracks: int, num_detections: int) -> tuple[np.ndarray, int]:
     """Each joint event's class (:func:`joint_events` order): events of one class detect the
     same tracks with the same detections. Returns ``(class (E,) int, number of classes)``."""
-    events, one_hot = joint_events(num_tracks, num_detections)
-    key = np.concatenate([events < num_detections, one_hot[:, :, :num_detections].any(axis=1)],
-                         axis=1)
-    _, classes = np.unique(key, axis=0, return_inverse=True)
+    _, one_hot = joint_events(num_tracks, num_detections)
+    _, classes = np.unique(_class_keys(one_hot[:, :, :num_detections] > 0), axis=0,
+                           return_inverse=True)
     return classes.reshape(-1), int(classes.max(initial=-1)) + 1
 
 
@@ -97,14 +103,10 @@ def best_of_each_class(log_weights: np.ndarray, classes: np.ndarray, count: int)
 def _event_classes(chosen: np.ndarray, detections: int) -> tuple[np.ndarray, int]:
     """Classes (G, K) (see :func:`permutation_classes`) of the k-best events ``chosen``
     (G, K, T, D + T) of each cluster, numbered per cluster below K; returns them and K."""
-    detected = chosen[..., :detections].any(axis=3)  # (G, K, T)
-    used = chosen[..., :detections].any(axis=2)  # (G, K, D)
-    key = np.concatenate([detected, used], axis=2)
-    groups, kept = key.shape[:2]
-    classes = np.empty((groups, kept), dtype=np.int64)
-    for group in range(groups):
-        classes[group] = np.unique(key[group], axis=0, return_inverse=True)[1].reshape(-1)
-    return classes, kept
+    key = _class_keys(chosen[..., :detections] > 0)
+    classes = np.stack([np.unique(group, axis=0, return_inverse=True)[1].reshape(-1)
+                        for group in key])
+    return classes, key.shape[1]
 
 
 def _softmax(log_weights: np.ndarray) -> np.ndarray:
