@@ -229,7 +229,7 @@ def test_check_assignment_refuses_bad_answers():
 
 def test_registry_builds_gnn_and_refuses_unknown_backends():
     assert isinstance(build_associator("gnn"), GnnAssociator)
-    assert set(BACKENDS) == {"gnn", "jpda", "jpda-star", "learned", "sinkhorn"}
+    assert set(BACKENDS) == {"gnn", "jpda", "jpda-star", "learned", "mht", "sinkhorn"}
     assert build_associator("jpda-star").star and not build_associator("jpda").star
     with pytest.raises(InputError, match="unknown association backend"):
         build_associator("pmbm")

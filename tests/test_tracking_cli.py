@@ -164,6 +164,17 @@ def test_jpda_tracks_a_scene_from_the_cli_and_refuses_a_model(tmp_path, scene_pa
                    "not jpda", out)
 
 
+def test_mht_tracks_a_scene_from_the_cli_with_its_settings(tmp_path, scene_path):
+    tracks = tmp_path / "mht.csv"
+    result = run("track", scene_path, "--assoc", "mht", "--mht-window", "2", "-o", tracks,
+                 "--quiet")
+    assert result.exit_code == 0, result.output
+    assert read_tracks(tracks).confirmed.any()
+    out = tmp_path / "t.csv"
+    assert_refused(run("track", scene_path, "--assoc", "mht", "--mht-window", "0", "-o", out),
+                   "window", out)
+
+
 def test_bad_checkpoint_and_options_are_refused(tmp_path, scene_path):
     out = tmp_path / "t.csv"
     not_a_model = tmp_path / "model.pt"

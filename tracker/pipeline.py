@@ -1,12 +1,13 @@
 """The Tracker: per frame predict -> associate -> update -> initiate -> confirm/delete.
 
 Components are injected, Stone Soup style: any :class:`~tracker.association.base.Associator`
-(``gnn``, ``jpda``, ``learned``, ``sinkhorn``), an :class:`~tracker.update.Updater` (Kalman for
-hard assignments, PDA for weights), an :class:`~tracker.management.Initiator`, a
-:class:`~tracker.management.Deleter` and the motion model(s) (:mod:`tracker.models`: one per
-track, all tracks the configured one unless told otherwise); the defaults are built from a
-:class:`TrackerConfig` (loadable from TOML). Track states are read through the motion models'
-state space (:class:`~tracker.models.StateSpace`), never by index.
+(``gnn``, ``jpda``, ``mht``, ``learned``, ``sinkhorn``), an :class:`~tracker.update.Updater`
+(Kalman for hard assignments, PDA for weights, mht's own), an
+:class:`~tracker.management.Initiator`, a :class:`~tracker.management.Deleter` and the motion
+model(s) (:mod:`tracker.models`: one per track, all tracks the configured one unless told
+otherwise); the defaults are built from a :class:`TrackerConfig` (loadable from TOML). Track
+states are read through the motion models' state space (:class:`~tracker.models.StateSpace`),
+never by index.
 
 The tracker consumes a detection source (:mod:`tracker.sources`): any iterable of scans (time,
 sensor index, detections), in time order. Scans of one time form a frame, processed in the order
@@ -22,6 +23,9 @@ never takes a detection from an established one. Every scan also updates each tr
 When the associator is an :class:`~tracker.association.base.EvidenceSource` (the learned
 backends), its rating of each detection's signature (target against clutter, a log-likelihood
 ratio) is a new track's initial score and adds to a track's score with each detection it takes.
+When it is a :class:`~tracker.association.base.HypothesisKeeper` (``mht``), it gets the motion
+models, every new track with the detection that started it, and detection ids unique over the
+run, and the tracks it rejects are deleted.
 """
 
 from __future__ import annotations
@@ -38,14 +42,17 @@ from tqdm import tqdm
 from common.config import build_config, merged_tables, option, read_toml
 from common.errors import InputError
 from tracker.association.base import (
+    DETECTION_ID_STRIDE,
     AssociationInput,
     Associator,
     EvidenceSource,
+    HypothesisKeeper,
     UpdaterSource,
     WeightedAssociation,
     as_association,
 )
 from tracker.association.gnn import REMOVED_SETTINGS, GnnConfig
+from tracker.association.mht import MhtConfig
 from tracker.clutter_map import ClutterMap, ClutterMapConfig
 from tracker.management import (
     Deleter,
@@ -77,10 +84,11 @@ class TrackerConfig:
         cluster_distance: m, point-cloud points closer than this form one detection.
         staged_association: associate confirmed tracks before tentative ones.
         management: initiation, confirmation and deletion rules.
-        gnn: settings of the gnn backend.
+        gnn: settings of the gnn backend (the gate of every classical backend).
+        mht: window and pruning of the mht backend.
         clutter_map: the learned clutter density (:mod:`tracker.clutter_map`; off by default).
 
-    TOML layout: top-level keys as above, plus ``[management]``, ``[gnn]`` and
+    TOML layout: top-level keys as above, plus ``[management]``, ``[gnn]``, ``[mht]`` and
     ``[clutter_map]`` tables. Every setting is also an ``hste track`` option
     (``--noise-diff-coeff``, ``--gnn-gate-probability``, ...; :func:`common.config.cli_options`).
     """
@@ -93,6 +101,7 @@ class TrackerConfig:
     staged_association: bool = True
     management: ManagementConfig = field(default_factory=ManagementConfig)
     gnn: GnnConfig = field(default_factory=GnnConfig)
+    mht: MhtConfig = field(default_factory=MhtConfig)
     clutter_map: ClutterMapConfig = field(default_factory=ClutterMapConfig)
 
     def __post_init__(self) -> None:
@@ -116,7 +125,7 @@ class TrackerConfig:
             raise InputError(f"gnn.{removed[0]}: removed; the tracker takes Pd and the clutter "
                              "density from the sensor models (sensor TOML: pd, clutter_rate)")
         try:
-            sections = {"management": ManagementConfig, "gnn": GnnConfig,
+            sections = {"management": ManagementConfig, "gnn": GnnConfig, "mht": MhtConfig,
                         "clutter_map": ClutterMapConfig}
             for name, section in sections.items():
                 data[name] = build_config(section, data.get(name, {}), name)
@@ -176,11 +185,16 @@ class Tracker:
         motion_model = motion_model or self.config.build_motion_model()
         self.motion_models = (motion_model if isinstance(motion_model, MotionModels)
                               else MotionModels((motion_model,)))
+        self.hypothesis_keeper = (associator if isinstance(associator, HypothesisKeeper)
+                                  else None)
+        if self.hypothesis_keeper is not None:
+            self.hypothesis_keeper.use_motion_models(self.motion_models)
         self.clutter_map = (ClutterMap(self.config.clutter_map) if self.config.clutter_map.enabled
                             else None)
         self.tracks = TrackSet.empty(self.motion_models.space)
         self.time: float | None = None
         self.next_id = 1
+        self.scans_seen = 0
 
     def step(self, time: float, scans: Sequence[Scan]) -> TrackSet:
         """Process one frame; returns the live tracks after it.
@@ -209,6 +223,8 @@ class Tracker:
         unseen = np.ones(len(self.tracks), dtype=bool)
         for sensor in self.sensors:
             unseen &= ~sensor.visible(self.tracks.positions)
+        if self.hypothesis_keeper is not None:
+            reject |= self.hypothesis_keeper.rejected(self.tracks.ids)
         self.tracks = self.tracks.take(~(reject | unseen | self.deleter.delete(self.tracks)))
         return self.tracks
 
@@ -235,6 +251,8 @@ class Tracker:
         """Associate, update and initiate with one sensor's measurements; returns (D,) bool,
         the measurements no confirmed track took (the clutter map's clutter)."""
         tracks = self.tracks
+        self.scans_seen += 1
+        detection_ids = self.scans_seen * DETECTION_ID_STRIDE + np.arange(len(measurements))
         in_view = sensor.visible(tracks.positions)
         pd = sensor.detection_probability(tracks.positions)
         stages = ([in_view & tracks.confirmed, in_view & ~tracks.confirmed]
@@ -247,7 +265,8 @@ class Tracker:
             if track_rows.size == 0 or detection_rows.size == 0:
                 continue
             inputs = association_input(tracks.take(track_rows), measurements.take(detection_rows),
-                                       sensor, pd[track_rows])
+                                       sensor, pd[track_rows], self.time,
+                                       detection_ids[detection_rows])
             local = as_association(self.associator.associate(inputs), track_rows.size,
                                    detection_rows.size)
             association = association.merged(local, track_rows, detection_rows)
@@ -259,6 +278,8 @@ class Tracker:
         self.tracks = self.updater.update(tracks, association, in_view, pd, measurements,
                                           evidence)
         born = self._initiated(measurements.take(free), evidence[free])
+        if self.hypothesis_keeper is not None:
+            self.hypothesis_keeper.tracks_born(born, detection_ids[free], self.time)
         self.tracks = self.tracks.extend(born)
         if self.observers:
             report = ScanReport(sensor, measurements, tuple(problems), evidence, born.ids,
@@ -291,9 +312,11 @@ class Tracker:
 
 
 def association_input(tracks: TrackSet, measurements: Measurements, sensor,
-                      pd: np.ndarray) -> AssociationInput:
-    """The association backends' view of one scan: predicted ``tracks`` (with their Pd (T,) in
-    this sensor) and ``measurements``."""
+                      pd: np.ndarray, time: float | None = None,
+                      detection_ids: np.ndarray | None = None) -> AssociationInput:
+    """The association backends' view of one scan: ``tracks`` predicted to ``time`` (s; with
+    their Pd (T,) in this sensor) and ``measurements`` (with their ``detection_ids``, see
+    :class:`~tracker.association.base.AssociationInput`)."""
     count = len(measurements)
     return AssociationInput(
         track_states=tracks.states,
@@ -311,4 +334,8 @@ def association_input(tracks: TrackSet, measurements: Measurements, sensor,
         detection_probability=pd,
         clutter_density=measurements.clutter_density,
         state_space=tracks.space,
+        track_ids=tracks.ids,
+        track_model=tracks.model,
+        scan_time=time,
+        detection_ids=detection_ids,
     )

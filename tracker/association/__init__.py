@@ -4,8 +4,9 @@
 builds it; a backend's module is imported only when that backend is built.
 A factory takes keyword options and returns an :class:`~tracker.association.base.Associator`:
 the backends in ``MODEL_BACKENDS`` take ``model_path`` (a checkpoint), every other one takes
-``config``, the scan priors of :class:`~tracker.association.gnn.GnnConfig` (gate probability,
-fallback Pd and clutter density; ``[gnn]`` in the tracker's TOML). Adding a backend: its module
+``config``, the scan priors of :class:`~tracker.association.gnn.GnnConfig` (gate probability;
+``[gnn]`` in the tracker's TOML), and those in ``BACKEND_SETTINGS`` their own section as
+``settings``. Adding a backend: its module
 and one line here.
 """
 
@@ -28,11 +29,16 @@ BACKENDS: dict[str, str] = {
     "jpda": "tracker.association.jpda:build_jpda",
     "jpda-star": "tracker.association.jpda:build_jpda_star",
     "learned": "tracker.association.learned:build_learned",
+    "mht": "tracker.association.mht:build_mht",
     "sinkhorn": "tracker.association.learned:build_sinkhorn",
 }
 
 MODEL_BACKENDS = ("learned", "sinkhorn")
 """Backends built from a trained checkpoint (``model_path``)."""
+
+BACKEND_SETTINGS: dict[str, str] = {"mht": "mht"}
+"""Classical backends that also take a section of the tracker's config of their own, as
+``settings``: backend name -> :class:`tracker.pipeline.TrackerConfig` field (``[mht]``)."""
 
 
 def build_associator(name: str, **options) -> Associator:
@@ -47,5 +53,5 @@ def build_associator(name: str, **options) -> Associator:
     return getattr(importlib.import_module(module_name), attribute)(**options)
 
 
-__all__ = ["BACKENDS", "MISSED", "MODEL_BACKENDS", "AssociationInput", "Associator",
-           "EvidenceSource", "build_associator", "check_assignment"]
+__all__ = ["BACKENDS", "BACKEND_SETTINGS", "MISSED", "MODEL_BACKENDS", "AssociationInput",
+           "Associator", "EvidenceSource", "build_associator", "check_assignment"]

@@ -33,6 +33,10 @@ WEIGHT_TOLERANCE = 1e-6
 """Slack allowed in the sums of a :class:`WeightedAssociation`'s weights."""
 
 
+DETECTION_ID_STRIDE = 1 << 32
+"""Detection ids are ``scan number * DETECTION_ID_STRIDE + row`` (rows of a scan < 2^32)."""
+
+
 AMPLITUDE_LIMIT_DB = 200.0
 """Amplitudes (SNR, dB) beyond +- this are clipped before they become features."""
 
@@ -67,6 +71,13 @@ class AssociationInput:
         clutter_density: (D,) expected clutter detections per m^2 at each detection.
     State layout:
         state_space: the components of ``track_states`` (:class:`tracker.models.StateSpace`).
+    Identity, for backends that keep hypotheses of their own across scans (``mht``; None where
+    the caller has none, e.g. training data):
+        track_ids: (T,) int64 the tracker's track ids, stable over a track's life.
+        track_model: (T,) int64 each track's motion model (:class:`tracker.models.MotionModels`).
+        scan_time: s, the time the tracks were predicted to.
+        detection_ids: (D,) int64 unique over the tracker's run: the scan's number times
+            :data:`DETECTION_ID_STRIDE` plus the detection's row among the scan's measurements.
     """
 
     track_states: np.ndarray
@@ -84,6 +95,10 @@ class AssociationInput:
     detection_probability: np.ndarray | None = None
     clutter_density: np.ndarray | None = None
     state_space: StateSpace = CV_SPACE
+    track_ids: np.ndarray | None = None
+    track_model: np.ndarray | None = None
+    scan_time: float | None = None
+    detection_ids: np.ndarray | None = None
 
     @property
     def track_velocities(self) -> np.ndarray:
@@ -223,6 +238,29 @@ class UpdaterSource(Protocol):
     def updater(self) -> Any:
         """The :class:`tracker.update.Updater` the tracker should apply to this backend's
         associations."""
+        ...
+
+
+@runtime_checkable
+class HypothesisKeeper(Protocol):
+    """A backend that keeps hypotheses of its own across scans (``mht``). The tracker hands it
+    its motion models when it is built (which starts the backend afresh: one tracker per
+    backend object), tells it of every new track and the detection that started it, and
+    deletes the tracks it rejects."""
+
+    def use_motion_models(self, motion_models: Any) -> None:
+        """Predict with ``motion_models`` (:class:`tracker.models.MotionModels`) from now on and
+        forget every hypothesis held."""
+        ...
+
+    def tracks_born(self, tracks: Any, detection_ids: np.ndarray, time: float) -> None:
+        """New tentative ``tracks`` (:class:`tracker.management.TrackSet`), started at
+        ``time`` s by the detections ``detection_ids`` (see :class:`AssociationInput`)."""
+        ...
+
+    def rejected(self, track_ids: np.ndarray) -> np.ndarray:
+        """(T,) bool, the tracks of ``track_ids`` (T,) that the backend found to be no target
+        since the last call (the tracker deletes them)."""
         ...
 
 

@@ -11,20 +11,22 @@ import numpy as np
 from common.atomic import refuse_overwriting_inputs
 from common.config import cli_options, cli_values
 from common.errors import InputError
-from tracker.association import BACKENDS, MODEL_BACKENDS
+from tracker.association import BACKEND_SETTINGS, BACKENDS, MODEL_BACKENDS
 from tracker.pipeline import TrackerConfig
 
 
 def build_backend(backend: str, model_path: Path | None, config):
-    """The association backend ``backend`` (gnn and jpda from ``config.gnn``; the network
-    backends from the checkpoint at ``model_path``)."""
+    """The association backend ``backend`` (the classical ones from ``config.gnn``, mht also
+    from ``config.mht``; the network backends from the checkpoint at ``model_path``)."""
     from tracker.association import build_associator
 
     if backend not in MODEL_BACKENDS:
         if model_path is not None:
             raise InputError(f"--model is for the {' and '.join(MODEL_BACKENDS)} backends, "
                              f"not {backend}")
-        return build_associator(backend, config=config.gnn)
+        settings = ({"settings": getattr(config, BACKEND_SETTINGS[backend])}
+                    if backend in BACKEND_SETTINGS else {})
+        return build_associator(backend, config=config.gnn, **settings)
     import torch  # only the network backends need it
 
     torch.set_num_threads(1)  # per-scan networks are tiny: extra threads only add overhead

@@ -1,0 +1,253 @@
+"""mht: the global-hypothesis solver against brute force, N-scan revision of a decision on a
+hand-made scene, window 1 against gnn, and the backend's seams and settings."""
+
+import dataclasses
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim import generate
+from sim.presets import get_preset
+from tracker.association import build_associator
+from tracker.association.base import DETECTION_ID_STRIDE, MISSED, AssociationInput
+from tracker.association.hypothesis_selection import (
+    NO_KEY,
+    NoGlobalHypothesis,
+    best_hypotheses,
+)
+from tracker.association.mht import MhtAssociator, MhtConfig
+from tracker.filtering import update
+from tracker.management import TrackSet
+from tracker.models import MotionModels, build_motion_model
+from tracker.pipeline import TrackerConfig
+from tracker.scene_source import track_scene
+
+
+def brute_force_best(track, score, keys, num_tracks):
+    """Best total over every choice of one hypothesis per track with distinct keys (None if
+    there is no such choice)."""
+    options = [np.flatnonzero(track == t) for t in range(num_tracks)]
+    best = None
+    for choice in itertools.product(*options):
+        used = keys[list(choice)]
+        used = used[used >= 0]
+        if np.unique(used).size == used.size:
+            total = score[list(choice)].sum()
+            best = total if best is None else max(best, total)
+    return best
+
+
+@st.composite
+def hypothesis_sets(draw):
+    tracks = draw(st.integers(1, 4))
+    counts = draw(st.lists(st.integers(1, 4), min_size=tracks, max_size=tracks))
+    track = np.repeat(np.arange(tracks), counts)
+    score = np.array(draw(st.lists(st.floats(-20, 20), min_size=track.size,
+                                   max_size=track.size)))
+    window = draw(st.integers(1, 3))
+    keys = np.full((track.size, window), NO_KEY, dtype=np.int64)
+    for h in range(track.size):  # distinct keys per scan column, so a hypothesis never repeats one
+        for w in range(window):
+            if draw(st.booleans()):
+                keys[h, w] = w * 10 + draw(st.integers(0, 3))
+    return track, score, keys, tracks
+
+
+@settings(max_examples=300, deadline=None)
+@given(hypothesis_sets(), st.sampled_from([0, 4096]))
+def test_best_hypotheses_is_the_brute_force_optimum(problem, enumeration_limit):
+    # enumeration_limit 0: every clashing component goes to the integer program
+    track, score, keys, tracks = problem
+    expected = brute_force_best(track, score, keys, tracks)
+    if expected is None:
+        with pytest.raises(NoGlobalHypothesis):
+            best_hypotheses(track, score, keys, tracks, enumeration_limit)
+        return
+    chosen = best_hypotheses(track, score, keys, tracks, enumeration_limit)
+    assert np.array_equal(track[chosen], np.arange(tracks))
+    used = keys[chosen][keys[chosen] >= 0]
+    assert np.unique(used).size == used.size
+    assert score[chosen].sum() == pytest.approx(expected, abs=1e-9)
+
+
+def test_best_hypotheses_resolves_a_clash_on_a_past_detection():
+    # Both tracks' best hypotheses used detection 7 a scan ago; track 0 loses less by giving
+    # it up (5 -> 4.5) than track 1 (6 -> 1), so track 1 keeps it.
+    track = np.array([0, 0, 1, 1])
+    score = np.array([5.0, 4.5, 6.0, 1.0])
+    keys = np.array([[7, 20], [NO_KEY, 20], [7, NO_KEY], [NO_KEY, 21]])
+    for limit in (0, 4096):  # integer program, enumeration
+        assert best_hypotheses(track, score, keys, 2, limit).tolist() == [1, 2]
+        # this scan's detection 20 is shared too once track 1's alternative takes it
+        keys[3] = [NO_KEY, 20]
+        assert best_hypotheses(track, score, keys, 2, limit).tolist() == [1, 2]
+        keys[3] = [NO_KEY, 21]
+
+
+def test_best_hypotheses_refuses_a_track_without_hypotheses():
+    with pytest.raises(ValueError, match="every track"):
+        best_hypotheses(np.array([0, 0]), np.zeros(2), np.full((2, 1), NO_KEY), 2)
+
+
+MODELS = MotionModels((build_motion_model("cv", 1.0),))
+
+
+def scan_input(tracks: TrackSet, detections, time, pd=0.9, density=1e-4) -> AssociationInput:
+    """The scan at ``time`` (s, its number too) of ``detections`` (D, 2) m, as a Tracker
+    gives it."""
+    count = len(detections)
+    return AssociationInput(
+        track_states=tracks.states, track_covariances=tracks.covariances,
+        predicted_positions=tracks.positions, track_age=tracks.age, track_misses=tracks.misses,
+        detections=np.array(detections, float),
+        detection_covariances=np.tile(np.eye(2) * 4.0, (count, 1, 1)),
+        detection_range_rate=np.full(count, np.nan), detection_amplitude=np.full(count, np.nan),
+        detection_points=np.ones(count, np.int64), detection_spread=np.zeros(count),
+        sensor_positions=np.zeros((count, 2)), detection_probability=np.full(len(tracks), pd),
+        clutter_density=np.full(count, density), track_ids=tracks.ids, track_model=tracks.model,
+        scan_time=time, detection_ids=detection_ids(time, count))
+
+
+def detection_ids(time, count):
+    return int(time) * DETECTION_ID_STRIDE + np.arange(count)
+
+
+def start_track() -> TrackSet:
+    ints = np.zeros(1, dtype=np.int64)
+    return TrackSet(np.ones(1, dtype=np.int64), np.array([[0.0, 0.0, 10.0, 0.0]]),
+                    np.diag([4.0, 4.0, 25.0, 25.0])[None], ints, ints + 1, ints + 1, ints,
+                    np.ones(1, bool), np.zeros(1))
+
+
+def step(mht: MhtAssociator, tracks: TrackSet, detections, time, dt=1.0):
+    """One scan as the tracker runs it: predict, associate (only with detections), update."""
+    states, covariances = MODELS.predict(tracks.states, tracks.covariances, tracks.model, dt)
+    predicted = dataclasses.replace(tracks, states=states, covariances=covariances)
+    assignment = (mht.associate(scan_input(predicted, detections, time)) if detections
+                  else None)
+    after = mht.updater().update(predicted, None, np.ones(1, bool), np.full(1, 0.9), None, None)
+    return assignment, after
+
+
+CV_H = np.array([[1.0, 0, 0, 0], [0, 1.0, 0, 0]])
+
+
+def kalman_path(detections_by_scan):
+    """The Kalman filter's state and covariance after the detections, one per scan."""
+    states, covariances = start_track().states, start_track().covariances
+    for detection in detections_by_scan:
+        states, covariances = MODELS.predict(states, covariances, np.zeros(1, np.int64), 1.0)
+        posterior = update(states, covariances, np.array([detection], float),
+                           np.eye(2)[None] * 4.0, CV_H)
+        states, covariances = posterior.states, posterior.covariances
+    return states, covariances
+
+
+def test_a_later_scan_revises_a_decision_within_the_window():
+    # The target turns away (y: 0 -> -4 -> -12). In scan 1 a clutter detection at y = +1 is
+    # nearer the prediction than the target's at y = -4; scan 2's detection at y = -12 fits only
+    # the branch that took y = -4. gnn (window 1) keeps the clutter; window 2 moves the track
+    # to the branch through the target's detections.
+    scan1, scan2 = [[10.0, 1.0], [10.0, -4.0]], [[20.0, -12.0]]
+    for window, first in ((1, 0), (2, 0)):
+        mht = MhtAssociator(settings=MhtConfig(window=window))
+        mht.use_motion_models(MODELS)
+        assignment, tracks = step(mht, start_track(), scan1, 1.0)
+        assert assignment.tolist() == [first]  # nearest in scan 1 either way
+        assignment, tracks = step(mht, tracks, scan2, 2.0)
+        assert assignment.tolist() == [0]
+        through = scan1[0] if window == 1 else scan1[1]
+        expected_states, expected_covariances = kalman_path([through, scan2[0]])
+        np.testing.assert_allclose(tracks.states, expected_states, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(tracks.covariances, expected_covariances, rtol=1e-9,
+                                   atol=1e-9)
+        assert tracks.hits.tolist() == [3] and tracks.misses.tolist() == [0]
+
+
+def test_the_score_is_the_chosen_branchs_log_likelihood_ratio():
+    mht = MhtAssociator(settings=MhtConfig(window=2))
+    mht.use_motion_models(MODELS)
+    _, tracks = step(mht, start_track(), [[10.0, 1.0], [10.0, -4.0]], 1.0)
+    _, after = step(mht, tracks, [], 2.0)  # no detections, no association: a miss
+    assert after.score[0] == pytest.approx(tracks.score[0] + np.log1p(-0.9))
+    assert after.misses.tolist() == [1]
+
+
+def test_window_one_is_gnn_on_a_simulated_scene():
+    scenario = generate(get_preset("crossing").replace(frames=30), 7)
+    gnn = track_scene(build_associator("gnn"), scenario)
+    mht = track_scene(MhtAssociator(settings=MhtConfig(window=1, max_hypotheses=10_000,
+                                                        prune_log_ratio=1e9)), scenario)
+    assert len(gnn) == len(mht) > 0
+    assert np.array_equal(gnn.id, mht.id)
+    np.testing.assert_allclose(gnn.x, mht.x, rtol=0, atol=1e-9)
+
+
+def test_mht_tracks_a_scene_and_keeps_its_hypotheses_bounded():
+    scenario = generate(get_preset("crossing").replace(frames=20), 3)
+    mht = MhtAssociator(settings=MhtConfig(window=3, max_hypotheses=4))
+    table = track_scene(mht, scenario)
+    assert len(table) > 0
+    counts = np.unique(mht.leaves.owner, return_counts=True)[1]
+    assert counts.max() <= 4
+    # hypotheses of tracks deleted in the last frame go at the next scan's update
+    assert np.isin(mht.leaves.owner, table.id[table.frame >= table.frame.max() - 1]).all()
+
+
+def test_mht_outside_a_tracker_says_what_it_needs():
+    mht = MhtAssociator()
+    inputs = scan_input(start_track(), [[0.0, 0.0]], 1.0)
+    with pytest.raises(ValueError, match="tracker.pipeline.Tracker"):
+        mht.associate(inputs)
+    mht.use_motion_models(MODELS)
+    with pytest.raises(ValueError, match="detection ids"):
+        mht.associate(dataclasses.replace(inputs, detection_ids=None))
+
+
+def test_a_new_track_whose_first_detection_a_revised_branch_takes_is_rejected():
+    # As in the revision test, but the target's detection in scan 1, left by the established
+    # track, starts a new tentative track. Scan 2 moves the established track to the branch
+    # through that detection, so the new track's only hypotheses hold a detection taken: it is
+    # rejected, and the tracker deletes it.
+    mht = MhtAssociator(settings=MhtConfig(window=2))
+    mht.use_motion_models(MODELS)
+    _, tracks = step(mht, start_track(), [[10.0, 1.0], [10.0, -4.0]], 1.0)
+    ints = np.zeros(1, dtype=np.int64)
+    born = TrackSet(np.array([2]), np.array([[10.0, -4.0, 0.0, 0.0]]),
+                    np.diag([4.0, 4.0, 400.0, 400.0])[None], ints, ints + 1, ints + 1, ints,
+                    np.zeros(1, bool), np.zeros(1))
+    mht.tracks_born(born, detection_ids(1.0, 2)[1:], 1.0)
+    assert mht.rejected(np.array([1, 2])).tolist() == [False, False]
+    both = tracks.extend(born)  # scan 2: only the established track is associated (its
+    states, covariances = MODELS.predict(both.states, both.covariances, both.model, 1.0)
+    both = dataclasses.replace(both, states=states, covariances=covariances)
+    assignment = mht.associate(scan_input(both.take(np.array([0])), [[20.0, -12.0]], 2.0))
+    assert assignment.tolist() == [0]  # stage takes the one detection; none left for the next)
+    mht.updater().update(both, None, np.ones(2, bool), np.full(2, 0.9), None, None)
+    assert mht.rejected(both.ids).tolist() == [False, True]
+    assert mht.rejected(both.ids).tolist() == [False, False]  # each rejection is said once
+    assert set(mht.leaves.owner.tolist()) == {1}
+
+
+@pytest.mark.parametrize("bad", [{"window": 0}, {"max_hypotheses": 0},
+                                 {"prune_log_ratio": 0.0}, {"window": 10**6}])
+def test_mht_settings_are_checked(bad):
+    with pytest.raises(ValueError):
+        MhtConfig(**bad)
+
+
+def test_mht_settings_come_from_the_tracker_toml(tmp_path):
+    path = tmp_path / "tracker.toml"
+    path.write_text("[mht]\nwindow = 4\nmax_hypotheses = 5\n")
+    config = TrackerConfig.from_toml(path)
+    assert config.mht == MhtConfig(window=4, max_hypotheses=5)
+
+
+def test_mht_assignment_is_missed_without_detections_in_the_gate():
+    mht = MhtAssociator()
+    mht.use_motion_models(MODELS)
+    assignment, tracks = step(mht, start_track(), [[500.0, 500.0]], 1.0)
+    assert assignment.tolist() == [MISSED] and tracks.misses.tolist() == [1]
