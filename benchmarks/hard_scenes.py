@@ -169,8 +169,9 @@ def format_table(results: dict[str, dict[str, list[dict]]]) -> str:
         for tracker, rows in trackers.items():
             mean = {key: float(np.mean([row[key] for row in rows]))
                     for key in (*METRICS, "frames_per_cpu_s")}
-            versus = [paired(rows, trackers[anchor], key) if tracker not in ("gnn", anchor)
-                      else "" for anchor in ("gnn", "jpda") for key in ("MOTA", "IDF1")]
+            versus = [paired(rows, trackers[anchor], key)
+                      if tracker not in ("gnn", anchor) and anchor in trackers else ""
+                      for anchor in ("gnn", "jpda") for key in ("MOTA", "IDF1")]
             lines.append(f"| {preset} | {tracker} | {len(rows)} | {mean['MOTA']:.3f} | "
                          f"{mean['IDF1']:.3f} | "
                          f"{mean['IDSW']:.1f} | {mean['FP']:.1f} | {mean['FN']:.1f} | "
