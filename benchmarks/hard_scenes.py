@@ -51,13 +51,13 @@ from benchmarks.learned_quality import seeds_used_in_training  # noqa: E402
 from common.atomic import write_text_atomic  # noqa: E402
 from sim import generate  # noqa: E402
 from sim.presets import HARD_PRESETS, get_preset  # noqa: E402
-from tracker.association import build_associator  # noqa: E402
 from tracker.association.learned import (  # noqa: E402
     LearnedAssociator,
     model_from_checkpoint,
     read_checkpoint,
 )
 from tracker.clutter_map import ClutterMapConfig  # noqa: E402
+from tracker.commands.track import build_backend  # noqa: E402
 from tracker.evaluation import evaluate_many, scene_scoring  # noqa: E402
 from tracker.pipeline import Tracker, TrackerConfig  # noqa: E402
 from tracker.scene_source import SceneSource, scene_sensors  # noqa: E402
@@ -127,9 +127,10 @@ def run_preset(name: str, seeds: list[int], args, folder: Path) -> dict[str, lis
         plain = (TrackerConfig.from_toml(args.tracker_config) if args.tracker_config
                  else TrackerConfig())
         mapped = dataclasses.replace(plain, clutter_map=ClutterMapConfig(enabled=True))
-        trackers = {backend: (build_associator(backend), plain) for backend in args.backends}
+        trackers = {backend: (build_backend(backend, None, plain), plain)
+                    for backend in args.backends}
         if args.clutter_map:
-            trackers.update({f"{backend}+map": (build_associator(backend), mapped)
+            trackers.update({f"{backend}+map": (build_backend(backend, None, mapped), mapped)
                              for backend in args.backends})
         for model, path in models.items():
             trackers[model] = LearnedAssociator(model_from_checkpoint(
