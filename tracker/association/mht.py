@@ -70,7 +70,7 @@ class MhtConfig:
     Attributes:
         window: N of N-scan pruning, in scans: a decision is final after this many (1 = gnn;
             2 measured best on the formation and crossing presets, 3 worse than gnn there:
-            docs/results/hard/mht.md).
+            docs/results/hard/mht/README.md).
         max_hypotheses: leaves kept per track.
         prune_log_ratio: leaves this far (natural log) below their track's best are dropped.
     """
