@@ -224,7 +224,8 @@ class MhtAssociator:
         """The leaves of the scan's tracks predicted to its time (a track without hypotheses
         gets one, its predicted state) and the (L,) input row of each leaf's track."""
         ids, time = inputs.track_ids, float(inputs.scan_time)
-        fresh = np.flatnonzero(~np.isin(ids, self.leaves.owner))
+        # a track rejected earlier in this frame (deleted at its end) gets no leaf again
+        fresh = np.flatnonzero(~np.isin(ids, self.leaves.owner) & ~np.isin(ids, self.rejected_ids))
         count = fresh.size
         model = (np.zeros(count, dtype=np.int64) if inputs.track_model is None
                  else inputs.track_model[fresh])
