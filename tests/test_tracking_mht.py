@@ -318,3 +318,17 @@ def test_an_unpruned_window_reports_the_most_likely_assignment_sequence(seed):
                 detection_covariances=np.tile(np.eye(2) * sigma**2, (len(detections), 1, 1))))
         tracks = mht.updater().update(tracks, None, np.ones(2, bool), np.full(2, pd), None, None)
     np.testing.assert_allclose(tracks.states, expected, rtol=1e-9, atol=1e-9)
+
+
+def test_mht_takes_no_other_updater_and_no_tracks_is_no_assignment():
+    from tracker.pipeline import Tracker
+    from tracker.scene_source import SceneSource
+    from tracker.update import KalmanUpdate
+
+    source = SceneSource(generate(get_preset("crossing").replace(frames=2), 1))
+    with pytest.raises(ValueError, match="own update step"):
+        Tracker(MhtAssociator(), source.sensors, updater=KalmanUpdate())
+    mht = MhtAssociator()
+    mht.use_motion_models(MODELS)
+    empty = start_track().take(np.zeros(0, dtype=np.int64))
+    assert mht.associate(scan_input(empty, [[0.0, 0.0]], 1.0)).shape == (0,)

@@ -188,6 +188,9 @@ class Tracker:
         self.hypothesis_keeper = (associator if isinstance(associator, HypothesisKeeper)
                                   else None)
         if self.hypothesis_keeper is not None:
+            if updater is not None:
+                raise ValueError("this association backend keeps hypotheses and applies its own "
+                                 "update step; do not pass another updater")
             self.hypothesis_keeper.use_motion_models(self.motion_models)
         self.clutter_map = (ClutterMap(self.config.clutter_map) if self.config.clutter_map.enabled
                             else None)

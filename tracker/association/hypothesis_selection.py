@@ -144,8 +144,10 @@ def _solve_component(track: np.ndarray, score: np.ndarray, keys: np.ndarray,
     result = milp(-shifted, constraints=LinearConstraint(matrix, lower, np.ones(matrix.shape[0])),
                   integrality=np.ones(count), bounds=(0, 1),
                   options={"presolve": False, "mip_rel_gap": 0.0})
-    if result.x is None:
+    if result.status == 2:
         raise NoGlobalHypothesis(f"no feasible global hypothesis ({result.message})")
+    if result.status != 0 or result.x is None:
+        raise RuntimeError(f"the integer program found no proven optimum ({result.message})")
     taken = result.x > 0.5
     chosen = np.full(num_tracks, -1)
     chosen[track[taken]] = np.flatnonzero(taken)

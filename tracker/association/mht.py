@@ -193,6 +193,8 @@ class MhtAssociator:
         if inputs.track_ids is None or inputs.scan_time is None or inputs.detection_ids is None:
             raise ValueError("mht needs the track ids, scan time and detection ids that a "
                              "tracker.pipeline.Tracker gives it")
+        if inputs.num_tracks == 0:
+            return np.zeros(0, dtype=np.int64)
         leaves, row = self._predicted_leaves(inputs)
         children, child_row, detection = self._branch(inputs, leaves, row)
         likely = self._likely(children, child_row, inputs.num_tracks)
@@ -212,7 +214,7 @@ class MhtAssociator:
         self.leaves = self.leaves.take(~np.isin(self.leaves.owner, inputs.track_ids)).extend(
             dataclasses.replace(kept, keys=kept.keys[:, 1:]))
         assignment = np.full(inputs.num_tracks, MISSED, dtype=np.int64)
-        assignment[~rejected] = np.where(detection[chosen] >= 0, detection[chosen], MISSED)
+        assignment[~rejected] = detection[chosen]
         return assignment
 
     def _check_bound(self) -> None:
@@ -246,7 +248,8 @@ class MhtAssociator:
     def _branch(self, inputs: AssociationInput, leaves: Leaves, row: np.ndarray
                 ) -> tuple[Leaves, np.ndarray, np.ndarray]:
         """Every leaf's children: its miss, then one per gated detection. Returns the children,
-        the (C,) input row of each child's track and (C,) the detection it took (-1 for none)."""
+        the (C,) input row of each child's track and (C,) the detection it took (``MISSED``
+        for none)."""
         space = inputs.state_space
         scan = dataclasses.replace(
             inputs, track_states=leaves.states, track_covariances=leaves.covariances,
@@ -270,7 +273,7 @@ class MhtAssociator:
             np.concatenate([leaves.keys[parent], inputs.detection_ids[taken][:, None]], axis=1),
             np.zeros(parent.size, dtype=bool))
         return (misses.extend(hits), np.concatenate([row, row[parent]]),
-                np.concatenate([np.full(len(leaves), -1), taken]))
+                np.concatenate([np.full(len(leaves), MISSED), taken]))
 
     def _likely(self, children: Leaves, track: np.ndarray, num_tracks: int) -> np.ndarray:
         """Indices of the children that hold no detection an earlier call of this scan chose,
