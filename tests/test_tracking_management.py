@@ -9,6 +9,7 @@ from tracker.management import (
     ManagementConfig,
     MissesDeleter,
     MofNInitiator,
+    ScoreDropDeleter,
     ScoreInitiator,
     TrackSet,
     build_deleter,
@@ -18,7 +19,7 @@ from tracker.models import ConstantVelocity
 
 
 def tracks_with(scans, hits, misses=None, confirmed=None, position_var=None,
-                score=None) -> TrackSet:
+                score=None, peak_score=None) -> TrackSet:
     count = len(scans)
     covariances = np.tile(np.eye(4), (count, 1, 1))
     if position_var is not None:
@@ -28,7 +29,8 @@ def tracks_with(scans, hits, misses=None, confirmed=None, position_var=None,
         age=np.asarray(scans) - 1, scans=np.asarray(scans), hits=np.asarray(hits),
         misses=np.zeros(count, int) if misses is None else np.asarray(misses),
         confirmed=np.zeros(count, bool) if confirmed is None else np.asarray(confirmed),
-        score=np.zeros(count) if score is None else np.asarray(score, float))
+        score=np.zeros(count) if score is None else np.asarray(score, float),
+        peak_score=None if peak_score is None else np.asarray(peak_score, float))
 
 
 def test_m_of_n_confirms_with_m_hits_and_rejects_when_m_is_out_of_reach():
@@ -82,6 +84,29 @@ def test_misses_deleter_ends_confirmed_tracks_after_max_misses_in_a_row():
     np.testing.assert_array_equal(MissesDeleter(3).delete(tracks), [0, 1, 1, 0])
 
 
+def test_score_drop_deleter_ends_confirmed_tracks_fallen_below_their_peak():
+    tracks = tracks_with([9] * 4 + [2], [5] * 4 + [1], confirmed=[True] * 4 + [False],
+                         score=[20.0, 10.0, 10.9, -5.0, -20.0], peak_score=[20.0, 20.0, 20.0,
+                                                                           4.0, 0.0])
+    # drops 0, 10, 9.1 (kept: not more than 9.2), 9 and a tentative track's 20
+    np.testing.assert_array_equal(ScoreDropDeleter(9.2).delete(tracks), [0, 1, 0, 0, 0])
+
+
+def test_score_drop_deleter_is_configured_by_name():
+    deleter = build_deleter(ManagementConfig(deleter="score-drop", score_drop=3.0))
+    tracks = tracks_with([5, 5], [5, 5], misses=[9, 0], confirmed=[True, True],
+                         score=[10.0, 6.9], peak_score=[11.0, 10.0])
+    np.testing.assert_array_equal(deleter.delete(tracks), [0, 1])  # misses do not count
+
+
+def test_peak_score_starts_at_the_score_and_only_rises():
+    tracks = tracks_with([1, 1], [1, 1], score=[2.0, -1.0])
+    np.testing.assert_array_equal(tracks.peak_score, [2.0, -1.0])
+    lower = TrackSet(**{**tracks.__dict__, "score": np.array([1.0, 3.0])}).with_peak_scores()
+    np.testing.assert_array_equal(lower.peak_score, [2.0, 3.0])
+    np.testing.assert_array_equal(lower.take(np.array([1])).peak_score, [3.0])
+
+
 def test_covariance_deleter_uses_the_largest_position_std():
     tracks = tracks_with([5, 5], [5, 5], position_var=[99.0**2, 101.0**2])
     np.testing.assert_array_equal(CovarianceDeleter(100.0).delete(tracks), [0, 1])
@@ -104,7 +129,9 @@ def test_track_set_take_and_extend():
 
 @pytest.mark.parametrize("changes", [dict(initiator="jpda"), dict(confirm_hits=5),
                                      dict(max_misses=0), dict(initial_speed_std=0.0),
-                                     dict(confirm_score=-1.0), dict(reject_score=0.5)])
+                                     dict(confirm_score=-1.0), dict(reject_score=0.5),
+                                     dict(deleter="never"), dict(score_drop=0.0),
+                                     dict(score_drop=float("inf"))])
 def test_bad_management_settings_are_refused(changes):
     with pytest.raises(ValueError):
         ManagementConfig(**changes)

@@ -11,6 +11,8 @@ from tracker.evaluation import EvaluationConfig, evaluate_many
 from tracker.management import ManagementConfig
 from tracker.pipeline import Tracker, TrackerConfig
 from tracker.scene_source import SceneSource, drop_invalid_detections, track_scene
+from tracker.sensors import CartesianSensor
+from tracker.sources import position_scan
 
 MOTION = MotionConfig(initial_targets=5, birth_rate=0.0, survival_prob=1.0,
                       birth_region=(-1500.0, 1500.0, 500.0, 2500.0))
@@ -84,6 +86,26 @@ def test_track_scores_add_log_likelihood_ratios_of_hits_and_misses():
         previous = tracks.score[0] if len(tracks) == 1 else None
     assert checked["hit"] >= 3 and checked["miss"] >= 1, checked
     assert tracks.confirmed.all()
+
+
+@pytest.mark.parametrize("pd, misses_kept", [(0.9, 3), (0.7, 7)])
+def test_score_drop_deletion_tolerates_more_misses_where_pd_is_lower(pd, misses_kept):
+    """A target seen 8 times and then never again: with the score-drop rule (drop 9.2) its track
+    lives through -9.2 / log(1 - pd) misses in a row (3 at Pd 0.9, 7 at 0.7) and is deleted at
+    the next; the misses rule (4) deletes it after 4 misses whatever Pd is."""
+    sensor = CartesianSensor(sigma=2.0, pd=pd, clutter_rate=1.0, region=(-2000, 2000, -2000, 2000))
+    lives = {}
+    for deleter in ("score-drop", "misses"):
+        config = TrackerConfig(management=ManagementConfig(deleter=deleter))
+        tracker = Tracker(GnnAssociator(), (sensor,), config)
+        for frame in range(8):
+            tracks = tracker.step(float(frame), [position_scan(frame, [[10.0 * frame, 0.0]])])
+        assert tracks.confirmed.all() and len(tracks) == 1
+        frame = 8
+        while len(tracker.step(float(frame), [position_scan(frame, np.zeros((0, 2)))])):
+            frame += 1
+        lives[deleter] = frame - 8  # scans without a detection the track lived through
+    assert lives == {"score-drop": misses_kept, "misses": 3}
 
 
 def test_tracks_that_leave_every_field_of_view_are_deleted():

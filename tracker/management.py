@@ -5,13 +5,16 @@ track took into new tentative tracks and decides when a tentative track is confi
 :class:`MofNInitiator` (M hits in its first N scans; two-point confirmation is 2 of 2; rejected
 once M is out of reach) or :class:`ScoreInitiator` (Wald's sequential test on the track's
 log-likelihood ratio, so the evidence needed grows with the clutter density).
-A :class:`Deleter` ends tracks: :class:`MissesDeleter` (misses in a row) and
+A :class:`Deleter` ends tracks: :class:`MissesDeleter` (misses in a row), :class:`ScoreDropDeleter`
+(the track score fallen far below its peak, so the misses it takes depend on Pd) and
 :class:`CovarianceDeleter` (position uncertainty grown too large), combined by :class:`AnyDeleter`.
 All parameters live in :class:`ManagementConfig`.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass, field, fields
 from typing import Protocol
 
@@ -41,6 +44,8 @@ class TrackSet:
             the detection) plus the detection's signature evidence, each miss in view
             ``log(1 - Pd)``; at birth the evidence of the detection that started it. The evidence
             is 0 unless the associator rates signatures (learned backends, :mod:`tracker.pipeline`).
+        peak_score: (T,) float64 the highest ``score`` the track has had after a scan (the
+            tracker raises it after each update); None when building: ``score``.
         model: (T,) int64 index of each track's motion model among the tracker's
             (:class:`tracker.models.MotionModels`); None when building: all 0.
         space: the state layout (:class:`tracker.models.StateSpace`).
@@ -56,11 +61,18 @@ class TrackSet:
     confirmed: np.ndarray
     score: np.ndarray
     model: np.ndarray | None = None
+    peak_score: np.ndarray | None = None
     space: StateSpace = CV_SPACE
 
     def __post_init__(self) -> None:
         if self.model is None:
             object.__setattr__(self, "model", np.zeros(self.ids.shape, dtype=np.int64))
+        if self.peak_score is None:
+            object.__setattr__(self, "peak_score", np.array(self.score, dtype=np.float64))
+
+    def with_peak_scores(self) -> TrackSet:
+        """These tracks with ``peak_score`` raised to the current ``score`` where it is higher."""
+        return dataclasses.replace(self, peak_score=np.maximum(self.peak_score, self.score))
 
     @classmethod
     def empty(cls, space: StateSpace = CV_SPACE) -> TrackSet:
@@ -68,7 +80,7 @@ class TrackSet:
         integers = np.zeros(0, dtype=np.int64)
         states, covariances = space.empty()
         return cls(integers, states, covariances, integers, integers, integers, integers,
-                   np.zeros(0, dtype=bool), np.zeros(0), integers, space)
+                   np.zeros(0, dtype=bool), np.zeros(0), integers, np.zeros(0), space)
 
     def __len__(self) -> int:
         return int(self.ids.size)
@@ -104,6 +116,9 @@ _TRACK_FIELDS = tuple(f.name for f in fields(TrackSet) if f.name != "space")
 INITIATORS = ("score", "m-of-n", "two-point")
 """The initiators :func:`build_initiator` builds (``ManagementConfig.initiator``)."""
 
+DELETERS = ("misses", "score-drop")
+"""The deletion rules :func:`build_deleter` builds (``ManagementConfig.deleter``)."""
+
 
 @dataclass(frozen=True)
 class ManagementConfig:
@@ -121,8 +136,14 @@ class ManagementConfig:
         confirm_scans: N, the first N scans in which those hits must come (``"m-of-n"``).
         initial_speed_std: m/s, std of each velocity component of a new track (its speed is
             unknown: zero mean); about half the fastest target's speed.
+        deleter: ``"misses"`` (``max_misses`` misses in a row) or ``"score-drop"`` (the track
+            score ``score_drop`` below its peak: each miss in view lowers the score by
+            ``-log(1 - Pd)``, so a drop of 9.2 is 4 misses in a row at Pd 0.9 and 8 at Pd 0.7,
+            and poorly fitting detections lower it too); either way also ``max_position_std``.
         max_misses: delete a confirmed track after this many scans in view without a detection,
-            in a row.
+            in a row (``"misses"``).
+        score_drop: log-likelihood ratio units a confirmed track's score may fall below its
+            peak before it is deleted (``"score-drop"``); 9.2 mirrors ``confirm_score``.
         max_position_std: m, delete a track whose largest position std exceeds this.
     """
 
@@ -132,12 +153,18 @@ class ManagementConfig:
     confirm_hits: int = 3
     confirm_scans: int = 4
     initial_speed_std: float = 20.0
+    deleter: str = field(default="misses", metadata=option(choices=DELETERS))
     max_misses: int = 4
+    score_drop: float = 9.2
     max_position_std: float = 200.0
 
     def __post_init__(self) -> None:
         if self.initiator not in INITIATORS:
             raise ValueError(f"initiator must be one of {sorted(INITIATORS)}")
+        if self.deleter not in DELETERS:
+            raise ValueError(f"deleter must be one of {sorted(DELETERS)}")
+        if not 0.0 < self.score_drop < math.inf:
+            raise ValueError("score_drop must be > 0 and finite")
         if not 1 <= self.confirm_hits <= self.confirm_scans:
             raise ValueError("need 1 <= confirm_hits <= confirm_scans")
         if self.max_misses < 1 or self.initial_speed_std <= 0 or self.max_position_std <= 0:
@@ -227,6 +254,18 @@ class MissesDeleter:
 
 
 @dataclass(frozen=True)
+class ScoreDropDeleter:
+    """Deletes confirmed tracks whose score has fallen more than ``drop`` below its peak
+    (Blackman and Popoli's score-drop rule): the misses in a row it tolerates grow as Pd falls."""
+
+    drop: float
+
+    def delete(self, tracks: TrackSet) -> np.ndarray:
+        """See :class:`Deleter`."""
+        return tracks.confirmed & (tracks.score < tracks.peak_score - self.drop)
+
+
+@dataclass(frozen=True)
 class CovarianceDeleter:
     """Deletes tracks whose largest position standard deviation exceeds ``max_position_std`` m."""
 
@@ -263,6 +302,8 @@ def build_initiator(config: ManagementConfig) -> Initiator:
 
 
 def build_deleter(config: ManagementConfig) -> Deleter:
-    """Misses-in-a-row or covariance growth, whichever comes first."""
-    return AnyDeleter((MissesDeleter(config.max_misses),
-                       CovarianceDeleter(config.max_position_std)))
+    """The configured rule (misses in a row or score drop) or covariance growth, whichever
+    comes first."""
+    rule = (ScoreDropDeleter(config.score_drop) if config.deleter == "score-drop"
+            else MissesDeleter(config.max_misses))
+    return AnyDeleter((rule, CovarianceDeleter(config.max_position_std)))

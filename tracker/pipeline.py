@@ -279,7 +279,7 @@ class Tracker:
         clutter = ~association.claimed_by(tracks.confirmed)
         evidence = self._detection_evidence(sensor, measurements)
         self.tracks = self.updater.update(tracks, association, in_view, pd, measurements,
-                                          evidence)
+                                          evidence).with_peak_scores()
         born = self._initiated(measurements.take(free), evidence[free])
         if self.hypothesis_keeper is not None:
             self.hypothesis_keeper.tracks_born(born, detection_ids[free], self.time)
