@@ -1,9 +1,11 @@
 """``mht``: track-oriented multiple-hypothesis association with N-scan pruning.
 
 Each track keeps a few hypotheses, its *leaves*: filtered states that differ in which detections
-(or misses) the track took over its last ``window - 1`` scans; every older decision is final and
-shared by all of the track's leaves. A track's hypotheses begin with the detection that started
-it (the tracker reports every new track, :class:`~tracker.association.base.HypothesisKeeper`).
+(or misses) the track took over the last ``window - 1`` scans it was associated in (a scan with no
+call for the track, out of view or in a stage without detections, does not move its window);
+every older decision is final and shared by all of the track's leaves. A track's hypotheses
+begin with the detection that started it (the tracker reports every new track,
+:class:`~tracker.association.base.HypothesisKeeper`).
 Per scan:
 
 1. every leaf is predicted to the scan time (with the tracker's motion models) and gated against
@@ -17,10 +19,11 @@ Per scan:
 3. the best global hypothesis takes one child per track such that no detection of the window
    is used twice, exactly (:func:`tracker.association.hypothesis_selection.best_hypotheses`).
    Each track also has a *no target* choice that uses no detection and scores
-   :data:`REJECTION_PENALTY` below its best child: taken only when every branch of the track
-   collides with better ones of other tracks (a duplicate, or a tentative track started by a
-   detection that a revised branch of an established track has taken); the tracker then
-   deletes the track;
+   :data:`REJECTION_PENALTY` below its best child. The penalty is far larger than the spread of
+   any track's kept children, so the selection rejects as few tracks as it can: only when the
+   tracks' branches cannot all be chosen without sharing a detection (a duplicate of another
+   track, or a tentative track started by a detection that a revised branch of an established
+   track has taken) is one rejected; the tracker then deletes it;
 4. N-scan pruning: the decision ``window`` scans back becomes final, the chosen child's; the
    children that disagree with it are dropped, then all but the chosen one and the best others,
    ``max_hypotheses`` per track in all.
@@ -30,6 +33,12 @@ of this scan, and the update step (:class:`MhtUpdate`) writes the chosen child's
 covariance, score, hits and misses into the track. When a later scan makes another branch the
 best, the track moves to that branch: a decision revised within the window. ``window = 1`` keeps
 one leaf per track and is gnn.
+
+Approximations: a leaf is predicted from its own time to the scan's in one step with the motion
+model of the track's birth (exactly the frame-by-frame prediction for ``cv``, whose transition
+and process noise compose; close to it for ``ct``); and a track whose reported leaf is dropped in
+a scan without a call for it (:meth:`MhtAssociator._drop_held`) reports its best remaining leaf's
+state from its next association on, not in that frame.
 
 With staged association (confirmed tracks first, :class:`tracker.pipeline.TrackerConfig`) the
 tracks of a later stage cannot take a detection of the window that an earlier stage's chosen
