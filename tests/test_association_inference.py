@@ -15,11 +15,14 @@ from learned_scans import random_scan, single_thread  # noqa: F401 (autouse fixt
 
 from sim import generate
 from sim.presets import get_preset
+from tracker.association import features as features_module
 from tracker.association.base import AssociationInput
 from tracker.association.evidence import evidence_features
 from tracker.association.features import (
+    CONTEXT_FAR,
     build_graph,
     detection_features,
+    neighbourhood,
     pair_features,
     track_features,
 )
@@ -35,10 +38,11 @@ CONFIG = GnnConfig()
 CHECKPOINT = Path(__file__).resolve().parents[1] / "docs/results/unroll/crossing-end-to-end/best.pt"
 
 
-def random_network(seed: int, hidden: int = 16, rounds: int = 2) -> AssociationNetwork:
+def random_network(seed: int, hidden: int = 16, rounds: int = 2,
+                   context: bool = False) -> AssociationNetwork:
     """Every parameter random (the zero-initialised heads too), so every layer matters."""
     torch.manual_seed(seed)
-    network = AssociationNetwork(NetworkConfig(hidden=hidden, rounds=rounds))
+    network = AssociationNetwork(NetworkConfig.sized(hidden, rounds, context))
     with torch.no_grad():
         for parameter in network.parameters():
             parameter.normal_(0.0, 0.5)
@@ -56,20 +60,22 @@ def torch_scores(network: AssociationNetwork, scan: AssociationInput):
 def numpy_scores(scorer: NumpyScorer, scan: AssociationInput):
     pairs = gate(scan, CONFIG.gate_probability)
     baseline = gnn_scores(scan, pairs, CONFIG)
-    return scorer.scores(pair_features(scan, pairs, baseline), track_features(scan),
-                         detection_features(scan), pairs.track_index, pairs.detection_index,
+    context = scorer.network.config.context
+    return scorer.scores(pair_features(scan, pairs, baseline), track_features(scan, context),
+                         detection_features(scan, context), pairs.track_index,
+                         pairs.detection_index,
                          baseline.pair, baseline.missed, baseline.clutter)
 
 
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 2**31), tracks=st.integers(1, 14), seen=st.integers(0, 14),
        clutter=st.integers(0, 20), spacing=st.sampled_from([8.0, 20.0, 60.0]),
-       hidden=st.sampled_from([4, 16, 32]), rounds=st.integers(0, 3))
+       hidden=st.sampled_from([4, 16, 32]), rounds=st.integers(0, 3), context=st.booleans())
 def test_numpy_scores_equal_the_torch_forward_and_give_the_same_assignment(
-        seed, tracks, seen, clutter, spacing, hidden, rounds):
+        seed, tracks, seen, clutter, spacing, hidden, rounds, context):
     rng = np.random.default_rng(seed)
     scan = random_scan(rng, tracks, seen, clutter, spacing=spacing)
-    network = random_network(seed % 1000, hidden, rounds)
+    network = random_network(seed % 1000, hidden, rounds, context)
     pairs, expected = torch_scores(network, scan)
     if pairs.track_index.size == 0:
         return
@@ -78,6 +84,29 @@ def test_numpy_scores_equal_the_torch_forward_and_give_the_same_assignment(
         assert value.dtype == np.float64 and value.shape == reference.shape
         np.testing.assert_allclose(value, reference, rtol=1e-5, atol=1e-5)
     np.testing.assert_array_equal(solve_gated(pairs, *got), solve_gated(pairs, *expected))
+
+
+def test_neighbourhood_features_by_hand():
+    """Three points on the x axis, variances 1 / 1 / 4 m^2: d2(0, 1) = 9 / 2 = 4.5, d2(1, 2) =
+    25 / 5 = 5, d2(0, 2) = 64 / 5 = 12.8; within 3 sigma (d2 < 9): 1, 2, 1 others."""
+    positions = np.array([[0.0, 0.0], [3.0, 0.0], [8.0, 0.0]])
+    covariances = np.array([np.eye(2), np.eye(2), 4.0 * np.eye(2)])
+    features = neighbourhood(positions, covariances)
+    np.testing.assert_allclose(features[:, 0], np.log1p([4.5, 4.5, 5.0]) / 3.0, rtol=1e-15)
+    np.testing.assert_array_equal(features[:, 1], np.log1p([1.0, 2.0, 1.0]))
+    alone = neighbourhood(positions[:1], covariances[:1])
+    np.testing.assert_array_equal(alone, [[np.log1p(CONTEXT_FAR) / 3.0, 0.0]])
+    assert neighbourhood(np.zeros((0, 2)), np.zeros((0, 2, 2))).shape == (0, 2)
+
+
+def test_neighbourhood_in_row_chunks_equals_one_block(monkeypatch):
+    rng = np.random.default_rng(3)
+    positions = rng.normal(0.0, 30.0, (50, 2))
+    roots = rng.normal(size=(50, 2, 2))
+    covariances = roots @ roots.transpose(0, 2, 1) + np.eye(2)
+    whole = neighbourhood(positions, covariances)
+    monkeypatch.setattr(features_module, "_CONTEXT_ROWS", 7)
+    np.testing.assert_array_equal(neighbourhood(positions, covariances), whole)
 
 
 def test_dense_scan_of_many_pairs_per_track_and_detection():

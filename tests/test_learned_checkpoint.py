@@ -25,21 +25,24 @@ from tracker.association.network import AssociationNetwork, NetworkConfig
 from tracker.cli import main
 
 
-def trained_looking_model(operator: str = "hste", hidden: int = 16) -> AssociationModel:
+def trained_looking_model(operator: str = "hste", hidden: int = 16,
+                          context: bool = False) -> AssociationModel:
     torch.manual_seed(0)
-    network = AssociationNetwork(NetworkConfig(hidden=hidden, rounds=1))
+    network = AssociationNetwork(NetworkConfig.sized(hidden, 1, context))
     with torch.no_grad():
         for head in (network.pair_head, network.missed_head, network.clutter_head):
             head.weight.normal_(0.0, 2.0)
     return AssociationModel(network, operator, GnnConfig(gate_probability=0.995))
 
 
-def test_round_trip_gives_the_same_associations(tmp_path):
-    model = trained_looking_model()
+@pytest.mark.parametrize("context", [False, True])
+def test_round_trip_gives_the_same_associations(tmp_path, context):
+    model = trained_looking_model(context=context)
     path = tmp_path / "model.pt"
     save_checkpoint(path, model, epoch=3)
     loaded = load_model(path, ("hste",))
     assert loaded.gnn_config == model.gnn_config and loaded.operator == "hste"
+    assert loaded.network.config.context is context
     rng = np.random.default_rng(0)
     for _ in range(3):
         scan = random_scan(rng, 10, 8, 12, spacing=25.0)
@@ -91,6 +94,8 @@ def bad_files(tmp_path):
                         "another model config"),
         "feature count": ({**good, "network": {**good["network"], "pair_features": 3}},
                           "another model config"),
+        "context without its columns": ({**good, "network": {**good["network"], "context": True}},
+                                        "another model config"),
         "nan weights": ({**good, "state_dict": {name: torch.full_like(weights, torch.nan)
                                                 for name, weights in good["state_dict"].items()}},
                         "weights hold NaN or infinite values"),
@@ -101,6 +106,14 @@ def bad_files(tmp_path):
         paths[name] = (path, message)
     paths["missing"] = (tmp_path / "missing.pt", "no such checkpoint file")
     return paths
+
+
+def test_checkpoints_written_before_context_features_load_without_them(tmp_path):
+    content = checkpoint_dict(trained_looking_model())
+    del content["network"]["context"]
+    path = tmp_path / "old.pt"
+    torch.save(content, path)
+    assert load_model(path).network.config.context is False
 
 
 def test_bad_checkpoints_raise_input_error(tmp_path):

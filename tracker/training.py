@@ -114,6 +114,8 @@ class TrainingConfig:
             evidence).
         hidden: Width of the network.
         rounds: Message-passing rounds across pairs.
+        context_features: Give the network the neighbourhood features (nearest other track /
+            detection and how many lie within 3 sigma; tracker.association.features).
         epochs: Epochs; each simulates fresh scenes.
         scenes_per_epoch: Scenes simulated per epoch (global, over all ranks).
         batch_scenes: Scenes per optimiser step (global batch; divisible by the ranks).
@@ -145,6 +147,7 @@ class TrainingConfig:
     evidence_weight: float = field(default=1.0, metadata=option(minimum=0.0))
     hidden: int = field(default=32, metadata=option(minimum=1))
     rounds: int = field(default=2, metadata=option(minimum=0))
+    context_features: bool = False
     epochs: int = field(default=6, metadata=option(minimum=0))
     scenes_per_epoch: int = field(default=8, metadata=option(minimum=1))
     batch_scenes: int = field(default=2, metadata=option(minimum=1))
@@ -242,8 +245,8 @@ class TrainingConfig:
         return UnrollConfig(self.mode, self.unroll, self.operator_config(), self.tracker())
 
     def network(self) -> NetworkConfig:
-        """The association network's shape (hidden width, message-passing rounds)."""
-        return NetworkConfig(hidden=self.hidden, rounds=self.rounds)
+        """The association network's shape (hidden width, message-passing rounds, context)."""
+        return NetworkConfig.sized(self.hidden, self.rounds, self.context_features)
 
 
 def derived_seed(*keys: int) -> int:

@@ -17,6 +17,12 @@ Track features (``NUM_TRACK_FEATURES`` = 4): ``log1p(age)``, misses in a row / 3
     ``log det P_pos`` / 10, ``log1p(speed in m/s)``.
 Detection features (``NUM_DET_FEATURES`` = 4): amplitude (SNR dB) / 10 (0 when none),
     1 if it has an amplitude, ``log1p(points)``, point spread (m) / 10.
+Context features (``NUM_CONTEXT_FEATURES`` = 2, appended to the track and to the detection
+    features when asked for; :func:`neighbourhood`): how crowded the track's (detection's)
+    surroundings are among the scan's other tracks (detections), in sigmas of both: ``log1p(d2)
+    / 3`` of the nearest one's normalised squared distance ``d2`` (capped at ``CONTEXT_FAR``)
+    and ``log1p(count within 3 sigma)``. They tell a target in a group, or a fragment beside its
+    siblings, from one alone.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from tracker.association.evidence import detection_signature
 from tracker.association.gating import GatedPairs
 from tracker.association.gnn import GnnScores
 from tracker.association.network import (
+    NUM_CONTEXT_FEATURES,
     NUM_DET_FEATURES,
     NUM_PAIR_FEATURES,
     NUM_TRACK_FEATURES,
@@ -39,6 +46,12 @@ RANGE_RATE_VARIANCE = 1.0
 """m^2/s^2 added to the predicted range-rate variance: a nominal Doppler measurement noise."""
 
 _MISMATCH_CLIP = 10.0
+
+CONTEXT_FAR = 1e4
+"""Normalised squared distance that stands for "no neighbour" (about 100 sigmas)."""
+
+_CONTEXT_ROWS = 1024
+"""Rows of the pairwise distance matrix computed at once (bounds the memory at rows x K)."""
 
 
 def _quadratic(vector: tuple[np.ndarray, np.ndarray], matrix: np.ndarray) -> np.ndarray:
@@ -111,8 +124,32 @@ def pair_features(inputs: AssociationInput, pairs: GatedPairs, baseline: GnnScor
     return features
 
 
-def track_features(inputs: AssociationInput) -> np.ndarray:
-    """(T, NUM_TRACK_FEATURES) per-track features."""
+def neighbourhood(positions: np.ndarray, covariances: np.ndarray) -> np.ndarray:
+    """(K, NUM_CONTEXT_FEATURES) context features of K points (K, 2) m with covariances
+    (K, 2, 2) m^2: with ``s_i^2`` the mean of point i's two variances and ``d2_ij = |x_i -
+    x_j|^2 / (s_i^2 + s_j^2)``, ``log1p(min_j d2_ij) / 3`` (``min`` capped at
+    :data:`CONTEXT_FAR`) and ``log1p(#{j : d2_ij < 9})``, over the other points j."""
+    count = positions.shape[0]
+    variance = 0.5 * (covariances[:, 0, 0] + covariances[:, 1, 1])
+    nearest = np.full(count, CONTEXT_FAR)
+    close = np.zeros(count)
+    for start in range(0, count, _CONTEXT_ROWS):
+        rows = slice(start, min(start + _CONTEXT_ROWS, count))
+        offset = positions[rows, None, :] - positions[None, :, :]
+        d2 = (offset[..., 0] ** 2 + offset[..., 1] ** 2) / (variance[rows, None] + variance)
+        d2[np.arange(d2.shape[0]), np.arange(start, rows.stop)] = np.inf  # not itself
+        nearest[rows] = np.minimum(d2.min(axis=1, initial=np.inf), CONTEXT_FAR)
+        close[rows] = (d2 < 9.0).sum(axis=1)
+    features = np.empty((count, NUM_CONTEXT_FEATURES))
+    features[:, 0] = np.log1p(nearest) / 3.0
+    features[:, 1] = np.log1p(close)
+    return features
+
+
+def track_features(inputs: AssociationInput, context: bool = False) -> np.ndarray:
+    """(T, NUM_TRACK_FEATURES) per-track features; with ``context`` also the
+    :func:`neighbourhood` of the predicted positions, (T, NUM_TRACK_FEATURES +
+    NUM_CONTEXT_FEATURES)."""
     features = np.empty((inputs.num_tracks, NUM_TRACK_FEATURES))
     features[:, 0] = np.log1p(inputs.track_age.astype(np.float64))
     features[:, 1] = inputs.track_misses.astype(np.float64) / 3.0
@@ -121,19 +158,28 @@ def track_features(inputs: AssociationInput) -> np.ndarray:
     velocity = inputs.track_velocities
     vx, vy = velocity[:, 0], velocity[:, 1]
     features[:, 3] = np.log1p(np.sqrt(vx * vx + vy * vy))
-    return features
+    if not context:
+        return features
+    return np.concatenate([features, neighbourhood(inputs.predicted_positions,
+                                                   inputs.position_covariances)], axis=1)
 
 
-def detection_features(inputs: AssociationInput) -> np.ndarray:
-    """(D, NUM_DET_FEATURES) per-detection features."""
-    return np.stack(detection_signature(inputs)[:NUM_DET_FEATURES], axis=-1).reshape(
+def detection_features(inputs: AssociationInput, context: bool = False) -> np.ndarray:
+    """(D, NUM_DET_FEATURES) per-detection features; with ``context`` also the
+    :func:`neighbourhood` of the detections, (D, NUM_DET_FEATURES + NUM_CONTEXT_FEATURES)."""
+    features = np.stack(detection_signature(inputs)[:NUM_DET_FEATURES], axis=-1).reshape(
         -1, NUM_DET_FEATURES)
+    if not context:
+        return features
+    return np.concatenate([features, neighbourhood(inputs.detections,
+                                                   inputs.detection_covariances)], axis=1)
 
 
 def build_graph(inputs: AssociationInput, pairs: GatedPairs, baseline: GnnScores,
                 dtype: torch.dtype = torch.float32) -> PairGraph:
-    """The one-frame :class:`PairGraph` of a scan, its gated pairs and their gnn scores; its
-    groups are the connected components of the gate graph."""
+    """The one-frame :class:`PairGraph` of a scan, its gated pairs and their gnn scores, with the
+    context columns (a network without them reads the first columns); its groups are the
+    connected components of the gate graph."""
     track_group, det_group, groups = pairs.components()
 
     def tensor(array: np.ndarray, kind: torch.dtype = dtype) -> torch.Tensor:
@@ -141,8 +187,8 @@ def build_graph(inputs: AssociationInput, pairs: GatedPairs, baseline: GnnScores
 
     return PairGraph(
         pair_features=tensor(pair_features(inputs, pairs, baseline)),
-        track_features=tensor(track_features(inputs)),
-        det_features=tensor(detection_features(inputs)),
+        track_features=tensor(track_features(inputs, context=True)),
+        det_features=tensor(detection_features(inputs, context=True)),
         pair_track=tensor(pairs.track_index, torch.long),
         pair_det=tensor(pairs.detection_index, torch.long),
         pair_prior=tensor(baseline.pair),

@@ -99,7 +99,7 @@ def model_from_checkpoint(content: dict[str, Any], path: str | os.PathLike) -> A
         operator = str(content["operator"])
     except (KeyError, TypeError, ValueError) as error:
         raise InputError(f"{path}: checkpoint of another model config ({error})") from None
-    if config != NetworkConfig(hidden=config.hidden, rounds=config.rounds):
+    if config != NetworkConfig.sized(config.hidden, config.rounds, config.context):
         raise InputError(f"{path}: checkpoint of another model config (feature counts "
                          f"{content['network']} differ from this code's)")
     network = AssociationNetwork(config)
@@ -140,6 +140,7 @@ class LearnedAssociator:
     def __init__(self, model: AssociationModel) -> None:
         self.model = model
         self.scorer = NumpyScorer(model.network)
+        self.context = model.network.config.context
 
     def associate(self, inputs: AssociationInput) -> np.ndarray:
         """(T,) detection index per track, -1 for a missed track."""
@@ -148,8 +149,8 @@ class LearnedAssociator:
         if pairs.track_index.size == 0:
             return np.full(inputs.num_tracks, -1, dtype=np.int64)
         pair, missed, clutter = self.scorer.scores(
-            pair_features(inputs, pairs, baseline), track_features(inputs),
-            detection_features(inputs), pairs.track_index, pairs.detection_index,
+            pair_features(inputs, pairs, baseline), track_features(inputs, self.context),
+            detection_features(inputs, self.context), pairs.track_index, pairs.detection_index,
             baseline.pair, baseline.missed, baseline.clutter)
         return solve_gated(pairs, pair, missed, clutter)
 

@@ -35,13 +35,18 @@ from tracker.association.evidence import NUM_EVIDENCE_FEATURES, DetectionEvidenc
 NUM_PAIR_FEATURES = 8
 NUM_TRACK_FEATURES = 4
 NUM_DET_FEATURES = 4
+NUM_CONTEXT_FEATURES = 2
+"""Neighbourhood columns appended to the track and the detection features of every graph
+(:mod:`tracker.association.features`); a network reads them only with ``context = True``."""
 
 
 @dataclass(frozen=True)
 class NetworkConfig:
     """Size of the association network. ``hidden``: width of every layer; ``rounds``: message
-    passing rounds across pairs; feature counts must match :mod:`tracker.association.features`
-    and :mod:`tracker.association.evidence`."""
+    passing rounds across pairs; ``context``: whether it reads the neighbourhood features
+    (``NUM_CONTEXT_FEATURES`` more track and detection columns; False in checkpoints written
+    before they existed); feature counts must match :mod:`tracker.association.features` and
+    :mod:`tracker.association.evidence` (:meth:`sized`)."""
 
     hidden: int = 32
     rounds: int = 2
@@ -49,6 +54,14 @@ class NetworkConfig:
     track_features: int = NUM_TRACK_FEATURES
     det_features: int = NUM_DET_FEATURES
     evidence_features: int = NUM_EVIDENCE_FEATURES
+    context: bool = False
+
+    @classmethod
+    def sized(cls, hidden: int = 32, rounds: int = 2, context: bool = False) -> NetworkConfig:
+        """The config of this code's feature counts for a network of this shape."""
+        extra = NUM_CONTEXT_FEATURES if context else 0
+        return cls(hidden=hidden, rounds=rounds, track_features=NUM_TRACK_FEATURES + extra,
+                   det_features=NUM_DET_FEATURES + extra, context=context)
 
     def __post_init__(self) -> None:
         check_number("network hidden", self.hidden, 1, MAX_HIDDEN, integer=True)
@@ -69,7 +82,8 @@ class PairGraph:
     """One batch of association problems (one or several frames), concatenated.
 
     Shapes: T tracks, D detections, P gated pairs, B groups (independent sub-problems).
-    ``pair_features`` (P, Fp), ``track_features`` (T, Ft), ``det_features`` (D, Fd);
+    ``pair_features`` (P, Fp), ``track_features`` (T, Ft), ``det_features`` (D, Fd) (the
+    track and detection features with their ``NUM_CONTEXT_FEATURES`` context columns last);
     ``pair_track`` (P,) long into tracks, ``pair_det`` (P,) long into detections;
     ``pair_prior`` (P,), ``track_prior`` (T,), ``det_prior`` (D,): the baseline scores;
     ``track_group`` (T,) long and ``det_group`` (D,) long: the group each belongs to;
@@ -177,8 +191,9 @@ class AssociationNetwork(nn.Module):
         learned correction (zero at initialisation). With ``evidence_features`` (E, F) also the
         detection evidence logits (E,) (one forward, so data-parallel training sees every
         parameter used)."""
-        track = self.track_embed(graph.track_features)
-        det = self.det_embed(graph.det_features)
+        # graphs carry the context columns last; a network without them reads the first ones
+        track = self.track_embed(graph.track_features[:, :self.config.track_features])
+        det = self.det_embed(graph.det_features[:, :self.config.det_features])
         pair = self.pair_embed(graph.pair_features) + track[graph.pair_track] + det[graph.pair_det]
         for layer in self.rounds:
             pair, track, det = layer(pair, track, det, graph)
