@@ -24,7 +24,10 @@ from common.atomic import write_text_atomic  # noqa: E402
 
 def paired_change(before: list[dict], after: list[dict], key: str) -> str:
     """``mean +- standard error`` of after - before over the seeds, paired by seed."""
+    before, after = (sorted(rows, key=lambda row: row["seed"]) for rows in (before, after))
     seeds = [row["seed"] for row in before]
+    if not seeds:
+        raise ValueError("a run holds no seeds")
     if seeds != [row["seed"] for row in after]:
         raise ValueError(f"the runs' seeds differ ({seeds} against "
                          f"{[row['seed'] for row in after]})")
@@ -68,7 +71,7 @@ def main() -> None:
         before, after = (json.loads(path.read_text())["results"]
                          for path in (args.before, args.after))
         table = comparison_table(before, after, tuple(args.names), args.trackers)
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         print(f"Error: {error}", file=sys.stderr)
         sys.exit(2)
     print(table, end="")

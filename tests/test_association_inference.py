@@ -92,11 +92,13 @@ def test_neighbourhood_features_by_hand():
     positions = np.array([[0.0, 0.0], [3.0, 0.0], [8.0, 0.0]])
     covariances = np.array([np.eye(2), np.eye(2), 4.0 * np.eye(2)])
     features = neighbourhood(positions, covariances)
-    np.testing.assert_allclose(features[:, 0], np.log1p([4.5, 4.5, 5.0]) / 3.0, rtol=1e-15)
+    np.testing.assert_allclose(features[:, 0], np.log1p([4.5, 4.5, 5.0]) / 3.0, rtol=1e-12)
     np.testing.assert_array_equal(features[:, 1], np.log1p([1.0, 2.0, 1.0]))
     alone = neighbourhood(positions[:1], covariances[:1])
     np.testing.assert_array_equal(alone, [[np.log1p(CONTEXT_FAR) / 3.0, 0.0]])
     assert neighbourhood(np.zeros((0, 2)), np.zeros((0, 2, 2))).shape == (0, 2)
+    coincident = neighbourhood(np.zeros((2, 2)), np.zeros((2, 2, 2)))  # zero variances
+    np.testing.assert_array_equal(coincident, [[0.0, np.log1p(1.0)]] * 2)
 
 
 def test_neighbourhood_in_row_chunks_equals_one_block(monkeypatch):

@@ -23,6 +23,9 @@ def test_paired_change_is_the_mean_and_standard_error_of_per_seed_differences():
     # differences 0.1, 0.0, 0.2: mean 0.1, sd 0.1, standard error 0.1 / sqrt(3) = 0.0577
     assert paired_change(before, after, "MOTA") == "+0.100 ± 0.058"
     assert paired_change(before, after, "IDF1") == "+0.000 ± 0.000"
+    assert paired_change(before[::-1], after, "MOTA") == "+0.100 ± 0.058"  # paired by seed
+    with pytest.raises(ValueError, match="no seeds"):
+        paired_change([], [], "MOTA")
 
 
 def test_table_keeps_pairs_both_runs_hold_and_refuses_other_seeds():

@@ -108,6 +108,12 @@ def bad_files(tmp_path):
     return paths
 
 
+def test_a_context_network_needs_its_feature_columns():
+    with pytest.raises(ValueError, match="context features need"):
+        NetworkConfig(hidden=8, rounds=1, context=True)
+    assert NetworkConfig.sized(8, 1, True).det_features == NetworkConfig().det_features + 2
+
+
 def test_checkpoints_written_before_context_features_load_without_them(tmp_path):
     content = checkpoint_dict(trained_looking_model())
     del content["network"]["context"]

@@ -20,17 +20,20 @@ TINY_CONFIG = TrainingConfig(preset="crossing", frames=6, scenes_per_epoch=2, ba
                              validation_scenes=0, behaviour="model")
 
 
-def test_train_writes_checkpoints_and_a_log_that_track_can_use(tmp_path):
+@pytest.mark.parametrize("context", [[], ["--context-features"]])
+def test_train_writes_checkpoints_and_a_log_that_track_can_use(tmp_path, context):
     out = tmp_path / "run"
-    result = run("train", *TINY, "--epochs", "1", "--validation-scenes", "1", "--out", out)
+    result = run("train", *TINY, *context, "--epochs", "1", "--validation-scenes", "1",
+                 "--out", out)
     assert result.exit_code == 0, result.output
     with open(out / "log.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert tuple(rows[0]) == LOG_COLUMNS and [row["epoch"] for row in rows] == ["0", "1"]
     assert rows[0]["val_mota"] == rows[0]["gnn_val_mota"]
     # the evidence model counted the training detections of both kinds
-    state = torch.load(out / "checkpoint.pt", weights_only=True)["state_dict"]
-    assert (state["evidence.label_counts"] > 0).all()
+    checkpoint = torch.load(out / "checkpoint.pt", weights_only=True)
+    assert (checkpoint["state_dict"]["evidence.label_counts"] > 0).all()
+    assert checkpoint["network"]["context"] is bool(context)
     scene, tracks = tmp_path / "scene.npz", tmp_path / "tracks.csv"
     assert run("simulate", "--preset", "crossing", "--frames", "8", "-o", scene).exit_code == 0
     result = run("track", scene, "--assoc", "learned", "--model", out / "best.pt", "-o", tracks,

@@ -138,8 +138,11 @@ class ManagementConfig:
             unknown: zero mean); about half the fastest target's speed.
         deleter: ``"misses"`` (``max_misses`` misses in a row) or ``"score-drop"`` (the track
             score ``score_drop`` below its peak: each miss in view lowers the score by
-            ``-log(1 - Pd)``, so a drop of 9.2 is 4 misses in a row at Pd 0.9 and 8 at Pd 0.7,
-            and poorly fitting detections lower it too); either way also ``max_position_std``.
+            ``-log(1 - Pd)`` under the Kalman update (``-log(1 - Pd P_G)`` under PDA), so a drop
+            of 9.2 is about 4 misses in a row at Pd 0.9 (5 just below 0.9, and under jpda) and
+            8 at Pd 0.7, and poorly fitting detections lower it too; under mht a track moved to
+            another branch keeps the peak of its earlier one); either way also
+            ``max_position_std``.
         max_misses: delete a confirmed track after this many scans in view without a detection,
             in a row (``"misses"``).
         score_drop: log-likelihood ratio units a confirmed track's score may fall below its

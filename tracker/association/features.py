@@ -51,7 +51,13 @@ CONTEXT_FAR = 1e4
 """Normalised squared distance that stands for "no neighbour" (about 100 sigmas)."""
 
 _CONTEXT_ROWS = 1024
-"""Rows of the pairwise distance matrix computed at once (bounds the memory at rows x K)."""
+"""Rows of the pairwise distance matrix computed at once: the temporaries take about 48 bytes
+x rows x K (K = 10,000 points: 0.5 GB, 3 s), so very large scans cost; training graphs always
+carry the columns, inference computes them only for a network that reads them."""
+
+_VARIANCE_FLOOR = 1e-12
+"""m^2 added to a pair's summed variances, so coincident points of zero variance give a finite
+(huge) distance instead of 0 / 0."""
 
 
 def _quadratic(vector: tuple[np.ndarray, np.ndarray], matrix: np.ndarray) -> np.ndarray:
@@ -136,7 +142,8 @@ def neighbourhood(positions: np.ndarray, covariances: np.ndarray) -> np.ndarray:
     for start in range(0, count, _CONTEXT_ROWS):
         rows = slice(start, min(start + _CONTEXT_ROWS, count))
         offset = positions[rows, None, :] - positions[None, :, :]
-        d2 = (offset[..., 0] ** 2 + offset[..., 1] ** 2) / (variance[rows, None] + variance)
+        d2 = (offset[..., 0] ** 2 + offset[..., 1] ** 2) / (variance[rows, None] + variance
+                                                             + _VARIANCE_FLOOR)
         d2[np.arange(d2.shape[0]), np.arange(start, rows.stop)] = np.inf  # not itself
         nearest[rows] = np.minimum(d2.min(axis=1, initial=np.inf), CONTEXT_FAR)
         close[rows] = (d2 < 9.0).sum(axis=1)

@@ -68,6 +68,10 @@ class NetworkConfig:
         check_number("network rounds", self.rounds, 0, MAX_ROUNDS, integer=True)
         for name in ("pair_features", "track_features", "det_features", "evidence_features"):
             check_number(f"network {name}", getattr(self, name), 1, MAX_HIDDEN, integer=True)
+        if self.context and min(self.track_features - NUM_TRACK_FEATURES,
+                                self.det_features - NUM_DET_FEATURES) < NUM_CONTEXT_FEATURES:
+            raise ValueError("a network with context features needs their columns: "
+                             "use NetworkConfig.sized")
 
     def to_dict(self) -> dict:
         return asdict(self)
