@@ -53,7 +53,8 @@ def torch_scores(network: AssociationNetwork, scan: AssociationInput):
     """The reference: the torch forward on the scan's PairGraph, as float64 numpy arrays."""
     pairs = gate(scan, CONFIG.gate_probability)
     with torch.no_grad():
-        scores = network(build_graph(scan, pairs, gnn_scores(scan, pairs, CONFIG)))
+        scores = network(build_graph(scan, pairs, gnn_scores(scan, pairs, CONFIG),
+                                     context=network.config.context))
     return pairs, tuple(x.double().numpy() for x in (scores.pair, scores.missed, scores.clutter))
 
 

@@ -312,7 +312,8 @@ def simulate_scenes(config: TrainingConfig, seeds: list[int], indices: list[int]
     tracker_config = config.tracker()
     behaviour = (LearnedAssociator(model) if config.behaviour == "model" and model is not None
                  else GnnAssociator(tracker_config.gnn))
-    return [record_scene(generate(config.scenario(index), seed), tracker_config, behaviour)
+    return [record_scene(generate(config.scenario(index), seed), tracker_config, behaviour,
+                         config.context_features)
             for seed, index in zip(seeds, indices, strict=True)]
 
 

@@ -187,8 +187,9 @@ class SceneRecorder:
     hard assignments.
     """
 
-    def __init__(self, gnn_config: GnnConfig) -> None:
+    def __init__(self, gnn_config: GnnConfig, context: bool = False) -> None:
         self.gnn_config = gnn_config
+        self.context = context  # graphs with the context features (NetworkConfig.context)
         self.gate_value = gate_threshold(gnn_config.gate_probability)
         self.frames: list[TrainingFrame] = []
         self.truth_id = np.zeros(0, dtype=np.int64)
@@ -212,7 +213,7 @@ class SceneRecorder:
             pairs = gate(inputs, self.gnn_config.gate_probability)
             baseline: GnnScores = gnn_scores(inputs, pairs, self.gnn_config)
             self.frames.append(TrainingFrame(
-                build_graph(inputs, pairs, baseline),
+                build_graph(inputs, pairs, baseline, context=self.context),
                 frame_targets(inputs, pairs, det_target, self.truth_id, self.truth_xy,
                               self.gate_value, identity)))
             assignment = problem.association.hard_assignment()
@@ -238,10 +239,11 @@ class SceneRecorder:
             torch.as_tensor(np.concatenate(self._evidence_labels), dtype=torch.float32))
 
 
-def record_scene(scenario, tracker_config: TrackerConfig, behaviour: Associator) -> RecordedScene:
-    """Track ``scenario`` with ``behaviour``; every association problem met, in order, and every
-    measurement as an evidence example."""
-    recorder = SceneRecorder(tracker_config.gnn)
+def record_scene(scenario, tracker_config: TrackerConfig, behaviour: Associator,
+                 context: bool = False) -> RecordedScene:
+    """Track ``scenario`` with ``behaviour``; every association problem met, in order (graphs
+    with the context features when ``context``), and every measurement as an evidence example."""
+    recorder = SceneRecorder(tracker_config.gnn, context)
     source = SceneSource(scenario)
     tracker = Tracker(behaviour, source.sensors, tracker_config, observers=[recorder])
     for frame in range(scenario.num_frames):

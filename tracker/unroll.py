@@ -293,7 +293,8 @@ class _ChannelAssociator:
         if pairs.track_index.size == 0:
             self.answers.append(None)  # nothing gated: nothing to replay
             return np.full(inputs.num_tracks, -1, dtype=np.int64)
-        graph = build_graph(inputs, pairs, gnn_scores(inputs, pairs, self.model.gnn_config))
+        graph = build_graph(inputs, pairs, gnn_scores(inputs, pairs, self.model.gnn_config),
+                            context=self.model.network.config.context)
         assignment, pair, missed = self.post(graph)
         self.answers.append((pairs.track_index, pairs.detection_index, pair, missed, assignment))
         return assignment

@@ -52,8 +52,8 @@ CONTEXT_FAR = 1e4
 
 _CONTEXT_ROWS = 1024
 """Rows of the pairwise distance matrix computed at once: the temporaries take about 48 bytes
-x rows x K (K = 10,000 points: 0.5 GB, 3 s), so very large scans cost; training graphs always
-carry the columns, inference computes them only for a network that reads them."""
+x rows x K (K = 10,000 points: 0.5 GB, 3 s), so very large scans cost; training and inference
+compute them only for a network that reads them."""
 
 _VARIANCE_FLOOR = 1e-12
 """m^2 added to a pair's summed variances, so coincident points of zero variance give a finite
@@ -183,10 +183,10 @@ def detection_features(inputs: AssociationInput, context: bool = False) -> np.nd
 
 
 def build_graph(inputs: AssociationInput, pairs: GatedPairs, baseline: GnnScores,
-                dtype: torch.dtype = torch.float32) -> PairGraph:
+                dtype: torch.dtype = torch.float32, context: bool = False) -> PairGraph:
     """The one-frame :class:`PairGraph` of a scan, its gated pairs and their gnn scores, with the
-    context columns (a network without them reads the first columns); its groups are the
-    connected components of the gate graph."""
+    context columns when ``context`` (a network without them reads the first columns); its
+    groups are the connected components of the gate graph."""
     track_group, det_group, groups = pairs.components()
 
     def tensor(array: np.ndarray, kind: torch.dtype = dtype) -> torch.Tensor:
@@ -194,8 +194,8 @@ def build_graph(inputs: AssociationInput, pairs: GatedPairs, baseline: GnnScores
 
     return PairGraph(
         pair_features=tensor(pair_features(inputs, pairs, baseline)),
-        track_features=tensor(track_features(inputs, context=True)),
-        det_features=tensor(detection_features(inputs, context=True)),
+        track_features=tensor(track_features(inputs, context)),
+        det_features=tensor(detection_features(inputs, context)),
         pair_track=tensor(pairs.track_index, torch.long),
         pair_det=tensor(pairs.detection_index, torch.long),
         pair_prior=tensor(baseline.pair),

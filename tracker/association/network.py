@@ -36,8 +36,9 @@ NUM_PAIR_FEATURES = 8
 NUM_TRACK_FEATURES = 4
 NUM_DET_FEATURES = 4
 NUM_CONTEXT_FEATURES = 2
-"""Neighbourhood columns appended to the track and the detection features of every graph
-(:mod:`tracker.association.features`); a network reads them only with ``context = True``."""
+"""Neighbourhood columns appended to the track and the detection features of graphs built with
+``context`` (:func:`tracker.association.features.build_graph`), for a network with
+``context = True``."""
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,8 @@ class PairGraph:
     """One batch of association problems (one or several frames), concatenated.
 
     Shapes: T tracks, D detections, P gated pairs, B groups (independent sub-problems).
-    ``pair_features`` (P, Fp), ``track_features`` (T, Ft), ``det_features`` (D, Fd) (the
-    track and detection features with their ``NUM_CONTEXT_FEATURES`` context columns last);
+    ``pair_features`` (P, Fp), ``track_features`` (T, Ft), ``det_features`` (D, Fd) (with
+    context, the track and detection features' ``NUM_CONTEXT_FEATURES`` columns last);
     ``pair_track`` (P,) long into tracks, ``pair_det`` (P,) long into detections;
     ``pair_prior`` (P,), ``track_prior`` (T,), ``det_prior`` (D,): the baseline scores;
     ``track_group`` (T,) long and ``det_group`` (D,) long: the group each belongs to;
