@@ -14,29 +14,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.hard_scenes import paired  # noqa: E402
 from common.atomic import write_text_atomic  # noqa: E402
 
 
 def paired_change(before: list[dict], after: list[dict], key: str) -> str:
-    """``mean +- standard error`` of after - before over the seeds, paired by seed."""
-    before, after = (sorted(rows, key=lambda row: row["seed"]) for rows in (before, after))
-    seeds = [row["seed"] for row in before]
+    """``mean +- standard error`` of after - before over the seeds, paired by seed
+    (:func:`benchmarks.hard_scenes.paired`); ValueError unless both hold the same seeds."""
+    seeds = sorted(row["seed"] for row in before)
     if not seeds:
         raise ValueError("a run holds no seeds")
-    if seeds != [row["seed"] for row in after]:
+    if seeds != sorted(row["seed"] for row in after):
         raise ValueError(f"the runs' seeds differ ({seeds} against "
-                         f"{[row['seed'] for row in after]})")
-    changes = [b[key] - a[key] for a, b in zip(before, after, strict=True)]
-    mean = sum(changes) / len(changes)
-    if len(changes) < 2:
-        return f"{mean:+.3f}"
-    spread = math.sqrt(sum((c - mean) ** 2 for c in changes) / (len(changes) - 1))
-    return f"{mean:+.3f} ± {spread / math.sqrt(len(changes)):.3f}"
+                         f"{sorted(row['seed'] for row in after)})")
+    return paired(after, before, key)
 
 
 def comparison_table(before: dict, after: dict, names: tuple[str, str],

@@ -185,8 +185,8 @@ def detection_features(inputs: AssociationInput, context: bool = False) -> np.nd
 def build_graph(inputs: AssociationInput, pairs: GatedPairs, baseline: GnnScores,
                 dtype: torch.dtype = torch.float32, context: bool = False) -> PairGraph:
     """The one-frame :class:`PairGraph` of a scan, its gated pairs and their gnn scores, with the
-    context columns when ``context`` (a network without them reads the first columns); its
-    groups are the connected components of the gate graph."""
+    context columns when ``context`` (for a network with ``NetworkConfig.context``); its groups
+    are the connected components of the gate graph."""
     track_group, det_group, groups = pairs.components()
 
     def tensor(array: np.ndarray, kind: torch.dtype = dtype) -> torch.Tensor:

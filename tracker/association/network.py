@@ -196,9 +196,8 @@ class AssociationNetwork(nn.Module):
         learned correction (zero at initialisation). With ``evidence_features`` (E, F) also the
         detection evidence logits (E,) (one forward, so data-parallel training sees every
         parameter used)."""
-        # graphs carry the context columns last; a network without them reads the first ones
-        track = self.track_embed(graph.track_features[:, :self.config.track_features])
-        det = self.det_embed(graph.det_features[:, :self.config.det_features])
+        track = self.track_embed(graph.track_features)
+        det = self.det_embed(graph.det_features)
         pair = self.pair_embed(graph.pair_features) + track[graph.pair_track] + det[graph.pair_det]
         for layer in self.rounds:
             pair, track, det = layer(pair, track, det, graph)
